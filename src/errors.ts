@@ -1,0 +1,77 @@
+// Every error a user can cause has a stable code, a clear message and an HTTP status.
+// Factories live here so messages stay consistent across ingest, pool and storage.
+
+export class PixveilError extends Error {
+  readonly code: string;
+  readonly status: number;
+  /** Permanent errors fail a job at once; transient ones are retried by the queue. */
+  readonly permanent: boolean;
+  readonly headers: Record<string, string>;
+
+  constructor(code: string, message: string, status: number, opts: { permanent?: boolean; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'PixveilError';
+    this.code = code;
+    this.status = status;
+    this.permanent = opts.permanent ?? status < 500;
+    this.headers = opts.headers ?? {};
+  }
+
+  toJSON(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export function isPixveilError(err: unknown): err is PixveilError {
+  return err instanceof PixveilError;
+}
+
+function describeValue(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
+  return `${shown} of type ${type}`;
+}
+
+/** One template for every bad option, as sharp does: `Expected <what> for <name> but received <value> of type <type>`. */
+export function invalidOption(name: string, expected: string, value: unknown): PixveilError {
+  return new PixveilError('INVALID_OPTION', `Expected ${expected} for ${name} but received ${describeValue(value)}`, 400);
+}
+
+export const errors = {
+  invalidOption,
+  emptyBody: () => new PixveilError('EMPTY_BODY', 'The request body is empty: send the image bytes or a multipart "file" field', 400),
+  payloadTooLarge: (limit: number) =>
+    new PixveilError('PAYLOAD_TOO_LARGE', `The upload exceeds the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, 413),
+  unsupportedMediaType: (detail: string) =>
+    new PixveilError('UNSUPPORTED_MEDIA_TYPE', `Unsupported image type: ${detail}. Send JPEG, PNG or WebP`, 415),
+  badMultipart: (detail: string) => new PixveilError('BAD_MULTIPART', `Malformed multipart body: ${detail}`, 400),
+  missingFile: (field: string) => new PixveilError('MISSING_FILE', `The multipart body has no "${field}" part with an image`, 400),
+  tooManyFiles: (limit: number) => new PixveilError('TOO_MANY_FILES', `A batch may hold at most ${limit} files (MAX_BATCH_FILES)`, 400),
+  imageTooLarge: (width: number, height: number, maxPixels: number) =>
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels, over the limit of ${maxPixels} pixels (MAX_PIXELS)`, 422, { permanent: true }),
+  undecodable: (detail: string) => new PixveilError('UNDECODABLE_IMAGE', `The image could not be decoded: ${detail}`, 422, { permanent: true }),
+  jobNotFound: (id: string) => new PixveilError('JOB_NOT_FOUND', `No job with id ${id}`, 404),
+  resultNotReady: (id: string, status: string) =>
+    new PixveilError('RESULT_NOT_READY', `Job ${id} is ${status}; its result is not available`, 409),
+  queueFull: (limit: number, retryAfterSeconds: number) =>
+    new PixveilError('QUEUE_FULL', `The queue holds ${limit} or more jobs (MAX_QUEUE_SIZE); retry later`, 429, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
+  unavailable: (what: string, retryAfterSeconds = 5) =>
+    new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, 503, { headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, 404),
+  methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, 405),
+  storage: (op: string, key: string, cause: unknown) =>
+    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, 503, { permanent: false, cause }),
+  modelMissing: (name: string, path: string, source: string) =>
+    new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, 503, { permanent: false }),
+  modelChecksum: (name: string, path: string, expected: string, actual: string, source: string) =>
+    new PixveilError('MODEL_CHECKSUM', `Model ${name} at ${path} has sha256 ${actual}, expected ${expected}. Delete it and run "pixveil models pull", or download it from ${source}`, 503, { permanent: false }),
+  internal: (message: string) => new PixveilError('INTERNAL', message, 500, { permanent: false }),
+};

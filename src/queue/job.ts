@@ -1,0 +1,89 @@
+import crypto from 'node:crypto';
+import type { ImageExt } from '../storage/keys.js';
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
+export type BlurStyle = 'gaussian' | 'pixelate' | 'solid';
+export type BlurShape = 'box' | 'ellipse';
+export type OutputFormat = 'same' | 'jpeg' | 'png' | 'webp';
+export type DetectionKind = 'face' | 'plate' | 'object';
+
+/** Per-request processing options, already validated (see ingest/options.ts). */
+export interface JobOptions {
+  blur: BlurStyle;
+  shape: BlurShape;
+  detect: { faces: boolean; plates: boolean; objects: boolean };
+  thresholds: { face: number; plate: number; object: number };
+  /** Object classes (COCO names) that are blurred as well as reported, e.g. `person`. */
+  blurClasses: string[];
+  format: OutputFormat;
+  /** JPEG/WebP quality of the anonymized image. */
+  quality: number;
+}
+
+export interface JobInput {
+  key: string;
+  filename: string;
+  bytes: number;
+  format: ImageExt;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Detection {
+  kind: DetectionKind;
+  label: string;
+  score: number;
+  /** In original-image pixels, after EXIF rotation. */
+  box: Box;
+  blurred: boolean;
+  /** The region actually blurred (the box enlarged), when blurred. */
+  blurBox?: Box;
+}
+
+export interface JobResult {
+  processedKey: string;
+  metadataKey: string;
+  format: ImageExt;
+  width: number;
+  height: number;
+  detections: Detection[];
+  /** Milliseconds per stage (decode, detect_faces, detect_objects, blur, encode, store, ...). */
+  timings: Record<string, number>;
+  /** Enqueue to completion. */
+  totalMs: number;
+  models: Record<string, string>;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  tenant?: string;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  attempts: number;
+  options: JobOptions;
+  input: JobInput;
+  result?: JobResult;
+  error?: JobError;
+}
+
+/** 128 random bits, URL-safe: job ids are not guessable. */
+export function newJobId(): string {
+  return crypto.randomBytes(16).toString('base64url');
+}
+
+export function isFinished(job: Job): boolean {
+  return job.status === 'completed' || job.status === 'failed';
+}

@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events';
+import { errors } from '../errors.js';
+import { isFinished, type Job, type JobResult } from './job.js';
+import type { FailureReport, JobQueue, QueueStats } from './queue.js';
+
+export interface MemoryQueueOptions {
+  maxQueueSize: number;
+  maxAttempts: number;
+  /** Finished jobs are forgotten after this long. */
+  jobTtlMs: number;
+  /** First retry delay; doubles per attempt. */
+  retryBaseMs: number;
+}
+
+const DEFAULTS: MemoryQueueOptions = Object.freeze({ maxQueueSize: 1000, maxAttempts: 3, jobTtlMs: 24 * 3600_000, retryBaseMs: 200 });
+
+/** The embedded-mode queue: jobs and their status live in this process only. */
+export class MemoryJobQueue implements JobQueue {
+  readonly kind = 'memory' as const;
+  private readonly options: MemoryQueueOptions;
+  private readonly jobs = new Map<string, Job>();
+  private readonly waiting: string[] = [];
+  private readonly claimers: Array<() => void> = [];
+  private readonly finished = new EventEmitter();
+  private readonly expiry = new Map<string, NodeJS.Timeout>();
+  private processing = 0;
+  private completed = 0;
+  private failed = 0;
+  private closed = false;
+
+  constructor(options: Partial<MemoryQueueOptions> = {}) {
+    this.options = { ...DEFAULTS, ...options };
+    this.finished.setMaxListeners(0);
+  }
+
+  async enqueue(job: Job): Promise<void> {
+    if (this.waiting.length + this.processing >= this.options.maxQueueSize) {
+      throw errors.queueFull(this.options.maxQueueSize, 1);
+    }
+    this.jobs.set(job.id, { ...job, status: 'queued', updatedAt: Date.now() });
+    this.push(job.id);
+  }
+
+  private push(id: string): void {
+    this.waiting.push(id);
+    this.claimers.shift()?.();
+  }
+
+  async claim(max: number, blockMs: number): Promise<Job[]> {
+    if (this.waiting.length === 0 && blockMs > 0 && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          const i = this.claimers.indexOf(wake);
+          if (i >= 0) this.claimers.splice(i, 1);
+          resolve();
+        }, blockMs);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.claimers.push(wake);
+      });
+    }
+    const claimed: Job[] = [];
+    while (claimed.length < max && this.waiting.length > 0) {
+      const job = this.jobs.get(this.waiting.shift()!);
+      if (!job || job.status !== 'queued') continue;
+      const now = Date.now();
+      job.status = 'processing';
+      job.attempts += 1;
+      job.startedAt = now;
+      job.updatedAt = now;
+      this.processing++;
+      claimed.push(structuredClone(job));
+    }
+    return claimed;
+  }
+
+  async complete(id: string, result: JobResult): Promise<Job> {
+    return this.finish(id, (job) => {
+      job.status = 'completed';
+      job.result = result;
+      delete job.error;
+      this.completed++;
+    });
+  }
+
+  async fail(id: string, failure: FailureReport): Promise<Job> {
+    const job = this.mustGet(id);
+    if (!failure.permanent && job.attempts < this.options.maxAttempts && !this.closed) {
+      this.processing--;
+      job.status = 'queued';
+      job.error = { code: failure.code, message: failure.message };
+      job.updatedAt = Date.now();
+      const delay = this.options.retryBaseMs * 2 ** (job.attempts - 1);
+      setTimeout(() => this.push(id), delay).unref();
+      return structuredClone(job);
+    }
+    return this.finish(id, (j) => {
+      j.status = 'failed';
+      j.error = { code: failure.code, message: failure.message };
+      this.failed++;
+    });
+  }
+
+  private mustGet(id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job) throw errors.jobNotFound(id);
+    return job;
+  }
+
+  private finish(id: string, apply: (job: Job) => void): Job {
+    const job = this.mustGet(id);
+    if (job.status === 'processing') this.processing--;
+    apply(job);
+    job.finishedAt = Date.now();
+    job.updatedAt = job.finishedAt;
+    const timer = setTimeout(() => {
+      this.jobs.delete(id);
+      this.expiry.delete(id);
+    }, this.options.jobTtlMs);
+    timer.unref();
+    this.expiry.set(id, timer);
+    const copy = structuredClone(job);
+    this.finished.emit('finished', copy);
+    this.finished.emit(id, copy);
+    return copy;
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const job = this.jobs.get(id);
+    return job && structuredClone(job);
+  }
+
+  async waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined> {
+    const job = this.jobs.get(id);
+    if (!job || isFinished(job) || timeoutMs <= 0) return job && structuredClone(job);
+    return new Promise((resolve) => {
+      const done = (finishedJob?: Job) => {
+        clearTimeout(timer);
+        this.finished.off(id, done);
+        resolve(finishedJob ?? this.get(id));
+      };
+      const timer = setTimeout(() => done(), timeoutMs);
+      this.finished.on(id, done);
+    });
+  }
+
+  onFinished(listener: (job: Job) => void): () => void {
+    this.finished.on('finished', listener);
+    return () => this.finished.off('finished', listener);
+  }
+
+  async stats(): Promise<QueueStats> {
+    return { waiting: this.waiting.length, processing: this.processing, completed: this.completed, failed: this.failed, deadLetter: 0, consumers: 1 };
+  }
+
+  async check(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.claimers.splice(0)) wake();
+    for (const timer of this.expiry.values()) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Job, JobError, JobResult } from './job.js';
+
+export interface QueueStats {
+  /** Jobs waiting to be claimed. */
+  waiting: number;
+  /** Jobs claimed by a worker and not yet finished. */
+  processing: number;
+  completed: number;
+  failed: number;
+  deadLetter: number;
+  consumers: number;
+}
+
+export interface FailureReport extends JobError {
+  /** true: fail now (bad image); false: retry until the attempt limit. */
+  permanent: boolean;
+}
+
+/**
+ * Hands jobs from ingest to workers and keeps their status.
+ * Implementations: MemoryJobQueue (embedded mode) and the Redis Streams queue (REDIS_URL).
+ */
+export interface JobQueue {
+  readonly kind: 'memory' | 'redis';
+  /** Records the job as queued and makes it claimable. Throws QUEUE_FULL (429) or SERVICE_UNAVAILABLE (503). */
+  enqueue(job: Job): Promise<void>;
+  /** Up to `max` jobs, waiting at most `blockMs` for the first; they come back marked `processing`. */
+  claim(max: number, blockMs: number): Promise<Job[]>;
+  /** Call only after the job's outputs are stored. */
+  complete(id: string, result: JobResult): Promise<Job>;
+  /** Permanent failures and exhausted retries end as `failed`; others go back to the queue. */
+  fail(id: string, failure: FailureReport): Promise<Job>;
+  get(id: string): Promise<Job | undefined>;
+  /** The job once finished, or as it stands after `timeoutMs`; undefined if unknown. */
+  waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined>;
+  /** Called for every job that finishes, on any node. Returns an unsubscribe function. */
+  onFinished(listener: (job: Job) => void): () => void;
+  stats(): Promise<QueueStats>;
+  /** Throws when the queue's backend is unreachable; used by /v1/ready. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { errors } from '../errors.js';
+import type { ObjectStore } from './storage.js';
+
+const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.json': 'application/json' };
+
+/** Objects as files under one directory; writes go to a temp file and are renamed so readers never see half a file. */
+export class LocalObjectStore implements ObjectStore {
+  readonly description: string;
+
+  constructor(private readonly root: string) {
+    this.description = `local:${root}`;
+  }
+
+  private pathOf(key: string): string {
+    const full = path.resolve(this.root, key);
+    if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`Key escapes the data directory: ${key}`);
+    return full;
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const full = this.pathOf(key);
+    const tmp = `${full}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await fs.mkdir(path.dirname(full), { recursive: true });
+      await fs.writeFile(tmp, body);
+      await fs.rename(tmp, full);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => {});
+      throw errors.storage('put', key, err);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await fs.readFile(this.pathOf(key));
+    } catch (err) {
+      throw errors.storage('get', key, err);
+    }
+  }
+
+  async getStream(key: string) {
+    const full = this.pathOf(key);
+    let size: number;
+    try {
+      size = (await fs.stat(full)).size;
+    } catch (err) {
+      throw errors.storage('get', key, err);
+    }
+    return { stream: createReadStream(full), size, contentType: TYPES[path.extname(full)] ?? 'application/octet-stream' };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return fs.access(this.pathOf(key)).then(() => true, () => false);
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  async check(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    await fs.access(this.root, fs.constants.W_OK);
+  }
+}
