@@ -1,0 +1,71 @@
+--[[
+  Records a failed attempt. Transient failures with attempts left go to the
+  delayed zset (exponential backoff) so the retry survives this worker dying;
+  permanent failures and exhausted retries end as failed. Exhausted retries are
+  also dead-lettered; permanent ones (bad input) are not, since retrying them
+  cannot help.
+
+  KEYS[1] stream
+  KEYS[2] job      status hash
+  KEYS[3] delayed
+  KEYS[4] dead     dead-letter stream
+  KEYS[5] failed   counter of failed jobs
+
+  ARGV[1]  consumer group
+  ARGV[2]  error code
+  ARGV[3]  error message
+  ARGV[4]  '1' when permanent
+  ARGV[5]  max attempts
+  ARGV[6]  first retry delay, ms (doubles per attempt)
+  ARGV[7]  TTL of the status hash, seconds
+  ARGV[8]  finished channel
+  ARGV[9]  job id
+  ARGV[10] approximate max length of the dead-letter stream
+
+  Returns {'retrying' | 'failed' | 'unchanged', hash fields}, or false when the job is unknown.
+]]
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status then
+  return false
+end
+if status == 'completed' or status == 'failed' then
+  return {'unchanged', redis.call('HGETALL', KEYS[2])}
+end
+
+local entry = redis.call('HGET', KEYS[2], 'entry')
+if entry then
+  redis.call('XACK', KEYS[1], ARGV[1], entry)
+  redis.call('XDEL', KEYS[1], entry)
+  redis.call('HDEL', KEYS[2], 'entry')
+end
+
+local t = redis.call('TIME')
+local nowMs = t[1] * 1000 + math.floor(t[2] / 1000)
+local now = string.format('%d', nowMs)
+local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
+local err = cjson.encode({code = ARGV[2], message = ARGV[3]})
+local permanent = ARGV[4] == '1'
+
+if not permanent and attempts < tonumber(ARGV[5]) then
+  local delay = tonumber(ARGV[6]) * 2 ^ math.max(attempts - 1, 0)
+  redis.call('HSET', KEYS[2], 'status', 'queued', 'error', err, 'updatedAt', now)
+  redis.call('ZADD', KEYS[3], string.format('%d', nowMs + delay), ARGV[9])
+  redis.call('EXPIRE', KEYS[2], ARGV[7])
+  return {'retrying', redis.call('HGETALL', KEYS[2])}
+end
+
+redis.call('HSET', KEYS[2], 'status', 'failed', 'error', err, 'finishedAt', now, 'updatedAt', now)
+redis.call('ZREM', KEYS[3], ARGV[9])
+redis.call('INCR', KEYS[5])
+if not permanent then
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 'id', ARGV[9], 'reason', 'exhausted',
+    'code', ARGV[2], 'message', ARGV[3], 'attempts', attempts, 'failedAt', now,
+    'job', redis.call('HGET', KEYS[2], 'job'))
+end
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+
+local fields = redis.call('HGETALL', KEYS[2])
+local event = {}
+for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
+redis.call('PUBLISH', ARGV[8], cjson.encode(event))
+return {'failed', fields}

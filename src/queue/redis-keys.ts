@@ -1,0 +1,49 @@
+import { invalidOption } from '../errors.js';
+
+/** Consumer group every worker of a queue joins; one group per stream. */
+export const CONSUMER_GROUP = 'workers';
+
+/** Every Redis key (and the pub/sub channel) of one queue. */
+export interface QueueKeys {
+  /** Stream of job ids; acked entries are deleted, so it holds only undelivered and pending jobs. */
+  readonly stream: string;
+  /** Zset of job ids waiting out a retry backoff, scored by due time (ms). */
+  readonly delayed: string;
+  /** Dead-letter stream: jobs whose attempts ran out, with the reason and a copy of the job. */
+  readonly dead: string;
+  /** Zset of consumer names scored by when each last claimed or heartbeated (ms). */
+  readonly workers: string;
+  readonly completedCount: string;
+  readonly failedCount: string;
+  /** Pub/sub channel of finished jobs (not a key; named here so all names live in one file). */
+  readonly finishedChannel: string;
+  readonly group: string;
+  /** SCAN pattern matching every key of this queue. */
+  readonly pattern: string;
+  /** Status hash of one job, with a TTL. */
+  job(id: string): string;
+}
+
+/**
+ * Keys are `<prefix>:{<queue>}:<name>`: the hash tag puts every key of a queue in
+ * one cluster slot, which the Lua scripts need since they touch several at once.
+ */
+export function queueKeys(prefix: string, queueName: string): QueueKeys {
+  if (!queueName || /[{}:\s]/.test(queueName)) {
+    throw invalidOption('queueName', 'a non-empty name without braces, colons or spaces', queueName);
+  }
+  if (/[{}\s]/.test(prefix)) throw invalidOption('prefix', 'a prefix without braces or spaces', prefix);
+  const base = `${prefix ? `${prefix}:` : ''}{${queueName}}`;
+  return Object.freeze({
+    stream: `${base}:stream`,
+    delayed: `${base}:delayed`,
+    dead: `${base}:dead`,
+    workers: `${base}:workers`,
+    completedCount: `${base}:completed`,
+    failedCount: `${base}:failed`,
+    finishedChannel: `${base}:finished`,
+    group: CONSUMER_GROUP,
+    pattern: `${base}:*`,
+    job: (id: string) => `${base}:job:${id}`,
+  });
+}
