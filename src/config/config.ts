@@ -23,9 +23,24 @@ export interface Config {
   readonly keepMetadata: boolean;
   readonly jobTtlSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Deliveries of one job before it is dead-lettered and marked failed. */
+  readonly maxAttempts: number;
+  /** A claimed job idle this long is reclaimed by another worker (Redis mode). */
+  readonly stalledMs: number;
+  readonly shutdownGraceMs: number;
   readonly redisUrl: string;
   readonly redisPrefix: string;
   readonly s3Bucket: string;
+  readonly s3Endpoint: string;
+  readonly s3Region: string;
+  readonly s3ForcePathStyle: boolean;
+  readonly s3Prefix: string;
+  readonly s3MultipartThresholdBytes: number;
+  readonly s3PartConcurrency: number;
+  readonly resultDelivery: 'stream' | 'presign';
+  readonly presignExpirySeconds: number;
+  /** false: delete the original once its job completed (privacy). */
+  readonly keepOriginals: boolean;
   readonly auth: 'off' | 'on';
 }
 
@@ -91,9 +106,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     keepMetadata: bool(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
+    maxAttempts: int(env, 'MAX_ATTEMPTS', defaults.maxAttempts, 1, 100),
+    stalledMs: int(env, 'STALLED_MS', defaults.stalledMs, 100),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, 0),
     redisUrl: str(env, 'REDIS_URL', defaults.redisUrl),
     redisPrefix: str(env, 'REDIS_PREFIX', defaults.redisPrefix),
     s3Bucket: str(env, 'S3_BUCKET', defaults.s3Bucket),
+    s3Endpoint: str(env, 'S3_ENDPOINT', defaults.s3Endpoint),
+    s3Region: str(env, 'AWS_REGION', defaults.s3Region),
+    s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', defaults.s3ForcePathStyle),
+    s3Prefix: str(env, 'S3_PREFIX', defaults.s3Prefix),
+    s3MultipartThresholdBytes: int(env, 'S3_MULTIPART_THRESHOLD_BYTES', defaults.s3MultipartThresholdBytes, 5 * 1024 * 1024),
+    s3PartConcurrency: int(env, 'S3_PART_CONCURRENCY', defaults.s3PartConcurrency, 1, 64),
+    resultDelivery: oneOf(env, 'RESULT_DELIVERY', defaults.resultDelivery, ['stream', 'presign'] as const),
+    presignExpirySeconds: int(env, 'PRESIGN_EXPIRY_SECONDS', defaults.presignExpirySeconds, 1, 7 * 24 * 3600),
+    keepOriginals: bool(env, 'KEEP_ORIGINALS', defaults.keepOriginals),
     auth: oneOf(env, 'AUTH', defaults.auth, ['off', 'on'] as const),
     ...overrides,
   };

@@ -1,0 +1,139 @@
+import type { Config } from './config/config.js';
+import { pixelOps } from './addon/index.js';
+import type { IngestContext } from './ingest/context.js';
+import { startHttpServer, type HttpServer } from './ingest/server.js';
+import { loadManifests, type ModelManifest } from './models/manifest.js';
+import { ensureModels } from './models/pull.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { recordJobMetrics } from './observability/record-job.js';
+import { ThroughputWindow } from './observability/throughput.js';
+import { ImagePool } from './pool/image-pool.js';
+import { JobRunner } from './pool/job-runner.js';
+import { createJobQueue } from './queue/index.js';
+import type { JobQueue } from './queue/queue.js';
+import { createObjectStore } from './storage/index.js';
+import type { ObjectStore } from './storage/storage.js';
+
+export type Role = 'serve' | 'api' | 'worker';
+
+export interface PixveilNode {
+  role: Role;
+  config: Config;
+  port?: number;
+  queue: JobQueue;
+  store: ObjectStore;
+  pool?: ImagePool;
+  runner?: JobRunner;
+  /** Stops taking work, finishes or releases jobs in hand within SHUTDOWN_GRACE_MS, closes everything. */
+  close(): Promise<void>;
+}
+
+/** Default score thresholds: chosen for recall, since a missed face is a privacy leak. */
+export const DEFAULT_THRESHOLDS = Object.freeze({ face: 0.6, plate: 0.3, object: 0.35 });
+
+function modelsFor(config: Config, manifests: Map<string, ModelManifest>): Record<'faces' | 'plates' | 'objects', ModelManifest | undefined> {
+  const pick = (name: string, task: ModelManifest['task']) => {
+    if (!name) return undefined;
+    const manifest = manifests.get(name);
+    if (!manifest) throw new Error(`Unknown model "${name}": known models are ${[...manifests.keys()].join(', ')}`);
+    if (manifest.task !== task) throw new Error(`Model "${name}" detects ${manifest.task}, not ${task}`);
+    return manifest;
+  };
+  return { faces: pick(config.faceModel, 'faces'), plates: pick(config.plateModel, 'plates'), objects: pick(config.objectModel, 'objects') };
+}
+
+export async function startNode(config: Config, role: Role, log: Logger = createLogger(config.logLevel)): Promise<PixveilNode> {
+  if (role !== 'serve' && !config.redisUrl) {
+    throw new Error(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
+  }
+  const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
+  const models = modelsFor(config, manifests);
+  const metrics = createMetrics();
+  metrics.up.set({ role }, 1);
+
+  const needed = Object.values(models).filter((m): m is ModelManifest => Boolean(m));
+  if (role !== 'api') {
+    await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: process.env.MODEL_MIRROR || undefined });
+  }
+  const store = await createObjectStore(config);
+  await store.check();
+  const queue = await createJobQueue(config, log);
+
+  let pool: ImagePool | undefined;
+  let runner: JobRunner | undefined;
+  if (role !== 'api') {
+    pool = new ImagePool({
+      threads: config.workers,
+      concurrencyPerThread: config.workerConcurrency,
+      modelDir: config.modelDir,
+      extraManifestDir: process.env.MODEL_MANIFEST_DIR,
+      faceModel: config.faceModel,
+      objectModel: config.objectModel,
+      plateModel: config.plateModel,
+      intraOpThreads: config.ortIntraOpThreads,
+      executionProviders: ['cpu'],
+      maxPixels: config.maxPixels,
+    });
+    await pool.warmUp();
+    metrics.poolThreads.set(pool.threads);
+    runner = new JobRunner(queue, store, pool, log, {
+      keepOriginals: config.keepOriginals,
+      claimBlockMs: 1000,
+      errorBackoffMs: 1000,
+      onJobFinished: (job) => recordJobMetrics(metrics, job),
+    });
+    runner.start();
+  }
+
+  const throughput = new ThroughputWindow();
+  queue.onFinished((job) => throughput.record(job.finishedAt ?? Date.now(), (job.finishedAt ?? Date.now()) - job.createdAt, job.status === 'completed'));
+
+  const ctx: IngestContext = {
+    config,
+    queue,
+    store,
+    log,
+    metrics,
+    throughput,
+    pool,
+    role,
+    startedAt: Date.now(),
+    pixelOps: pixelOps.implementation,
+    options: {
+      available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
+      objectClasses: models.objects?.classes ?? [],
+      defaultThresholds: DEFAULT_THRESHOLDS,
+    },
+    extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
+  };
+  // Worker nodes listen too, for probes and /metrics; they take no uploads.
+  const server: HttpServer = await startHttpServer(ctx);
+  {
+    const where = `http://${config.host}:${server.port}`;
+    log.info('pixveil listening', { url: where, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation });
+    if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+      log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    role,
+    config,
+    port: server.port,
+    queue,
+    store,
+    pool,
+    runner,
+    close: () =>
+      (closing ??= (async () => {
+        server.close();
+        const left = (await runner?.stop(config.shutdownGraceMs)) ?? 0;
+        if (left > 0) log.warn('shutdown grace ran out; unfinished jobs will be retried', { jobs: left });
+        await pool?.close();
+        await queue.close();
+        await store.close?.();
+      })()),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ThroughputWindow } from '../observability/throughput.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import type { JobQueue } from '../queue/queue.js';
+import type { ObjectStore } from '../storage/storage.js';
+import type { OptionContext } from './options.js';
+
+/** What the HTTP and WebSocket handlers need from the rest of the node. */
+export interface IngestContext {
+  config: Config;
+  queue: JobQueue;
+  store: ObjectStore;
+  log: Logger;
+  metrics: Metrics;
+  throughput: ThroughputWindow;
+  options: OptionContext;
+  /** Present when this node also runs workers (serve); absent on an `api` node. */
+  pool?: ImagePool;
+  role: 'serve' | 'api' | 'worker';
+  startedAt: number;
+  pixelOps: string;
+  /** Readiness beyond queue and store (models loaded on a serve node). */
+  extraReadiness: () => Promise<Record<string, string>>;
+}

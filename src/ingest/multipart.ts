@@ -1,0 +1,49 @@
+import busboy from 'busboy';
+import { errors } from '../errors.js';
+
+export interface UploadedFile {
+  field: string;
+  filename?: string;
+  data: Buffer;
+}
+
+export interface MultipartLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  fields: readonly string[];
+}
+
+/** Parses a buffered multipart body; only the named file fields count, others are ignored. */
+export function parseMultipart(contentType: string, body: Buffer, limits: MultipartLimits): Promise<UploadedFile[]> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes, fields: 100, parts: limits.maxFiles + 100, headerPairs: 50 },
+      });
+    } catch (err) {
+      reject(errors.badMultipart((err as Error).message));
+      return;
+    }
+    const files: UploadedFile[] = [];
+    let failure: Error | undefined;
+    parser.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => (failure ??= errors.payloadTooLarge(limits.maxFileBytes)));
+      stream.on('close', () => {
+        if (limits.fields.includes(field)) files.push({ field, filename: info.filename, data: Buffer.concat(chunks) });
+      });
+    });
+    parser.on('filesLimit', () => (failure ??= errors.tooManyFiles(limits.maxFiles)));
+    parser.on('partsLimit', () => (failure ??= errors.tooManyFiles(limits.maxFiles)));
+    parser.on('error', (err: Error) => reject(errors.badMultipart(err.message)));
+    parser.on('close', () => (failure ? reject(failure) : resolve(files)));
+    parser.end(body);
+  });
+}
+
+export function isMultipart(contentType: string | undefined): boolean {
+  return (contentType ?? '').toLowerCase().startsWith('multipart/form-data');
+}

@@ -1,0 +1,82 @@
+import type { IngestContext } from '../context.js';
+import type { Reply } from '../http.js';
+
+/** Queue gauges are refreshed here and before each /metrics scrape, from cluster-wide queue stats. */
+export async function queueSnapshot(ctx: IngestContext) {
+  const stats = await ctx.queue.stats();
+  ctx.metrics.queueJobs.set({ state: 'waiting' }, stats.waiting);
+  ctx.metrics.queueJobs.set({ state: 'processing' }, stats.processing);
+  ctx.metrics.queueJobs.set({ state: 'dead_letter' }, stats.deadLetter);
+  ctx.metrics.queueConsumers.set(stats.consumers);
+  if (ctx.pool) ctx.metrics.poolUtilization.set(ctx.pool.utilization);
+  return {
+    backend: ctx.queue.kind,
+    depth: stats.waiting + stats.processing,
+    waiting: stats.waiting,
+    processing: stats.processing,
+    completed: stats.completed,
+    failed: stats.failed,
+    dead_letter: stats.deadLetter,
+    consumers: stats.consumers,
+    max_queue_size: ctx.config.maxQueueSize,
+  };
+}
+
+function poolView(ctx: IngestContext) {
+  return ctx.pool ? { threads: ctx.pool.threads, capacity: ctx.pool.capacity, in_flight: ctx.pool.inFlight, utilization: Math.round(ctx.pool.utilization * 1000) / 1000 } : null;
+}
+
+export async function getStats(ctx: IngestContext, reply: Reply, seed: boolean): Promise<void> {
+  const queue = await queueSnapshot(ctx);
+  const window = ctx.throughput.snapshot();
+  const body = {
+    uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    jobs_finished: ctx.throughput.total,
+    jobs_failed: ctx.throughput.failed,
+    ...window,
+    queue,
+    pool: poolView(ctx),
+  };
+  // The seed's /stats used these top-level names.
+  reply.json(200, seed ? { ...body, total_processed: ctx.throughput.total, queue_size: queue.depth, average_processing_time: window.latency_ms.p50 === null ? null : window.latency_ms.p50 / 1000 } : body);
+}
+
+export async function getQueue(ctx: IngestContext, reply: Reply, seed: boolean): Promise<void> {
+  const queue = await queueSnapshot(ctx);
+  const body = { ...queue, pool: poolView(ctx) };
+  reply.json(200, seed ? { ...body, queue_size: queue.depth, active_workers: ctx.pool?.threads ?? 0 } : body);
+}
+
+export function getHealth(ctx: IngestContext, reply: Reply): void {
+  reply.json(200, {
+    status: 'ok',
+    role: ctx.role,
+    uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    queue: ctx.queue.kind,
+    storage: ctx.store.description,
+    pixel_ops: ctx.pixelOps,
+    timestamp: new Date().toISOString(),
+  });
+}
+
+/** 200 only when the queue backend and the store answer and (on serve nodes) the models are loaded. */
+export async function getReady(ctx: IngestContext, reply: Reply): Promise<void> {
+  const checks: Record<string, string> = {};
+  const probe = async (name: string, check: () => Promise<unknown>) => {
+    try {
+      await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2000).unref())]);
+      checks[name] = 'ok';
+    } catch (err) {
+      checks[name] = (err as Error).message;
+    }
+  };
+  await Promise.all([probe('queue', () => ctx.queue.check()), probe('storage', () => ctx.store.check())]);
+  Object.assign(checks, await ctx.extraReadiness());
+  const ready = Object.values(checks).every((v) => v === 'ok');
+  reply.json(ready ? 200 : 503, { ready, checks });
+}
+
+export async function getMetrics(ctx: IngestContext, reply: Reply): Promise<void> {
+  await queueSnapshot(ctx).catch(() => {});
+  reply.send(200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
+}

@@ -1,0 +1,50 @@
+import sharp, { type Metadata } from 'sharp';
+import type { RawImage } from '../addon/types.js';
+import { errors, PixveilError } from '../errors.js';
+import type { ImageExt } from '../storage/keys.js';
+
+export interface DecodedImage {
+  image: RawImage;
+  format: ImageExt;
+  hasAlpha: boolean;
+  /** Page count before we took the first (animated GIF/WebP, multi-page). */
+  pages: number;
+}
+
+const FORMATS: Record<string, ImageExt> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
+
+/**
+ * One decode per image: EXIF orientation applied, converted to 8-bit sRGB (CMYK, 16-bit and
+ * grayscale inputs included), alpha kept when present. The header is read first so an image
+ * over maxPixels is refused before any pixel is decompressed.
+ */
+export async function decodeImage(input: Buffer, maxPixels: number): Promise<DecodedImage> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(input).metadata();
+  } catch (err) {
+    throw errors.undecodable((err as Error).message);
+  }
+  const format = meta.format ? FORMATS[meta.format] : undefined;
+  if (!format) throw errors.unsupportedMediaType(meta.format ?? 'unknown');
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width * height > maxPixels) throw errors.imageTooLarge(width, height, maxPixels);
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
+      .rotate()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 && info.channels !== 4) throw errors.undecodable(`unexpected ${info.channels} channels after conversion`);
+    return {
+      image: { data, width: info.width, height: info.height, channels: info.channels },
+      format,
+      hasAlpha: info.channels === 4,
+      pages: meta.pages ?? 1,
+    };
+  } catch (err) {
+    if (err instanceof PixveilError) throw err;
+    throw errors.undecodable((err as Error).message);
+  }
+}

@@ -1,0 +1,25 @@
+import sharp from 'sharp';
+import type { RawImage } from '../addon/types.js';
+import type { OutputFormat } from '../queue/job.js';
+import type { ImageExt } from '../storage/keys.js';
+
+export function outputExt(requested: OutputFormat, inputFormat: ImageExt): ImageExt {
+  if (requested === 'same') return inputFormat;
+  return requested === 'jpeg' ? 'jpg' : requested;
+}
+
+/**
+ * Encodes the anonymized pixels. They come from raw memory, so no EXIF, GPS, XMP or ICC
+ * from the original can reach the output; orientation was applied at decode.
+ */
+export async function encodeImage(image: RawImage, ext: ImageExt, quality: number): Promise<Buffer> {
+  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  switch (ext) {
+    case 'jpg':
+      return pipeline.jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:2:0' }).toBuffer();
+    case 'png':
+      return pipeline.png({ compressionLevel: 4 }).toBuffer();
+    case 'webp':
+      return pipeline.webp({ quality, effort: 2 }).toBuffer();
+  }
+}

@@ -1,0 +1,80 @@
+import { performance } from 'node:perf_hooks';
+import { pixelOps } from '../addon/index.js';
+import type { Detector } from '../models/detector.js';
+import type { RawDetection } from '../models/postprocess/candidates.js';
+import type { Box, Detection, DetectionKind, JobOptions } from '../queue/job.js';
+import type { ImageExt } from '../storage/keys.js';
+import { decodeImage } from './decode.js';
+import { encodeImage, outputExt } from './encode.js';
+import { BLUR_MARGIN, enlarge, round1, shouldBlur } from './regions.js';
+
+export interface Detectors {
+  faces?: Detector;
+  plates?: Detector;
+  objects?: Detector;
+}
+
+export interface ProcessedImage {
+  image: Buffer;
+  format: ImageExt;
+  width: number;
+  height: number;
+  detections: Detection[];
+  timings: Record<string, number>;
+  models: Record<string, string>;
+}
+
+function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): Detection {
+  return {
+    kind,
+    label: kind === 'object' ? (labels[raw.classId] ?? `class_${raw.classId}`) : kind,
+    score: Math.round(raw.score * 1000) / 1000,
+    box: { x: round1(raw.x1), y: round1(raw.y1), width: round1(raw.x2 - raw.x1), height: round1(raw.y2 - raw.y1) },
+    blurred: false,
+  };
+}
+
+/** decode → detect (faces, plates, objects) → blur → encode, timing each stage. */
+export async function processImage(input: Buffer, options: JobOptions, detectors: Detectors, limits: { maxPixels: number }): Promise<ProcessedImage> {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[stage] = Math.round((performance.now() - start) * 100) / 100;
+    }
+  };
+
+  const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels));
+  const { image } = decoded;
+  const detections: Detection[] = [];
+  const models: Record<string, string> = {};
+  const stages: Array<[keyof Detectors, DetectionKind, number, boolean]> = [
+    ['faces', 'face', options.thresholds.face, options.detect.faces],
+    ['plates', 'plate', options.thresholds.plate, options.detect.plates],
+    ['objects', 'object', options.thresholds.object, options.detect.objects],
+  ];
+  for (const [slot, kind, threshold, enabled] of stages) {
+    const detector = detectors[slot];
+    if (!enabled || !detector) continue;
+    models[slot] = detector.manifest.name;
+    const found = await timed(`detect_${slot}`, () => detector.detect(image, threshold));
+    for (const raw of found) detections.push(toDetection(raw, kind, detector.manifest.classes));
+  }
+
+  const regions: Box[] = [];
+  for (const d of detections) {
+    if (!shouldBlur(d, options)) continue;
+    d.blurred = true;
+    const margin = d.kind === 'object' ? 0 : BLUR_MARGIN;
+    const grown = enlarge(d.box, margin, image.width, image.height);
+    d.blurBox = { x: round1(grown.x), y: round1(grown.y), width: round1(grown.width), height: round1(grown.height) };
+    regions.push(grown);
+  }
+  await timed('blur', () => pixelOps.blurRegions(image, regions, { style: options.blur, shape: options.shape }));
+
+  const format = outputExt(options.format, decoded.format);
+  const encoded = await timed('encode', () => encodeImage(image, format, options.quality));
+  return { image: encoded, format, width: image.width, height: image.height, detections, timings, models };
+}

@@ -1,0 +1,26 @@
+import type { Box, Detection, JobOptions } from '../queue/job.js';
+
+/** Faces and plates are blurred a little beyond their box so hairlines, ears and plate frames go too. */
+export const BLUR_MARGIN = 0.15;
+
+export function enlarge(box: Box, margin: number, imageWidth: number, imageHeight: number): Box {
+  const dx = (box.width * margin) / 2;
+  const dy = (box.height * margin) / 2;
+  const x = Math.max(0, box.x - dx);
+  const y = Math.max(0, box.y - dy);
+  return {
+    x,
+    y,
+    width: Math.min(imageWidth, box.x + box.width + dx) - x,
+    height: Math.min(imageHeight, box.y + box.height + dy) - y,
+  };
+}
+
+export function shouldBlur(detection: Pick<Detection, 'kind' | 'label'>, options: JobOptions): boolean {
+  if (detection.kind === 'face' || detection.kind === 'plate') return true;
+  return options.blurClasses.includes(detection.label);
+}
+
+export function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { JobOptions } from '../queue/job.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, WorkerSetup } from './task.js';
+
+export interface ImagePoolOptions extends WorkerSetup {
+  threads: number;
+  concurrencyPerThread: number;
+}
+
+/** Under tsx the sources are .ts; compiled, the worker is the .js beside this file. */
+function workerFile(): string {
+  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
+  return fs.existsSync(js) ? js : fileURLToPath(new URL('./worker.ts', import.meta.url));
+}
+
+/** Copies only when the bytes do not own their whole ArrayBuffer (pooled or sliced Buffers). */
+export function ownedArrayBuffer(bytes: Buffer): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+/** A fixed pool of threads, each with its own model sessions, fed image bytes by transfer. */
+export class ImagePool {
+  private readonly piscina: Piscina;
+  private busy = 0;
+  readonly threads: number;
+  readonly capacity: number;
+
+  constructor(options: ImagePoolOptions) {
+    const { threads, concurrencyPerThread, ...setup } = options;
+    this.threads = threads;
+    this.capacity = threads * concurrencyPerThread;
+    this.piscina = new Piscina({
+      filename: workerFile(),
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: concurrencyPerThread,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: setup,
+      execArgv: process.execArgv,
+    });
+  }
+
+  /** Resolves once every thread has loaded its models; rejects with the load error. */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ warmup: true })));
+  }
+
+  /** The bytes are detached from the caller once this is called. */
+  async run(image: Buffer, options: JobOptions): Promise<ImageTaskResult | ImageTaskFailure> {
+    const buffer = ownedArrayBuffer(image);
+    const task: ImageTask = { image: buffer, options };
+    this.busy++;
+    try {
+      return (await this.piscina.run(task, { transferList: [buffer] })) as ImageTaskResult | ImageTaskFailure;
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** Share of task slots in use, 0..1. */
+  get utilization(): number {
+    return Math.min(1, this.busy / this.capacity);
+  }
+
+  get inFlight(): number {
+    return this.busy;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

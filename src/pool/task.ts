@@ -1,0 +1,41 @@
+import type { Detection, JobOptions } from '../queue/job.js';
+import type { ImageExt } from '../storage/keys.js';
+
+/** Settings every pool thread needs to build its detectors; fixed for the pool's lifetime. */
+export interface WorkerSetup {
+  modelDir: string;
+  extraManifestDir?: string;
+  faceModel: string;
+  objectModel: string;
+  plateModel: string;
+  intraOpThreads: number;
+  executionProviders: string[];
+  maxPixels: number;
+}
+
+/** Main thread → pool thread. `image` is transferred (the sender's copy is detached). */
+export interface ImageTask {
+  image: ArrayBuffer;
+  options: JobOptions;
+}
+
+/** Pool thread → main thread. `image` is transferred back. */
+export interface ImageTaskResult {
+  ok: true;
+  image: ArrayBuffer;
+  format: ImageExt;
+  width: number;
+  height: number;
+  detections: Detection[];
+  timings: Record<string, number>;
+  models: Record<string, string>;
+}
+
+/** Errors are returned, not thrown, so their code and permanence survive the thread boundary. */
+export interface ImageTaskFailure {
+  ok: false;
+  code: string;
+  message: string;
+  status: number;
+  permanent: boolean;
+}

@@ -1,0 +1,53 @@
+// Entry point of each pool thread: builds its own onnxruntime sessions once, then runs
+// the pipeline for each task it is handed.
+import { workerData } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import sharp from 'sharp';
+import { isPixveilError } from '../errors.js';
+import { Detector } from '../models/detector.js';
+import { loadManifests } from '../models/manifest.js';
+import { modelPath } from '../models/files.js';
+import { processImage, type Detectors } from '../pipeline/process-image.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, WorkerSetup } from './task.js';
+
+// One libvips thread per pool thread: the pool already spreads work over the cores.
+sharp.concurrency(1);
+sharp.cache(false);
+
+const setup = workerData as WorkerSetup;
+
+async function loadDetectors(): Promise<Detectors> {
+  const manifests = loadManifests(setup.extraManifestDir);
+  const settings = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
+  const load = async (name: string) => {
+    if (!name) return undefined;
+    const manifest = manifests.get(name);
+    if (!manifest) throw new Error(`Unknown model ${name}`);
+    return Detector.load(manifest, modelPath(setup.modelDir, manifest), settings);
+  };
+  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
+}
+
+const detectorsReady = loadDetectors();
+// Surface a load failure on the first task rather than as an unhandled rejection.
+detectorsReady.catch(() => {});
+
+function toArrayBuffer(buf: Buffer): ArrayBuffer {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | { ok: true }> {
+  const detectors = await detectorsReady;
+  if ('warmup' in task) return { ok: true };
+  try {
+    const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels });
+    const image = toArrayBuffer(result.image);
+    const reply: ImageTaskResult = { ok: true, ...result, image };
+    // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.
+    return Piscina.move({ [Piscina.transferableSymbol]: [image], [Piscina.valueSymbol]: reply } as never) as unknown as ImageTaskResult;
+  } catch (err) {
+    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, status: err.status, permanent: err.permanent };
+    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, status: 500, permanent: false };
+  }
+}
