@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { JobOptions } from '../queue/job.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, WorkerSetup } from './task.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
 
 export interface ImagePoolOptions extends WorkerSetup {
   threads: number;
@@ -45,9 +45,9 @@ export class ImagePool {
     });
   }
 
-  /** Resolves once every thread has loaded its models; rejects with the load error. */
-  async warmUp(): Promise<void> {
-    await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ warmup: true })));
+  /** Resolves once the threads have loaded their models (rejects with the load error); reports what answered. */
+  async warmUp(): Promise<ThreadReport[]> {
+    return Promise.all(Array.from({ length: this.capacity }, () => this.piscina.run({ warmup: true }) as Promise<ThreadReport>));
   }
 
   /** The bytes are detached from the caller once this is called. */

@@ -39,3 +39,10 @@ export interface ImageTaskFailure {
   status: number;
   permanent: boolean;
 }
+
+/** Answer to a warm-up task: which thread, and how many model sessions it has created so far. */
+export interface ThreadReport {
+  ok: true;
+  threadId: number;
+  sessions: number;
+}

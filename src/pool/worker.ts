@@ -1,6 +1,6 @@
 // Entry point of each pool thread: builds its own onnxruntime sessions once, then runs
 // the pipeline for each task it is handed.
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { isPixveilError } from '../errors.js';
@@ -8,7 +8,7 @@ import { Detector } from '../models/detector.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, WorkerSetup } from './task.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
 sharp.concurrency(1);
@@ -28,7 +28,12 @@ async function loadDetectors(): Promise<Detectors> {
   return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
 }
 
-const detectorsReady = loadDetectors();
+/** Sessions this thread created; a test proves it stays one per model however many tasks run. */
+let sessionsCreated = 0;
+const detectorsReady = loadDetectors().then((detectors) => {
+  sessionsCreated += Object.values(detectors).filter(Boolean).length;
+  return detectors;
+});
 // Surface a load failure on the first task rather than as an unhandled rejection.
 detectorsReady.catch(() => {});
 
@@ -37,9 +42,9 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | { ok: true }> {
+export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
-  if ('warmup' in task) return { ok: true };
+  if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels });
     const image = toArrayBuffer(result.image);
