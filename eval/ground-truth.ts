@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type GtClass = 'face' | 'plate' | 'vehicle' | 'person';
+export const GT_CLASSES: readonly GtClass[] = ['face', 'plate', 'vehicle', 'person'];
+
+export interface GtObject {
+  class: GtClass;
+  /** x, y, width, height in pixels after EXIF rotation. */
+  box: [number, number, number, number];
+}
+
+export interface GtImage {
+  image: string;
+  width: number;
+  height: number;
+  /** Classes labelled completely in this image; precision is only counted for these. */
+  exhaustive: GtClass[];
+  objects: GtObject[];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..');
+export const fixtureDir = process.env.FIXTURE_DIR ?? path.resolve(repoRoot, '../shared/fixtures');
+export const darknetDir = process.env.DARKNET_DATA_DIR ?? '/usr/share/darknet/data';
+
+export function loadGroundTruth(file = path.join(here, 'ground-truth', 'fixtures.json')): GtImage[] {
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { images: GtImage[] }).images;
+}
+
+/** "fixtures:faces/uf_1.jpg" → ../shared/fixtures/faces/uf_1.jpg; "darknet:dog.jpg" → Debian's darknet data. */
+export function resolveImage(key: string): string {
+  const [root, rel] = key.split(':', 2);
+  if (root === 'fixtures') return path.join(fixtureDir, rel);
+  if (root === 'darknet') return path.join(darknetDir, rel);
+  throw new Error(`unknown image root in ${key}`);
+}
