@@ -8,8 +8,10 @@ export const sharedDir = process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageR
 export const modelDir = process.env.MODEL_DIR ?? path.join(sharedDir, 'models');
 export const facesDir = path.join(sharedDir, 'fixtures', 'faces');
 export const platesDir = path.join(sharedDir, 'fixtures', 'plates');
-/** Debian's darknet package ships dog.jpg (a car, a bicycle, a dog); CI extracts it to DARKNET_DATA. */
-export const darknetDir = process.env.DARKNET_DATA ?? '/usr/share/darknet/data';
+/** Debian's darknet package ships dog.jpg (a car, a bicycle, a dog); scripts/test-prereqs.mjs extracts it when not installed. */
+export const darknetDir =
+  process.env.DARKNET_DATA ??
+  (fs.existsSync('/usr/share/darknet/data/dog.jpg') ? '/usr/share/darknet/data' : path.join(packageRoot, '.cache', 'darknet', 'usr', 'share', 'darknet', 'data'));
 
 export function fixture(...parts: string[]): string {
   const file = path.join(...parts);

@@ -8,8 +8,9 @@ import { isPixveilError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3.js';
 import { storageKeys, contentTypes } from '../../src/storage/keys.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { facesDir, platesDir } from '../helpers/fixtures.js';
+import path from 'node:path';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
 const MiB = 1024 * 1024;
 const PREFIX = 'tenant-a';
 
@@ -77,8 +78,8 @@ after(async () => {
 
 test('original, processed and metadata objects round-trip with size, sha256 and Content-Type intact', async () => {
   const id = jobId();
-  const original = await fs.readFile(new URL('faces/uf_1.jpg', FIXTURES));
-  const processed = await fs.readFile(new URL('plates/alpr_wa-bqu4895.png', FIXTURES));
+  const original = await fs.readFile(path.join(facesDir, 'uf_1.jpg'));
+  const processed = await fs.readFile(path.join(platesDir, 'alpr_wa-bqu4895.png'));
   const metadata = Buffer.from(JSON.stringify({ job_id: id, detections: [{ label: 'face', box: [1, 2, 3, 4], score: 0.9 }] }));
   const objects = [
     { key: storageKeys.original(id, 'jpg'), body: original, type: contentTypes.jpg },
@@ -142,7 +143,7 @@ test('a body under the threshold goes up with one PutObject carrying Content-MD5
 
 test('a presigned URL downloads the object with plain fetch()', async () => {
   const key = storageKeys.processed(jobId(), 'jpg');
-  const body = await fs.readFile(new URL('faces/uf_17.jpg', FIXTURES));
+  const body = await fs.readFile(path.join(facesDir, 'uf_17.jpg'));
   await store.put(key, body, 'image/jpeg');
 
   const url = await store.presignedUrl(key, 60);
