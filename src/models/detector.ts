@@ -1,10 +1,14 @@
 import ort from 'onnxruntime-node';
 import type { RawImage } from '../addon/types.js';
-import { prepareModelInput } from '../pipeline/preprocess.js';
+import { prepareModelInput, type PixelRegion } from '../pipeline/preprocess.js';
 import type { ModelManifest } from './manifest.js';
+import { blazefaceAnchors, decodeBlazeface } from './postprocess/blazeface.js';
 import type { RawDetection } from './postprocess/candidates.js';
+import { decodeNms } from './postprocess/nms.js';
+import { decodeRetinaface, RETINAFACE_DEFAULTS, retinafacePriors } from './postprocess/retinaface.js';
 import { decodeUltraface } from './postprocess/ultraface.js';
 import { decodeYolov5Corners } from './postprocess/yolov5-corners.js';
+import { decodeYolov8 } from './postprocess/yolov8.js';
 import { decodeYolox } from './postprocess/yolox.js';
 
 export interface SessionSettings {
@@ -19,23 +23,81 @@ export class ModelShapeError extends Error {
   }
 }
 
-/** Output names and last dimensions each post-processing kind needs. */
-function checkOutputs(manifest: ModelManifest, file: string, session: ort.InferenceSession): void {
-  const meta = session.outputMetadata as unknown as Array<{ name: string; shape?: Array<number | string> }>;
-  const lastDim = (i: number) => meta[i]?.shape?.at(-1);
+type Meta = { name: string; shape?: Array<number | string> };
+const fmt = (shape?: Array<number | string>) => (shape ? `[${shape.join(', ')}]` : '[?]');
+/** A dimension matches when the model leaves it symbolic or it equals what we need. */
+const dimOk = (d: number | string | undefined, want: number) => typeof d !== 'number' || d === want;
+
+export const BLAZEFACE_DEFAULTS = { strides: [16, 32], anchorsPerCell: [2, 6] };
+
+/** Anchor counts per layer, from the manifest or the kind's defaults. */
+function anchorLayout(manifest: ModelManifest): { counts: number[]; priors: Float32Array } {
+  const { input, output } = manifest;
+  if (output.kind === 'blazeface') {
+    const strides = output.strides ?? BLAZEFACE_DEFAULTS.strides;
+    const per = output.anchorsPerCell ?? BLAZEFACE_DEFAULTS.anchorsPerCell;
+    const counts = strides.map((s, k) => Math.ceil(input.width / s) * Math.ceil(input.height / s) * per[k]);
+    return { counts, priors: blazefaceAnchors(input.width, input.height, strides, per) };
+  }
+  const p = { strides: output.strides ?? RETINAFACE_DEFAULTS.strides, minSizes: output.minSizes ?? RETINAFACE_DEFAULTS.minSizes, variances: output.variances ?? RETINAFACE_DEFAULTS.variances };
+  const counts = p.strides.map((s, k) => Math.ceil(input.width / s) * Math.ceil(input.height / s) * p.minSizes[k].length);
+  return { counts, priors: retinafacePriors(input.width, input.height, p) };
+}
+
+/** BlazeFace exports name outputs arbitrarily: pair each score head [1, n, 1] with the regressor head [1, n, ≥4] of the same n. */
+function blazefaceHeads(meta: Meta[], counts: number[]): Array<{ scores: string; boxes: string }> | string {
+  return counts.map((n) => {
+    const scores = meta.find((m) => m.shape?.at(-2) === n && m.shape?.at(-1) === 1);
+    const boxes = meta.find((m) => m.shape?.at(-2) === n && typeof m.shape?.at(-1) === 'number' && (m.shape.at(-1) as number) >= 4);
+    return scores && boxes ? { scores: scores.name, boxes: boxes.name } : `a score head [1, ${n}, 1] and a regressor head [1, ${n}, 16]`;
+  }) as never;
+}
+
+/** Checks outputs against what the manifest's output kind reads, so a wrong model fails at load with what was expected. */
+function checkOutputs(manifest: ModelManifest, file: string, meta: Meta[]): void {
+  const nc = manifest.classes.length;
+  const got = `the model has outputs ${meta.map((m) => `"${m.name}" ${fmt(m.shape)}`).join(', ')}`;
   const expect = (ok: boolean, what: string) => {
-    if (!ok) throw new ModelShapeError(manifest, file, `expected ${what}, got outputs ${JSON.stringify(meta.map((m) => ({ name: m.name, shape: m.shape })))}`);
+    if (!ok) throw new ModelShapeError(manifest, file, `output kind ${manifest.output.kind} expects ${what}; ${got}`);
   };
-  switch (manifest.output.kind) {
+  const byName = (name: string) => meta.find((m) => m.name === name);
+  const last = meta[0]?.shape?.at(-1);
+  const { output } = manifest;
+  switch (output.kind) {
     case 'yolox':
-      expect(meta.length >= 1 && (typeof lastDim(0) !== 'number' || lastDim(0) === 5 + manifest.classes.length), `one output [1, N, ${5 + manifest.classes.length}] (5 + ${manifest.classes.length} classes)`);
+      expect(meta.length >= 1 && dimOk(last, 5 + nc), `one output [1, N, ${5 + nc}] (5 + ${nc} classes)`);
       break;
-    case 'ultraface':
-      expect(session.outputNames.includes('scores') && session.outputNames.includes('boxes'), 'outputs "scores" [1, N, 2] and "boxes" [1, N, 4]');
+    case 'yolov5':
+      expect(meta.length >= 1 && meta[0].shape?.length !== 2 && dimOk(last, 5 + nc), `one output [1, N, ${5 + nc}] (cx, cy, w, h, objectness + ${nc} classes)`);
       break;
     case 'yolov5-corners': {
-      const cols = 5 + 2 * (manifest.output.corners ?? 4) + manifest.classes.length;
-      expect(meta.length >= 1 && (typeof lastDim(0) !== 'number' || lastDim(0) === cols), `one output [1, N, ${cols}]`);
+      const cols = 5 + 2 * (output.corners ?? 4) + nc;
+      expect(meta.length >= 1 && dimOk(last, cols), `one output [1, N, ${cols}] (5 + ${2 * (output.corners ?? 4)} corner coordinates + ${nc} classes)`);
+      break;
+    }
+    case 'yolov8':
+      expect(meta.length >= 1 && meta[0].shape?.length === 3 && dimOk(meta[0].shape?.at(-2), 4 + nc), `one output [1, ${4 + nc}, N] (4 box + ${nc} classes, channel-major)`);
+      break;
+    case 'nms':
+      expect(meta.length >= 1 && (typeof last !== 'number' || last === 6 || last === 7), 'one output [1, N, 6] (x1, y1, x2, y2, score, class) or [N, 7] (batch, x1, y1, x2, y2, class, score)');
+      break;
+    case 'ultraface': {
+      const s = byName(output.scores ?? 'scores');
+      const b = byName(output.boxes ?? 'boxes');
+      expect(!!s && !!b && dimOk(s.shape?.at(-1), 2) && dimOk(b.shape?.at(-1), 4), `outputs "${output.scores ?? 'scores'}" [1, N, 2] and "${output.boxes ?? 'boxes'}" [1, N, 4]`);
+      break;
+    }
+    case 'retinaface': {
+      const n = anchorLayout(manifest).counts.reduce((a, b) => a + b, 0);
+      const s = byName(output.scores ?? 'conf');
+      const b = byName(output.boxes ?? 'loc');
+      expect(!!s && !!b && dimOk(s.shape?.at(-1), 2) && dimOk(b.shape?.at(-1), 4) && dimOk(b.shape?.at(-2), n), `outputs "${output.scores ?? 'conf'}" [1, ${n}, 2] and "${output.boxes ?? 'loc'}" [1, ${n}, 4] (${n} priors for a ${manifest.input.width}×${manifest.input.height} input)`);
+      break;
+    }
+    case 'blazeface': {
+      const heads = blazefaceHeads(meta, anchorLayout(manifest).counts) as unknown as Array<{ scores: string } | string>;
+      const missing = heads.filter((h): h is string => typeof h === 'string');
+      expect(missing.length === 0, missing.join(' and '));
       break;
     }
   }
@@ -43,10 +105,20 @@ function checkOutputs(manifest: ModelManifest, file: string, session: ort.Infere
 
 /** One model with its onnxruntime session; create one per pool thread. */
 export class Detector {
+  private readonly heads: Array<{ scores: string; boxes: string }> = [];
+  private readonly priors?: Float32Array;
+
   private constructor(
     readonly manifest: ModelManifest,
     private readonly session: ort.InferenceSession,
-  ) {}
+  ) {
+    const { output } = manifest;
+    if (output.kind === 'blazeface' || output.kind === 'retinaface') this.priors = anchorLayout(manifest).priors;
+    if (output.kind === 'blazeface') {
+      const meta = session.outputMetadata as unknown as Meta[];
+      this.heads = blazefaceHeads(meta, anchorLayout(manifest).counts) as unknown as Array<{ scores: string; boxes: string }>;
+    }
+  }
 
   static async load(manifest: ModelManifest, file: string, settings: SessionSettings): Promise<Detector> {
     const session = await ort.InferenceSession.create(file, {
@@ -57,35 +129,75 @@ export class Detector {
       // UltraFace keeps weights as graph inputs and warns about each at load.
       logSeverityLevel: 3,
     });
-    const inputs = session.inputMetadata as unknown as Array<{ name: string; shape?: Array<number | string> }>;
-    const input = inputs.find((i) => i.name === manifest.input.name);
-    const want = [1, 3, manifest.input.height, manifest.input.width];
-    if (!input) {
-      throw new ModelShapeError(manifest, file, `expected an input named "${manifest.input.name}", the model has ${JSON.stringify(session.inputNames)}`);
+    try {
+      const inputs = session.inputMetadata as unknown as Meta[];
+      const input = inputs.find((i) => i.name === manifest.input.name);
+      const want = inputDims(manifest);
+      if (!input) {
+        throw new ModelShapeError(manifest, file, `expected an input named "${manifest.input.name}", the model has ${JSON.stringify(session.inputNames)}`);
+      }
+      if (input.shape && (input.shape.length !== 4 || input.shape.some((d, i) => !dimOk(d, want[i])))) {
+        throw new ModelShapeError(manifest, file, `expected input "${manifest.input.name}" of shape [${want.join(', ')}] (${manifest.input.layout ?? 'nchw'}), the model has ${fmt(input.shape)}`);
+      }
+      checkOutputs(manifest, file, session.outputMetadata as unknown as Meta[]);
+    } catch (err) {
+      await session.release();
+      throw err;
     }
-    if (input.shape && input.shape.some((d, i) => typeof d === 'number' && d !== want[i])) {
-      throw new ModelShapeError(manifest, file, `expected input "${manifest.input.name}" of shape [${want.join(', ')}], the model has [${input.shape.join(', ')}]`);
-    }
-    checkOutputs(manifest, file, session);
     return new Detector(manifest, session);
   }
 
-  async detect(image: RawImage, threshold: number): Promise<RawDetection[]> {
+  /** Detections in full-image pixels; with `region`, only that crop is fed to the model (tiles, vehicle boxes). */
+  async detect(image: RawImage, threshold: number, region?: PixelRegion): Promise<RawDetection[]> {
     const { input, output } = this.manifest;
-    const prepared = await prepareModelInput(image, input);
-    const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, [1, 3, input.height, input.width]) };
+    const prepared = await prepareModelInput(image, input, region);
+    const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, inputDims(this.manifest)) };
     const results = await this.session.run(feeds);
     const { transform } = prepared;
+    const W = image.width, H = image.height;
+    const first = () => results[this.session.outputNames[0]];
+    const normalized = output.normalized ? { width: input.width, height: input.height } : undefined;
     switch (output.kind) {
       case 'yolox': {
-        const out = results[this.session.outputNames[0]];
-        return decodeYolox(out.data as Float32Array, out.dims, input.width, input.height, output.strides ?? [8, 16, 32], threshold, transform, image.width, image.height);
+        const out = first();
+        return decodeYolox(out.data as Float32Array, out.dims, input.width, input.height, output.strides ?? [8, 16, 32], threshold, transform, W, H);
       }
       case 'ultraface':
-        return decodeUltraface(results.scores.data as Float32Array, results.boxes.data as Float32Array, input.width, input.height, threshold, transform, image.width, image.height);
+        return decodeUltraface(results[output.scores ?? 'scores'].data as Float32Array, results[output.boxes ?? 'boxes'].data as Float32Array, input.width, input.height, threshold, transform, W, H, output.iou ?? 0.3);
       case 'yolov5-corners': {
-        const out = results[this.session.outputNames[0]];
-        return decodeYolov5Corners(out.data as Float32Array, out.dims, output.corners ?? 4, threshold, transform, image.width, image.height);
+        const out = first();
+        return decodeYolov5Corners(out.data as Float32Array, out.dims, output.corners ?? 4, threshold, transform, W, H, { iou: output.iou, normalized });
+      }
+      case 'yolov5': {
+        const out = first();
+        return decodeYolov5Corners(out.data as Float32Array, out.dims, 0, threshold, transform, W, H, { iou: output.iou, classAware: true, normalized });
+      }
+      case 'yolov8': {
+        const out = first();
+        return decodeYolov8(out.data as Float32Array, out.dims, threshold, transform, W, H, { iou: output.iou, normalized });
+      }
+      case 'nms': {
+        const out = first();
+        return decodeNms(out.data as Float32Array, out.dims, threshold, transform, W, H, { normalized });
+      }
+      case 'retinaface':
+        return decodeRetinaface(
+          results[output.boxes ?? 'loc'].data as Float32Array,
+          results[output.scores ?? 'conf'].data as Float32Array,
+          this.priors!,
+          output.variances ?? RETINAFACE_DEFAULTS.variances,
+          input.width,
+          input.height,
+          threshold,
+          transform,
+          W,
+          H,
+          output.iou ?? 0.4,
+        );
+      case 'blazeface': {
+        const logits = concat(this.heads.map((h) => results[h.scores].data as Float32Array));
+        const regressors = concat(this.heads.map((h) => results[h.boxes].data as Float32Array));
+        return decodeBlazeface(logits, regressors, this.priors!, input.width, input.height, threshold, transform, W, H, output.iou ?? 0.3);
       }
     }
   }
@@ -93,4 +205,20 @@ export class Detector {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function inputDims(manifest: ModelManifest): number[] {
+  const { width, height, layout } = manifest.input;
+  return layout === 'nhwc' ? [1, height, width, 3] : [1, 3, height, width];
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -2,6 +2,17 @@ import sharp from 'sharp';
 import { pixelOps } from '../addon/index.js';
 import type { InputTransform, ModelInput, RawImage, TensorSpec } from '../addon/types.js';
 
+/** Tensor layout of a model input; the addon only writes NCHW, NHWC is transposed here. */
+export type TensorLayout = 'nchw' | 'nhwc';
+
+/** A pixel rectangle of the decoded image (integers, inside the image). */
+export interface PixelRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 /** Where the image lands inside the model input, and at what scale. */
 export function planInput(imageWidth: number, imageHeight: number, spec: TensorSpec) {
   if (spec.resize === 'stretch') {
@@ -17,15 +28,42 @@ export function planInput(imageWidth: number, imageHeight: number, spec: TensorS
   return { contentWidth, contentHeight, transform };
 }
 
+/** NCHW → NHWC for models exported from TensorFlow (BlazeFace); one pass, no per-pixel allocation. */
+export function chwToHwc(chw: Float32Array, width: number, height: number): Float32Array {
+  const plane = width * height;
+  const hwc = new Float32Array(chw.length);
+  for (let i = 0, o = 0; i < plane; i++, o += 3) {
+    hwc[o] = chw[i];
+    hwc[o + 1] = chw[plane + i];
+    hwc[o + 2] = chw[2 * plane + i];
+  }
+  return hwc;
+}
+
+/** Clips a region to the image and rounds it to whole pixels; null when nothing is left. */
+export function clipRegion(region: PixelRegion, imageWidth: number, imageHeight: number): PixelRegion | null {
+  const x1 = Math.max(0, Math.floor(region.x));
+  const y1 = Math.max(0, Math.floor(region.y));
+  const x2 = Math.min(imageWidth, Math.ceil(region.x + region.width));
+  const y2 = Math.min(imageHeight, Math.ceil(region.y + region.height));
+  return x2 - x1 >= 2 && y2 - y1 >= 2 ? { x: x1, y: y1, width: x2 - x1, height: y2 - y1 } : null;
+}
+
 /**
- * The decoded image → one model's input tensor. libvips does the resize (SIMD, on the
- * libuv pool); the normalise + HWC→CHW pass runs in the addon or its fallback.
+ * The decoded image (or one region of it) → one model's input tensor. libvips does the crop and
+ * resize (SIMD, on the libuv pool); the normalise + HWC→CHW pass runs in the addon or its fallback.
+ * The returned transform maps model-input coordinates to full-image pixels, the region's offset included.
  */
-export async function prepareModelInput(image: RawImage, spec: TensorSpec): Promise<ModelInput> {
-  const { contentWidth, contentHeight, transform } = planInput(image.width, image.height, spec);
+export async function prepareModelInput(image: RawImage, spec: TensorSpec & { layout?: TensorLayout }, region?: PixelRegion): Promise<ModelInput> {
+  const area = region ?? { x: 0, y: 0, width: image.width, height: image.height };
+  const { contentWidth, contentHeight, transform } = planInput(area.width, area.height, spec);
   let resized = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  if (region) resized = resized.extract({ left: area.x, top: area.y, width: area.width, height: area.height });
   if (image.channels === 4) resized = resized.removeAlpha();
   const rgb = await resized.resize(contentWidth, contentHeight, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-  const tensor = pixelOps.normalizeToChw(rgb, contentWidth, contentHeight, transform.padX, transform.padY, spec);
-  return { tensor, transform };
+  const chw = pixelOps.normalizeToChw(rgb, contentWidth, contentHeight, transform.padX, transform.padY, spec);
+  const tensor = spec.layout === 'nhwc' ? chwToHwc(chw, spec.width, spec.height) : chw;
+  // image = (model - pad) / scale + offset  ⇔  image = (model - (pad - offset·scale)) / scale
+  const full: InputTransform = { ...transform, padX: transform.padX - area.x * transform.scaleX, padY: transform.padY - area.y * transform.scaleY };
+  return { tensor, transform: full };
 }

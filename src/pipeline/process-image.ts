@@ -1,18 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { pixelOps } from '../addon/index.js';
-import type { Detector } from '../models/detector.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
 import type { Box, Detection, DetectionKind, JobOptions } from '../queue/job.js';
 import type { ImageExt } from '../storage/keys.js';
 import { decodeImage } from './decode.js';
+import { DEFAULT_DETECTION_SETTINGS, detectAll, type DetectionSettings, type Detectors } from './detect.js';
 import { encodeImage, outputExt } from './encode.js';
-import { BLUR_MARGIN, enlarge, round1, shouldBlur } from './regions.js';
+import { enlarge, round1, shouldBlur } from './regions.js';
 
-export interface Detectors {
-  faces?: Detector;
-  plates?: Detector;
-  objects?: Detector;
-}
+export type { Detectors } from './detect.js';
 
 export interface ProcessedImage {
   image: Buffer;
@@ -34,8 +30,14 @@ function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): 
   };
 }
 
-/** decode → detect (faces, plates, objects) → blur → encode, timing each stage. */
-export async function processImage(input: Buffer, options: JobOptions, detectors: Detectors, limits: { maxPixels: number }): Promise<ProcessedImage> {
+/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → blur → encode, timing each stage. */
+export async function processImage(
+  input: Buffer,
+  options: JobOptions,
+  detectors: Detectors,
+  limits: { maxPixels: number },
+  settings: DetectionSettings = DEFAULT_DETECTION_SETTINGS,
+): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
@@ -48,26 +50,26 @@ export async function processImage(input: Buffer, options: JobOptions, detectors
 
   const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels));
   const { image } = decoded;
+  const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];
   const models: Record<string, string> = {};
-  const stages: Array<[keyof Detectors, DetectionKind, number, boolean]> = [
-    ['faces', 'face', options.thresholds.face, options.detect.faces],
-    ['plates', 'plate', options.thresholds.plate, options.detect.plates],
-    ['objects', 'object', options.thresholds.object, options.detect.objects],
+  const sets: Array<[keyof Detectors, DetectionKind, RawDetection[]]> = [
+    ['faces', 'face', found.faces],
+    ['plates', 'plate', found.plates],
+    ['objects', 'object', found.objects],
   ];
-  for (const [slot, kind, threshold, enabled] of stages) {
+  for (const [slot, kind, raws] of sets) {
     const detector = detectors[slot];
-    if (!enabled || !detector) continue;
+    if (!detector || !options.detect[slot]) continue;
     models[slot] = detector.manifest.name;
-    const found = await timed(`detect_${slot}`, () => detector.detect(image, threshold));
-    for (const raw of found) detections.push(toDetection(raw, kind, detector.manifest.classes));
+    for (const raw of raws) detections.push(toDetection(raw, kind, detector.manifest.classes));
   }
 
   const regions: Box[] = [];
   for (const d of detections) {
     if (!shouldBlur(d, options)) continue;
     d.blurred = true;
-    const margin = d.kind === 'object' ? 0 : BLUR_MARGIN;
+    const margin = d.kind === 'face' ? settings.blurMargin.face : d.kind === 'plate' ? settings.blurMargin.plate : 0;
     const grown = enlarge(d.box, margin, image.width, image.height);
     d.blurBox = { x: round1(grown.x), y: round1(grown.y), width: round1(grown.width), height: round1(grown.height) };
     regions.push(grown);

@@ -11,6 +11,7 @@ export function decodeUltraface(
   transform: InputTransform,
   imageWidth: number,
   imageHeight: number,
+  iou = 0.3,
 ): RawDetection[] {
   const candidates = new CandidateSet();
   const n = scores.length / 2;
@@ -19,5 +20,5 @@ export function decodeUltraface(
     if (score < threshold) continue;
     candidates.add(boxes[i * 4] * inputWidth, boxes[i * 4 + 1] * inputHeight, boxes[i * 4 + 2] * inputWidth, boxes[i * 4 + 3] * inputHeight, score, 0);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, 0.3, false);
+  return candidates.finish(transform, imageWidth, imageHeight, iou, false);
 }

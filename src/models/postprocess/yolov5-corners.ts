@@ -2,8 +2,9 @@ import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
 
 /**
- * YOLOv5 with corner points (HyperLPR plates): rows of cx,cy,w,h,obj, 2·corners coords, class scores,
- * in input pixels. The box, not the corners, is what gets blurred.
+ * YOLOv5 rows [1, N, 5 + 2·corners + classes]: cx,cy,w,h,objectness, corner points, class scores,
+ * in input pixels (times inputWidth/inputHeight when normalized). HyperLPR plates carry 4 corners;
+ * plain YOLOv5 exports have none. The box, not the corners, is what gets blurred.
  */
 export function decodeYolov5Corners(
   output: Float32Array,
@@ -13,10 +14,14 @@ export function decodeYolov5Corners(
   transform: InputTransform,
   imageWidth: number,
   imageHeight: number,
+  options: { iou?: number; classAware?: boolean; normalized?: { width: number; height: number } } = {},
 ): RawDetection[] {
-  const [, rows, cols] = dims;
+  const rows = dims.at(-2) ?? 0;
+  const cols = dims.at(-1) ?? 0;
   const classOffset = 5 + corners * 2;
   const numClasses = cols - classOffset;
+  const sx = options.normalized?.width ?? 1;
+  const sy = options.normalized?.height ?? 1;
   const candidates = new CandidateSet();
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -32,8 +37,8 @@ export function decodeYolov5Corners(
     }
     const score = objectness * bestScore;
     if (score < threshold) continue;
-    const cx = output[o], cy = output[o + 1], w = output[o + 2], h = output[o + 3];
+    const cx = output[o] * sx, cy = output[o + 1] * sy, w = output[o + 2] * sx, h = output[o + 3] * sy;
     candidates.add(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score, best);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, 0.45, false);
+  return candidates.finish(transform, imageWidth, imageHeight, options.iou ?? 0.45, options.classAware ?? false);
 }
