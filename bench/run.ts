@@ -1,0 +1,137 @@
+// `npm run bench`: how fast pixveil is on this machine, and how close to what its stages allow.
+// Prints tables and writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_THRESHOLDS } from '../src/app.js';
+import { pixelOps } from '../src/addon/index.js';
+import { loadConfig } from '../src/config/config.js';
+import { Detector } from '../src/models/detector.js';
+import { modelPath } from '../src/models/files.js';
+import { loadManifests } from '../src/models/manifest.js';
+import { packageRoot } from '../src/paths.js';
+import { processImage, type Detectors } from '../src/pipeline/process-image.js';
+import { ImagePool } from '../src/pool/image-pool.js';
+import type { JobOptions } from '../src/queue/job.js';
+import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
+import { buildCorpus, type CorpusSet } from './corpus.js';
+import { httpLoad } from './http-load.js';
+import { benchStages, round } from './stages.js';
+
+const QUICK = process.argv.includes('--quick');
+const config = loadConfig({ ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
+const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
+const cores = os.availableParallelism();
+const options: JobOptions = {
+  blur: 'gaussian',
+  shape: 'box',
+  detect: { faces: Boolean(config.faceModel), plates: Boolean(config.plateModel), objects: Boolean(config.objectModel) },
+  thresholds: { ...DEFAULT_THRESHOLDS },
+  blurClasses: [],
+  format: 'same',
+  quality: 90,
+};
+
+async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
+  const load = async (name: string) => {
+    if (!name) return undefined;
+    const m = manifests.get(name)!;
+    return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: ['cpu'] });
+  };
+  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
+}
+
+/** The naive baseline: one image at a time on the main thread, sharp and onnxruntime with their own threading, no pool. */
+async function naive(corpus: CorpusSet, count: number) {
+  const detectors = await loadDetectors(cores);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await processImage(corpus.images[i % corpus.images.length], options, detectors, { maxPixels: config.maxPixels });
+  const seconds = (performance.now() - start) / 1000;
+  return { images: count, images_per_second: round(count / seconds) };
+}
+
+/** The worker pool without HTTP or queue: threads × concurrency tasks in flight. */
+async function pooled(pool: ImagePool, corpus: CorpusSet, count: number) {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: pool.capacity * 2 }, async () => {
+      while (next < count) {
+        const outcome = await pool.run(Buffer.from(corpus.images[next++ % corpus.images.length]), options);
+        if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { set: corpus.name, images: count, images_per_second: round(count / seconds) };
+}
+
+async function main() {
+  console.log(`pixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, workers ${config.workers}×${config.workerConcurrency}, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
+  const hd = await buildCorpus(1920, 1080, '1080p');
+  const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
+
+  const single = await loadDetectors(1);
+  const stages = await benchStages(hd, single, options, config.maxPixels);
+  await Promise.all(Object.values(single).map((d) => d?.release()));
+  console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
+  console.table(stages.rows);
+  console.log('Mean pipeline stage times over the 1080p corpus (ms):', stages.pipelineStages);
+  const limit = round((cores * 1000) / stages.singleThreadMsPerImage);
+  console.log(`Single-thread pipeline: ${stages.singleThreadMsPerImage} ms/image → limit ${cores} cores × 1 / that = ${limit} images/s`);
+
+  const naiveResult = await naive(hd, QUICK ? 10 : 30);
+  console.log(`Naive baseline (main thread, one at a time): ${naiveResult.images_per_second} images/s`);
+
+  const pool = new ImagePool({
+    threads: config.workers,
+    concurrencyPerThread: config.workerConcurrency,
+    modelDir: config.modelDir,
+    faceModel: config.faceModel,
+    objectModel: config.objectModel,
+    plateModel: config.plateModel,
+    intraOpThreads: config.ortIntraOpThreads,
+    executionProviders: ['cpu'],
+    maxPixels: config.maxPixels,
+  });
+  await pool.warmUp();
+  const poolResults = [];
+  for (const set of sets) poolResults.push(await pooled(pool, set, QUICK ? 24 : set.name === '4K' ? 40 : 120));
+  await pool.close();
+  console.log('\nPool in process (no HTTP, no queue):');
+  console.table(poolResults);
+
+  const http = await httpLoad(hd.images, QUICK ? 30 : 120, 16, { MODEL_DIR: config.modelDir, MODEL_PULL_ON_START: 'false' });
+  console.log('\nEnd to end through HTTP (1080p, until every result is stored):');
+  console.table([{ ...http, latency_ms: undefined, p50_ms: http.latency_ms.p50, p95_ms: http.latency_ms.p95, p99_ms: http.latency_ms.p99 }]);
+
+  const ratios = {
+    end_to_end_over_limit: round(http.images_per_second / limit),
+    end_to_end_over_naive: round(http.images_per_second / naiveResult.images_per_second),
+    pool_over_limit: round(poolResults[0].images_per_second / limit),
+  };
+  console.log('\nRatios:', ratios);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cores, cpu: os.cpus()[0]?.model, node: process.version },
+    settings: { pixel_ops: pixelOps.implementation, workers: config.workers, worker_concurrency: config.workerConcurrency, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
+    stages: stages.rows,
+    pipeline_stage_means_ms: stages.pipelineStages,
+    single_thread_ms_per_image: stages.singleThreadMsPerImage,
+    limit_images_per_second: limit,
+    naive: naiveResult,
+    pool: poolResults,
+    end_to_end_http: http,
+    ratios,
+  };
+  const out = path.join(packageRoot, 'bench', 'results', 'latest.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
