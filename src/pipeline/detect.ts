@@ -10,6 +10,8 @@ export interface Detectors {
   faces?: Detector;
   plates?: Detector;
   objects?: Detector;
+  /** Quality settings the pool thread was set up with; processImage falls back to the defaults. */
+  settings?: DetectionSettings;
 }
 
 /** Quality features of the detection stage; fixed per pool (see WorkerSetup). */

@@ -36,7 +36,7 @@ export async function processImage(
   options: JobOptions,
   detectors: Detectors,
   limits: { maxPixels: number },
-  settings: DetectionSettings = DEFAULT_DETECTION_SETTINGS,
+  settings: DetectionSettings = detectors.settings ?? DEFAULT_DETECTION_SETTINGS,
 ): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
@@ -53,7 +53,7 @@ export async function processImage(
   const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];
   const models: Record<string, string> = {};
-  const sets: Array<[keyof Detectors, DetectionKind, RawDetection[]]> = [
+  const sets: Array<['faces' | 'plates' | 'objects', DetectionKind, RawDetection[]]> = [
     ['faces', 'face', found.faces],
     ['plates', 'plate', found.plates],
     ['objects', 'object', found.objects],

@@ -11,6 +11,13 @@ export interface WorkerSetup {
   intraOpThreads: number;
   executionProviders: string[];
   maxPixels: number;
+  /** Detection quality features (see src/pipeline/detect.ts); absent fields keep DEFAULT_DETECTION_SETTINGS. */
+  tiling?: 'auto' | 'off';
+  platesOnVehicles?: boolean;
+  faceTileScale?: number;
+  plateTileScale?: number;
+  faceBlurMargin?: number;
+  plateBlurMargin?: number;
 }
 
 /** Main thread → pool thread. `image` is transferred (the sender's copy is detached). */

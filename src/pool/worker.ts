@@ -7,6 +7,7 @@ import { isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
+import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../pipeline/detect.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
 
@@ -18,14 +19,22 @@ const setup = workerData as WorkerSetup;
 
 async function loadDetectors(): Promise<Detectors> {
   const manifests = loadManifests(setup.extraManifestDir);
-  const settings = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
+  const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
   const load = async (name: string) => {
     if (!name) return undefined;
     const manifest = manifests.get(name);
     if (!manifest) throw new Error(`Unknown model ${name}`);
-    return Detector.load(manifest, modelPath(setup.modelDir, manifest), settings);
+    return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
   };
-  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
+  const d = DEFAULT_DETECTION_SETTINGS;
+  const settings: DetectionSettings = {
+    ...d,
+    tiling: setup.tiling ?? d.tiling,
+    platesOnVehicles: setup.platesOnVehicles ?? d.platesOnVehicles,
+    tileScale: { faces: setup.faceTileScale ?? d.tileScale.faces, plates: setup.plateTileScale ?? d.tileScale.plates },
+    blurMargin: { face: setup.faceBlurMargin ?? d.blurMargin.face, plate: setup.plateBlurMargin ?? d.blurMargin.plate },
+  };
+  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel), settings };
 }
 
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
