@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../src/paths.js';
 
 export type GtClass = 'face' | 'plate' | 'vehicle' | 'person';
 export const GT_CLASSES: readonly GtClass[] = ['face', 'plate', 'vehicle', 'person'];
@@ -20,12 +20,12 @@ export interface GtImage {
   objects: GtObject[];
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const repoRoot = path.resolve(here, '..');
+// packageRoot, not this file's folder: compiled copies under dist/ read the JSON from the source tree.
+export const repoRoot = packageRoot;
 export const fixtureDir = process.env.FIXTURE_DIR ?? path.resolve(repoRoot, '../shared/fixtures');
 export const darknetDir = process.env.DARKNET_DATA_DIR ?? '/usr/share/darknet/data';
 
-export function loadGroundTruth(file = path.join(here, 'ground-truth', 'fixtures.json')): GtImage[] {
+export function loadGroundTruth(file = path.join(repoRoot, 'eval', 'ground-truth', 'fixtures.json')): GtImage[] {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { images: GtImage[] }).images;
 }
 
