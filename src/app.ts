@@ -1,5 +1,7 @@
 import type { Config } from './config/config.js';
 import { pixelOps } from './addon/index.js';
+import { Authenticator } from './auth/authenticator.js';
+import { createRateLimiter } from './auth/rate-limit.js';
 import type { IngestContext } from './ingest/context.js';
 import { startHttpServer, type HttpServer } from './ingest/server.js';
 import { loadManifests, type ModelManifest } from './models/manifest.js';
@@ -106,6 +108,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       defaultThresholds: DEFAULT_THRESHOLDS,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
+    auth: Authenticator.fromConfig(config),
+    rateLimiter: createRateLimiter(config, log),
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);

@@ -73,5 +73,23 @@ export const errors = {
     new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, 503, { permanent: false }),
   modelChecksum: (name: string, path: string, expected: string, actual: string, source: string) =>
     new PixveilError('MODEL_CHECKSUM', `Model ${name} at ${path} has sha256 ${actual}, expected ${expected}. Delete it and run "pixveil models pull", or download it from ${source}`, 503, { permanent: false }),
+  unauthenticated: (message: string, challenge = 'Bearer realm="pixveil"') =>
+    new PixveilError('UNAUTHENTICATED', message, 401, { headers: { 'WWW-Authenticate': challenge } }),
+  forbidden: (message: string) => new PixveilError('FORBIDDEN', message, 403),
+  rateLimited: (perMinute: number, retryAfterSeconds: number) =>
+    new PixveilError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded (RATE_LIMIT_PER_MINUTE); retry after ${retryAfterSeconds}s`, 429, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
+  tooManyUploads: (limit: number, scope: string) =>
+    new PixveilError('TOO_MANY_UPLOADS', `At most ${limit} uploads may be in progress at once per ${scope}; wait for one to finish`, 429, {
+      headers: { 'Retry-After': '1' },
+    }),
+  tooManyInFlight: (limit: number) =>
+    new PixveilError('TOO_MANY_IN_FLIGHT', `At most ${limit} images per connection may be in flight (WS_MAX_IN_FLIGHT); wait for results`, 429),
+  requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, 408),
+  imageDimensionTooLarge: (width: number, height: number, maxDimension: number) =>
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; width and height may be at most ${maxDimension} (MAX_DIMENSION)`, 422, { permanent: true }),
+  animatedImage: (pages: number) =>
+    new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, 422, { permanent: true }),
   internal: (message: string) => new PixveilError('INTERNAL', message, 500, { permanent: false }),
 };

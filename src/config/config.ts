@@ -20,6 +20,16 @@ export interface Config {
   readonly objectModel: string;
   /** Empty: no plate detector configured. */
   readonly plateModel: string;
+  /** Extra detection passes on tiles of large images, for small faces and plates. */
+  readonly tiling: 'auto' | 'off';
+  /** A plate pass on each vehicle the object detector finds. */
+  readonly platesOnVehicles: boolean;
+  /** Largest downscale of a tile into the model input (higher: fewer, cheaper tiles, smaller faces missed). */
+  readonly faceTileScale: number;
+  readonly plateTileScale: number;
+  /** Share of a face/plate box added before blurring (0.15 = 7.5% per side). */
+  readonly faceBlurMargin: number;
+  readonly plateBlurMargin: number;
   readonly keepMetadata: boolean;
   readonly jobTtlSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -42,6 +52,23 @@ export interface Config {
   /** false: delete the original once its job completed (privacy). */
   readonly keepOriginals: boolean;
   readonly auth: 'off' | 'on';
+  readonly apiKeys: string;
+  readonly apiKeysFile: string;
+  readonly jwtSecret: string;
+  readonly jwtJwksUrl: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly jwtTenantClaim: string;
+  readonly jwtRequiredScope: string;
+  readonly metricsToken: string;
+  readonly rateLimitPerMinute: number;
+  readonly rateLimitBurst: number;
+  readonly maxDimension: number;
+  readonly maxConcurrentUploads: number;
+  readonly wsMaxInFlight: number;
+  readonly wsIdleTimeoutSeconds: number;
+  readonly bodyTimeoutMs: number;
+  readonly bodyMinBytesPerSecond: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +86,16 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`Expected an integer between ${min} and ${max} for ${name} but received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`Expected a number between ${min} and ${max} for ${name} but received ${JSON.stringify(raw)}`);
   }
   return value;
 }
@@ -85,6 +122,17 @@ function str(env: Env, name: string, fallback: string): string {
   return raw === undefined ? fallback : raw.trim();
 }
 
+/** AUTH=on with nothing to check credentials against would refuse every request: say so at start. */
+function checkAuthConfig(config: Config): void {
+  if (config.jwtSecret && config.jwtSecret.length < 32) {
+    throw new ConfigError('Expected at least 32 characters for JWT_SECRET (an HS256 key) but received a shorter one');
+  }
+  if (config.jwtSecret && config.jwtJwksUrl) throw new ConfigError('Set JWT_SECRET or JWT_JWKS_URL, not both');
+  if (config.auth === 'on' && !config.apiKeys && !config.apiKeysFile && !config.jwtSecret && !config.jwtJwksUrl) {
+    throw new ConfigError('AUTH=on needs API_KEYS, API_KEYS_FILE, JWT_SECRET or JWT_JWKS_URL');
+  }
+}
+
 /** Reads the environment over the frozen defaults; throws ConfigError naming the variable on bad input. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
@@ -103,6 +151,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     faceModel: str(env, 'FACE_MODEL', defaults.faceModel),
     objectModel: str(env, 'OBJECT_MODEL', defaults.objectModel),
     plateModel: str(env, 'PLATE_MODEL', defaults.plateModel),
+    tiling: oneOf(env, 'TILING', defaults.tiling, ['auto', 'off'] as const),
+    platesOnVehicles: bool(env, 'PLATES_ON_VEHICLES', defaults.platesOnVehicles),
+    faceTileScale: num(env, 'FACE_TILE_SCALE', defaults.faceTileScale, 1, 8),
+    plateTileScale: num(env, 'PLATE_TILE_SCALE', defaults.plateTileScale, 1, 8),
+    faceBlurMargin: num(env, 'FACE_BLUR_MARGIN', defaults.faceBlurMargin, 0, 2),
+    plateBlurMargin: num(env, 'PLATE_BLUR_MARGIN', defaults.plateBlurMargin, 0, 2),
     keepMetadata: bool(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
@@ -122,7 +176,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     presignExpirySeconds: int(env, 'PRESIGN_EXPIRY_SECONDS', defaults.presignExpirySeconds, 1, 7 * 24 * 3600),
     keepOriginals: bool(env, 'KEEP_ORIGINALS', defaults.keepOriginals),
     auth: oneOf(env, 'AUTH', defaults.auth, ['off', 'on'] as const),
+    apiKeys: str(env, 'API_KEYS', defaults.apiKeys),
+    apiKeysFile: str(env, 'API_KEYS_FILE', defaults.apiKeysFile),
+    jwtSecret: str(env, 'JWT_SECRET', defaults.jwtSecret),
+    jwtJwksUrl: str(env, 'JWT_JWKS_URL', defaults.jwtJwksUrl),
+    jwtIssuer: str(env, 'JWT_ISSUER', defaults.jwtIssuer),
+    jwtAudience: str(env, 'JWT_AUDIENCE', defaults.jwtAudience),
+    jwtTenantClaim: str(env, 'JWT_TENANT_CLAIM', defaults.jwtTenantClaim) || 'sub',
+    jwtRequiredScope: str(env, 'JWT_REQUIRED_SCOPE', defaults.jwtRequiredScope),
+    metricsToken: str(env, 'METRICS_TOKEN', defaults.metricsToken),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', defaults.rateLimitPerMinute, 0),
+    rateLimitBurst: int(env, 'RATE_LIMIT_BURST', defaults.rateLimitBurst, 1),
+    maxDimension: int(env, 'MAX_DIMENSION', defaults.maxDimension, 1, 1_000_000),
+    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', defaults.maxConcurrentUploads, 1),
+    wsMaxInFlight: int(env, 'WS_MAX_IN_FLIGHT', defaults.wsMaxInFlight, 1, 10_000),
+    wsIdleTimeoutSeconds: int(env, 'WS_IDLE_TIMEOUT_S', defaults.wsIdleTimeoutSeconds, 8, 960),
+    bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', defaults.bodyTimeoutMs, 100),
+    bodyMinBytesPerSecond: int(env, 'BODY_MIN_BYTES_PER_SECOND', defaults.bodyMinBytesPerSecond, 0),
     ...overrides,
   };
+  checkAuthConfig(config);
   return Object.freeze(config);
 }

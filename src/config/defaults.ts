@@ -19,6 +19,12 @@ export const defaults = Object.freeze({
   faceModel: 'ultraface-rfb-320',
   objectModel: 'yolox-nano',
   plateModel: 'hyperlpr-y5fu-320',
+  tiling: 'auto' as 'auto' | 'off',
+  platesOnVehicles: true,
+  faceTileScale: 1.5,
+  plateTileScale: 2,
+  faceBlurMargin: 0.15,
+  plateBlurMargin: 0.15,
   keepMetadata: false,
   jobTtlSeconds: 24 * 3600,
   logLevel: 'info' as 'debug' | 'info' | 'warn' | 'error',
@@ -38,6 +44,32 @@ export const defaults = Object.freeze({
   presignExpirySeconds: 900,
   keepOriginals: true,
   auth: 'off' as 'off' | 'on',
+  /** `tenant:key` pairs, comma-separated (AUTH=on). */
+  apiKeys: '',
+  /** File of `tenant:sha256hex` lines (keys hashed at rest). */
+  apiKeysFile: '',
+  jwtSecret: '',
+  jwtJwksUrl: '',
+  jwtIssuer: '',
+  jwtAudience: '',
+  jwtTenantClaim: 'sub',
+  /** A scope every token must carry (in `scope` or `scp`); empty: none. Missing → 403. */
+  jwtRequiredScope: '',
+  /** Empty: /metrics stays open. */
+  metricsToken: '',
+  /** Per tenant (or per client address with AUTH=off); 0 turns rate limiting off. */
+  rateLimitPerMinute: 600,
+  rateLimitBurst: 60,
+  maxDimension: 20_000,
+  /** Uploads being received or stored at once per tenant (per client address with AUTH=off). */
+  maxConcurrentUploads: 32,
+  /** Images per WebSocket connection accepted and not yet finished. */
+  wsMaxInFlight: 64,
+  wsIdleTimeoutSeconds: 120,
+  /** A request body must be complete within this long. */
+  bodyTimeoutMs: 60_000,
+  /** After the first 5 s, a body arriving slower than this on average is cut off (slowloris). */
+  bodyMinBytesPerSecond: 1024,
 });
 
 export type Defaults = typeof defaults;

@@ -1,3 +1,5 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -23,4 +25,8 @@ export interface IngestContext {
   pixelOps: string;
   /** Readiness beyond queue and store (models loaded on a serve node). */
   extraReadiness: () => Promise<Record<string, string>>;
+  /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */
+  auth: Authenticator;
+  /** Per-tenant request budget; closed with the HTTP server. */
+  rateLimiter: RateLimiter;
 }

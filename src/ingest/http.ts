@@ -1,6 +1,7 @@
 import { errors, isPixveilError, PixveilError } from '../errors.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { UploadBuffer } from './upload-buffer.js';
+import type { Principal } from '../auth/authenticator.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 302: 'Found', 304: 'Not Modified',
@@ -35,17 +36,39 @@ export function readRequest(req: HttpRequest, res: HttpResponse, paramCount = 0)
   };
 }
 
-/** One response, guarding every write against a client that went away. */
+/** How a request body is arriving; a reply sent before it is complete may close the connection. */
+export interface BodyProgress {
+  received: number;
+  declared?: number;
+  done: boolean;
+}
+
+/** A refused body with more than this still to come is not drained: the connection is closed instead. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+/** One response, guarding every write against a client that went away; also what the audit line reports. */
 export class Reply {
   aborted = false;
   done = false;
   status = 0;
+  /** Set on slowloris timeouts: answer, then close the connection. */
+  forceClose = false;
+  body?: BodyProgress;
+  principal?: Principal;
+  errorCode?: string;
+  readonly jobIds: string[] = [];
+  private readonly abortHandlers: Array<() => void> = [];
 
   constructor(readonly res: HttpResponse, private readonly onFinish?: (status: number) => void) {
     res.onAborted(() => {
       this.aborted = true;
+      for (const handler of this.abortHandlers) handler();
       this.finish(499);
     });
+  }
+
+  onAbort(handler: () => void): void {
+    this.abortHandlers.push(handler);
   }
 
   private finish(status: number): void {
@@ -53,6 +76,13 @@ export class Reply {
     this.done = true;
     this.status = status;
     this.onFinish?.(status);
+  }
+
+  private shouldClose(): boolean {
+    if (this.forceClose) return true;
+    const body = this.body;
+    if (!body || body.done) return false;
+    return body.declared === undefined || body.declared - body.received > DRAIN_LIMIT_BYTES;
   }
 
   private writeHead(status: number, contentType: string, headers: Record<string, string>): void {
@@ -67,6 +97,7 @@ export class Reply {
 
   error(err: unknown): void {
     const e = isPixveilError(err) ? err : errors.internal((err as Error)?.message ?? String(err));
+    this.errorCode = e.code;
     this.json(e.status, e.toJSON(), e.headers);
   }
 
@@ -75,6 +106,15 @@ export class Reply {
     if (this.aborted || this.done) return;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const total = bytes.length;
+    if (this.shouldClose()) {
+      // Small error bodies only: end() with closeConnection stops the rest of the upload.
+      this.res.cork(() => {
+        this.writeHead(status, contentType, headers);
+        this.res.end(bytes, true);
+      });
+      this.finish(status);
+      return;
+    }
     let ended = false;
     this.res.cork(() => {
       this.writeHead(status, contentType, headers);
@@ -97,30 +137,75 @@ export class Reply {
   }
 }
 
+export interface BodyTiming {
+  /** The whole body must arrive within this. */
+  timeoutMs: number;
+  /** After GRACE_MS, the average rate must stay above this (0: no rate check). */
+  minBytesPerSecond: number;
+}
+
+const RATE_GRACE_MS = 5000;
+
 /**
  * Reads the body into one buffer, refusing it past `limit` (413) as soon as the
- * Content-Length or the bytes received say so.
+ * Content-Length or the bytes received say so, and cutting off a body that trickles
+ * (408, connection closed). Call it synchronously in the route handler: uWS drops body
+ * bytes that arrive before onData is registered.
  */
-export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number): Promise<Buffer> {
-  const declared = info.headers['content-length'] === undefined ? undefined : Number(info.headers['content-length']);
+export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming): Promise<Buffer> {
+  const raw = info.headers['content-length'];
+  const declared = raw === undefined ? undefined : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  const progress: BodyProgress = (reply.body = { received: 0, declared: Number.isNaN(declared) ? undefined : declared, done: false });
   return new Promise((resolve, reject) => {
+    if (declared !== undefined && Number.isNaN(declared)) {
+      reject(errors.invalidOption('Content-Length', 'a non-negative integer', raw));
+      return;
+    }
     if (declared !== undefined && declared > limit) {
       reject(errors.payloadTooLarge(limit));
       return;
     }
     const body = new UploadBuffer(limit, declared);
-    let failed = false;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      if (err) reject(err);
+      else resolve(body.bytes());
+    };
+    reply.onAbort(() => settle(errors.requestTimeout('the client went away')));
+    if (timing) {
+      const every = Math.min(1000, Math.max(50, Math.floor(timing.timeoutMs / 10)));
+      timer = setInterval(() => {
+        if (reply.done) return settle(errors.requestTimeout('reply already sent'));
+        const elapsed = Date.now() - started;
+        let detail: string | undefined;
+        if (elapsed > timing.timeoutMs) detail = `not complete after ${timing.timeoutMs} ms (BODY_TIMEOUT_MS)`;
+        else if (timing.minBytesPerSecond > 0 && elapsed > RATE_GRACE_MS && (progress.received * 1000) / elapsed < timing.minBytesPerSecond) {
+          detail = `${progress.received} bytes in ${Math.round(elapsed / 1000)} s, under ${timing.minBytesPerSecond} bytes/s (BODY_MIN_BYTES_PER_SECOND)`;
+        }
+        if (detail) {
+          reply.forceClose = true;
+          settle(errors.requestTimeout(detail));
+        }
+      }, every);
+      timer.unref();
+    }
     res.onData((chunk, isLast) => {
-      if (failed) return;
+      if (settled || reply.done) return;
+      progress.received += chunk.byteLength;
       if (!body.append(chunk)) {
-        failed = true;
-        reject(errors.payloadTooLarge(limit));
+        settle(errors.payloadTooLarge(limit));
         return;
       }
-      if (isLast) resolve(body.bytes());
+      if (isLast) {
+        progress.done = true;
+        settle();
+      }
     });
-    // The promise never settles if the client disconnects; the Reply's aborted flag covers that path.
-    void reply;
   });
 }
 

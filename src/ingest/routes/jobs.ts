@@ -1,7 +1,9 @@
 import { errors } from '../../errors.js';
 import { invalidOption } from '../../errors.js';
 import type { IngestContext } from '../context.js';
-import type { Reply, RequestInfo } from '../http.js';
+import type { RequestInfo } from '../http.js';
+import type { Call } from '../server.js';
+import { tenantOf } from './images.js';
 import { jobView, seedStatusView } from '../views.js';
 
 const MAX_WAIT_MS = 60_000;
@@ -17,21 +19,35 @@ function waitMs(info: RequestInfo): number {
   return ms;
 }
 
-async function findJob(ctx: IngestContext, id: string, wait: number) {
-  const job = wait > 0 ? await ctx.queue.waitForFinish(id, wait) : await ctx.queue.get(id);
-  if (!job) throw errors.jobNotFound(id);
-  return job;
+const JOB_ID = /^[\w-]{1,64}$/;
+
+/**
+ * Another tenant's job answers exactly like a missing one (404, checked before any wait), so
+ * neither the status code nor the response time says that an id exists.
+ */
+async function findJob(ctx: IngestContext, call: Call, wait: number) {
+  const id = call.info.params[0];
+  if (!JOB_ID.test(id)) throw errors.jobNotFound(id.slice(0, 64));
+  const owner = tenantOf(call);
+  const visible = (job: { tenant?: string } | undefined) => job && (!ctx.auth.required || job.tenant === owner);
+  let job = await ctx.queue.get(id);
+  if (!visible(job)) throw errors.jobNotFound(id);
+  call.reply.jobIds.push(id);
+  if (wait > 0 && job!.status !== 'completed' && job!.status !== 'failed') job = await ctx.queue.waitForFinish(id, wait);
+  if (!visible(job)) throw errors.jobNotFound(id);
+  return job!;
 }
 
 /** GET /v1/jobs/:id[?wait=10s] — long-polls until the job finishes when asked to. */
-export async function getJob(ctx: IngestContext, reply: Reply, info: RequestInfo, seed: boolean): Promise<void> {
-  const job = await findJob(ctx, info.params[0], waitMs(info));
-  reply.json(200, seed ? seedStatusView(job) : jobView(job));
+export async function getJob(ctx: IngestContext, call: Call, seed: boolean): Promise<void> {
+  const job = await findJob(ctx, call, waitMs(call.info));
+  call.reply.json(200, seed ? seedStatusView(job) : jobView(job));
 }
 
 /** GET /v1/jobs/:id/result — the anonymized image, streamed or as a presigned redirect. */
-export async function getResult(ctx: IngestContext, reply: Reply, info: RequestInfo): Promise<void> {
-  const job = await findJob(ctx, info.params[0], waitMs(info));
+export async function getResult(ctx: IngestContext, call: Call): Promise<void> {
+  const { reply } = call;
+  const job = await findJob(ctx, call, waitMs(call.info));
   if (job.status !== 'completed' || !job.result) throw errors.resultNotReady(job.id, job.status);
   const key = job.result.processedKey;
   if (ctx.config.resultDelivery === 'presign' && ctx.store.presignedUrl) {
