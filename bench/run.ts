@@ -12,6 +12,7 @@ import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { packageRoot } from '../src/paths.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
+import { detectionSettingsFrom, poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
 import type { JobOptions } from '../src/queue/job.js';
 import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
@@ -39,7 +40,7 @@ async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
     const m = manifests.get(name)!;
     return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: ['cpu'] });
   };
-  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
+  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel), settings: detectionSettingsFrom(poolOptionsFromConfig(config)) };
 }
 
 /** The naive baseline: one image at a time on the main thread, sharp and onnxruntime with their own threading, no pool. */
@@ -74,7 +75,7 @@ async function main() {
 
   const single = await loadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels);
-  await Promise.all(Object.values(single).map((d) => d?.release()));
+  await Promise.all([single.faces, single.plates, single.objects].map((d) => d?.release()));
   console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
   console.table(stages.rows);
   console.log('Mean pipeline stage times over the 1080p corpus (ms):', stages.pipelineStages);
@@ -84,17 +85,7 @@ async function main() {
   const naiveResult = await naive(hd, QUICK ? 10 : 30);
   console.log(`Naive baseline (main thread, one at a time): ${naiveResult.images_per_second} images/s`);
 
-  const pool = new ImagePool({
-    threads: config.workers,
-    concurrencyPerThread: config.workerConcurrency,
-    modelDir: config.modelDir,
-    faceModel: config.faceModel,
-    objectModel: config.objectModel,
-    plateModel: config.plateModel,
-    intraOpThreads: config.ortIntraOpThreads,
-    executionProviders: ['cpu'],
-    maxPixels: config.maxPixels,
-  });
+  const pool = new ImagePool(poolOptionsFromConfig(config));
   await pool.warmUp();
   const poolResults = [];
   for (const set of sets) poolResults.push(await pooled(pool, set, QUICK ? 24 : set.name === '4K' ? 40 : 120));
@@ -115,7 +106,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     machine: { cores, cpu: os.cpus()[0]?.model, node: process.version },
-    settings: { pixel_ops: pixelOps.implementation, workers: config.workers, worker_concurrency: config.workerConcurrency, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
+    settings: { pixel_ops: pixelOps.implementation, detection: single.settings, workers: config.workers, worker_concurrency: config.workerConcurrency, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,

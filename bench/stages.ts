@@ -27,7 +27,8 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
   bench.add('decode', async () => {
     await decodeImage(sample, maxPixels);
   });
-  for (const [slot, detector] of Object.entries(detectors)) {
+  for (const slot of ['faces', 'plates', 'objects'] as const) {
+    const detector = detectors[slot];
     if (!detector) continue;
     bench.add(`preprocess_${slot}`, async () => {
       await prepareModelInput(decoded.image, detector.manifest.input);

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { DEFAULT_THRESHOLDS } from '../app.js';
 import { loadManifests } from '../models/manifest.js';
 import { ensureModels } from '../models/pull.js';
+import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
 import type { JobOptions } from '../queue/job.js';
 
@@ -14,18 +15,7 @@ export async function processDirectory(config: Config, dir: string, outDir: stri
   const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
   const needed = [config.faceModel, config.objectModel, config.plateModel].filter(Boolean).map((n) => manifests.get(n)!);
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: process.env.MODEL_MIRROR || undefined });
-  const pool = new ImagePool({
-    threads: config.workers,
-    concurrencyPerThread: config.workerConcurrency,
-    modelDir: config.modelDir,
-    extraManifestDir: process.env.MODEL_MANIFEST_DIR,
-    faceModel: config.faceModel,
-    objectModel: config.objectModel,
-    plateModel: config.plateModel,
-    intraOpThreads: config.ortIntraOpThreads,
-    executionProviders: ['cpu'],
-    maxPixels: config.maxPixels,
-  });
+  const pool = new ImagePool(poolOptionsFromConfig(config));
   const options: JobOptions = {
     blur: 'gaussian',
     shape: 'box',

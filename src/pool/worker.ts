@@ -7,7 +7,7 @@ import { isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../pipeline/detect.js';
+import { detectionSettingsFrom } from './pool-options.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
 
@@ -26,21 +26,14 @@ async function loadDetectors(): Promise<Detectors> {
     if (!manifest) throw new Error(`Unknown model ${name}`);
     return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
   };
-  const d = DEFAULT_DETECTION_SETTINGS;
-  const settings: DetectionSettings = {
-    ...d,
-    tiling: setup.tiling ?? d.tiling,
-    platesOnVehicles: setup.platesOnVehicles ?? d.platesOnVehicles,
-    tileScale: { faces: setup.faceTileScale ?? d.tileScale.faces, plates: setup.plateTileScale ?? d.tileScale.plates },
-    blurMargin: { face: setup.faceBlurMargin ?? d.blurMargin.face, plate: setup.plateBlurMargin ?? d.blurMargin.plate },
-  };
+  const settings = detectionSettingsFrom(setup);
   return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel), settings };
 }
 
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
 let sessionsCreated = 0;
 const detectorsReady = loadDetectors().then((detectors) => {
-  sessionsCreated += Object.values(detectors).filter(Boolean).length;
+  sessionsCreated += Object.values(detectors).filter((d) => d instanceof Detector).length;
   return detectors;
 });
 // Surface a load failure on the first task rather than as an unhandled rejection.
