@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { recordJobMetrics } from './observability/record-job.js';
 import { ThroughputWindow } from './observability/throughput.js';
+import { poolOptionsFromConfig } from './pool/pool-options.js';
 import { ImagePool } from './pool/image-pool.js';
 import { JobRunner } from './pool/job-runner.js';
 import { createJobQueue } from './queue/index.js';
@@ -32,7 +33,7 @@ export interface PixveilNode {
 }
 
 /** Default score thresholds: chosen for recall, since a missed face is a privacy leak. */
-export const DEFAULT_THRESHOLDS = Object.freeze({ face: 0.6, plate: 0.3, object: 0.35 });
+export const DEFAULT_THRESHOLDS = Object.freeze({ face: 0.6, plate: 0.15, object: 0.35 });
 
 function modelsFor(config: Config, manifests: Map<string, ModelManifest>): Record<'faces' | 'plates' | 'objects', ModelManifest | undefined> {
   const pick = (name: string, task: ModelManifest['task']) => {
@@ -65,18 +66,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
   if (role !== 'api') {
-    pool = new ImagePool({
-      threads: config.workers,
-      concurrencyPerThread: config.workerConcurrency,
-      modelDir: config.modelDir,
-      extraManifestDir: process.env.MODEL_MANIFEST_DIR,
-      faceModel: config.faceModel,
-      objectModel: config.objectModel,
-      plateModel: config.plateModel,
-      intraOpThreads: config.ortIntraOpThreads,
-      executionProviders: ['cpu'],
-      maxPixels: config.maxPixels,
-    });
+    pool = new ImagePool(poolOptionsFromConfig(config));
     await pool.warmUp();
     metrics.poolThreads.set(pool.threads);
     runner = new JobRunner(queue, store, pool, log, {
