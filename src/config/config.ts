@@ -30,6 +30,7 @@ export interface Config {
   /** Share of a face/plate box added before blurring (0.15 = 7.5% per side). */
   readonly faceBlurMargin: number;
   readonly plateBlurMargin: number;
+  /** Not implemented yet: outputs never carry EXIF/GPS/XMP/ICC, whatever this says (see README). */
   readonly keepMetadata: boolean;
   readonly jobTtlSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';

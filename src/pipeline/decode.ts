@@ -2,6 +2,12 @@ import sharp, { type Metadata } from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import { errors, PixveilError } from '../errors.js';
 import type { ImageExt } from '../storage/keys.js';
+import { defaults } from '../config/defaults.js';
+
+export interface DecodeLimits {
+  /** Width or height beyond this is refused from the header (MAX_DIMENSION). */
+  maxDimension?: number;
+}
 
 export interface DecodedImage {
   image: RawImage;
@@ -16,12 +22,15 @@ const FORMATS: Record<string, ImageExt> = { jpeg: 'jpg', png: 'png', webp: 'webp
 /**
  * One decode per image: EXIF orientation applied, converted to 8-bit sRGB (CMYK, 16-bit and
  * grayscale inputs included), alpha kept when present. The header is read first so an image
- * over maxPixels is refused before any pixel is decompressed.
+ * over maxPixels or MAX_DIMENSION is refused before any pixel is decompressed. Animated and
+ * multi-page images are refused (ANIMATED_IMAGE): anonymizing one frame and dropping the rest
+ * would hand back something other than what was sent.
  */
-export async function decodeImage(input: Buffer, maxPixels: number): Promise<DecodedImage> {
+export async function decodeImage(input: Buffer, maxPixels: number, limits: DecodeLimits = {}): Promise<DecodedImage> {
+  const maxDimension = limits.maxDimension ?? defaults.maxDimension;
   let meta: Metadata;
   try {
-    meta = await sharp(input).metadata();
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw errors.undecodable((err as Error).message);
   }
@@ -29,7 +38,10 @@ export async function decodeImage(input: Buffer, maxPixels: number): Promise<Dec
   if (!format) throw errors.unsupportedMediaType(meta.format ?? 'unknown');
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width <= 0 || height <= 0) throw errors.undecodable('the header declares no width or height');
+  if (width > maxDimension || height > maxDimension) throw errors.imageDimensionTooLarge(width, height, maxDimension);
   if (width * height > maxPixels) throw errors.imageTooLarge(width, height, maxPixels);
+  if ((meta.pages ?? 1) > 1) throw errors.animatedImage(meta.pages!);
   try {
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
       .rotate()
