@@ -1,14 +1,48 @@
 // The per-pixel stages, from the native addon when it is built and loads, otherwise from the
-// TypeScript fallbacks. Callers import from here only, so both paths run the same pipeline.
+// TypeScript fallbacks. Callers import from here only, so both paths run the same pipeline, and
+// both get the same validation (src/addon/validate.ts) first.
+import { isMainThread } from 'node:worker_threads';
 import { blurRegionsFallback } from './fallback/blur.js';
 import { nmsFallback } from './fallback/nms.js';
 import { normalizeToChwFallback } from './fallback/tensor.js';
+import { createNativeOps, loadNativeAddon } from './native.js';
+import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
+import { validateBlurArgs, validateNmsArgs, validateTensorArgs } from './validate.js';
 
 export type { BlurRegion, BlurSpec, InputTransform, ModelInput, RawImage, TensorSpec } from './types.js';
 
+const fallback = { blurRegions: blurRegionsFallback, nms: nmsFallback, normalizeToChw: normalizeToChwFallback };
+
+function chooseImplementation() {
+  if (process.env.PIXVEIL_NATIVE === 'off') {
+    return { ops: fallback, implementation: 'typescript' as const, note: 'native pixel ops disabled by PIXVEIL_NATIVE=off; using the TypeScript fallback' };
+  }
+  const loaded = loadNativeAddon();
+  if (loaded.ok) return { ops: createNativeOps(loaded.addon), implementation: 'native' as const, note: undefined };
+  return {
+    ops: fallback,
+    implementation: 'typescript' as const,
+    note: `native pixel ops unavailable (${loaded.reason}); using the slower TypeScript fallback. Build them with \`npm run build:native\` (needs cmake and a C++17 compiler)`,
+  };
+}
+
+const chosen = chooseImplementation();
+// Pool workers load this module too; the main thread alone speaks, so the line appears once per process.
+if (chosen.note && isMainThread) process.stderr.write(`pixveil: ${chosen.note}\n`);
+
 export const pixelOps = {
-  implementation: 'typescript' as 'typescript' | 'native',
-  blurRegions: blurRegionsFallback,
-  nms: nmsFallback,
-  normalizeToChw: normalizeToChwFallback,
+  implementation: chosen.implementation as 'typescript' | 'native',
+  /** Anonymizes each region of `image` in place. Synchronous: call it from a pool thread. */
+  blurRegions(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
+    validateBlurArgs(image, regions, spec);
+    chosen.ops.blurRegions(image, regions, spec);
+  },
+  nms(boxes: Float32Array, scores: Float32Array, iouThreshold: number, classes?: Int32Array): Int32Array {
+    validateNmsArgs(boxes, scores, iouThreshold, classes);
+    return chosen.ops.nms(boxes, scores, iouThreshold, classes);
+  },
+  normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
+    validateTensorArgs(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
+    return chosen.ops.normalizeToChw(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
+  },
 };

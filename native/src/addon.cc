@@ -1,0 +1,25 @@
+// Registers the exports; each stage lives in its own file.
+#include <napi.h>
+
+#include "blur.h"
+#include "device.h"
+#include "nms.h"
+#include "tensor.h"
+
+namespace {
+
+// Bumped when an export's options change, so a stale build is refused by src/addon/native.ts.
+constexpr int kAbiVersion = 1;
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  exports.Set("blurRegions", Napi::Function::New(env, pixveil::BlurRegions, "blurRegions"));
+  exports.Set("normalizeToChw", Napi::Function::New(env, pixveil::NormalizeToChw, "normalizeToChw"));
+  exports.Set("nms", Napi::Function::New(env, pixveil::Nms, "nms"));
+  exports.Set("cudaAvailable", Napi::Function::New(env, pixveil::CudaAvailable, "cudaAvailable"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(pixveil_native, Init)

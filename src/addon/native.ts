@@ -1,0 +1,155 @@
+// Loads build/Release/pixveil_native.node and wraps its exports in the same signatures as the
+// TypeScript fallbacks. Inputs are validated by the caller (src/addon/validate.ts); here they are
+// only flattened into the one options object each export reads.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { errors } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
+
+/** Must equal kAbiVersion in native/src/addon.cc; a stale build is refused rather than misread. */
+export const NATIVE_ABI_VERSION = 1;
+export const nativeAddonPath = path.join(packageRoot, 'build', 'Release', 'pixveil_native.node');
+
+export type NativeBackend = 'cpu' | 'cuda';
+
+export interface CudaStatus {
+  /** The addon was built with the CUDA kernels (nvcc was found, PIXVEIL_CUDA not off). */
+  compiled: boolean;
+  deviceCount: number;
+  /** A device is visible now; calls with useCuda run on it, otherwise on the CPU. */
+  available: boolean;
+  reason: string | null;
+}
+
+interface NativeAddon {
+  abiVersion: number;
+  blurRegions(options: {
+    data: Uint8Array;
+    width: number;
+    height: number;
+    channels: number;
+    regions: Float64Array;
+    style: BlurSpec['style'];
+    shape: BlurSpec['shape'];
+    useCuda: boolean;
+  }): NativeBackend;
+  normalizeToChw(options: {
+    rgb: Uint8Array;
+    contentWidth: number;
+    contentHeight: number;
+    offsetX: number;
+    offsetY: number;
+    width: number;
+    height: number;
+    channelOrder: TensorSpec['channelOrder'];
+    padValue: number;
+    mean: Float64Array;
+    std: Float64Array;
+    out: Float32Array;
+    useCuda: boolean;
+  }): NativeBackend;
+  nms(options: { boxes: Float32Array; scores: Float32Array; iouThreshold: number; classes: Int32Array | undefined }): Int32Array;
+  cudaAvailable(): CudaStatus;
+}
+
+export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };
+
+export function loadNativeAddon(file = nativeAddonPath): NativeLoad {
+  const shown = path.relative(packageRoot, file) || file;
+  if (!fs.existsSync(file)) return { ok: false, reason: `${shown} is not built` };
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (err) {
+    return { ok: false, reason: `${shown} failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}` };
+  }
+  if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+    return { ok: false, reason: `${shown} is stale (ABI ${addon.abiVersion}, this code needs ${NATIVE_ABI_VERSION})` };
+  }
+  return { ok: true, addon };
+}
+
+/** sharp's habit: the JS stack is captured before crossing, and the native message attached to it. */
+function callNative<T>(op: string, fn: () => T): T {
+  const stack = new Error();
+  try {
+    return fn();
+  } catch (err) {
+    const wrapped = errors.internal(`native ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
+    wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${stack.stack?.split('\n').slice(1).join('\n') ?? ''}`;
+    wrapped.cause = err;
+    throw wrapped;
+  }
+}
+
+function flattenRegions(regions: BlurRegion[]): Float64Array {
+  const flat = new Float64Array(regions.length * 4);
+  regions.forEach((r, i) => flat.set([r.x, r.y, r.width, r.height], i * 4));
+  return flat;
+}
+
+/**
+ * The addon's stages with the fallbacks' signatures. With useCuda they run on a GPU when one is
+ * visible at call time, and on the CPU otherwise; the *With variants report which one ran.
+ */
+export function createNativeOps(addon: NativeAddon, useCuda = false) {
+  const blurRegionsWith = (image: RawImage, regions: BlurRegion[], spec: BlurSpec): NativeBackend =>
+    callNative('blurRegions', () =>
+      addon.blurRegions({
+        data: image.data,
+        width: image.width,
+        height: image.height,
+        channels: image.channels,
+        regions: flattenRegions(regions),
+        style: spec.style,
+        shape: spec.shape,
+        useCuda,
+      }),
+    );
+  const normalizeToChwWith = (
+    rgb: Uint8Array,
+    contentWidth: number,
+    contentHeight: number,
+    offsetX: number,
+    offsetY: number,
+    spec: TensorSpec,
+  ): { tensor: Float32Array; backend: NativeBackend } => {
+    const out = new Float32Array(3 * spec.width * spec.height);
+    const backend = callNative('normalizeToChw', () =>
+      addon.normalizeToChw({
+        rgb,
+        contentWidth,
+        contentHeight,
+        offsetX,
+        offsetY,
+        width: spec.width,
+        height: spec.height,
+        channelOrder: spec.channelOrder,
+        padValue: spec.padValue,
+        mean: Float64Array.from(spec.mean),
+        std: Float64Array.from(spec.std),
+        out,
+        useCuda,
+      }),
+    );
+    return { tensor: out, backend };
+  };
+  return {
+    blurRegionsWith,
+    normalizeToChwWith,
+    blurRegions(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
+      blurRegionsWith(image, regions, spec);
+    },
+    normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
+      return normalizeToChwWith(rgb, contentWidth, contentHeight, offsetX, offsetY, spec).tensor;
+    },
+    nms(boxes: Float32Array, scores: Float32Array, iouThreshold: number, classes?: Int32Array): Int32Array {
+      return callNative('nms', () => addon.nms({ boxes, scores, iouThreshold, classes }));
+    },
+    cudaAvailable: (): CudaStatus => addon.cudaAvailable(),
+  };
+}
+
+export type NativeOps = ReturnType<typeof createNativeOps>;

@@ -1,0 +1,82 @@
+// Every option of the pixel ops is checked here, before it reaches the addon or the fallback:
+// the C++ side reads a flat options object and checks nothing itself (sharp's split).
+import { invalidOption } from '../errors.js';
+import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
+
+/** Keeps every index and running sum in the addon inside int32/uint32. */
+export const MAX_DIMENSION = 65535;
+
+const BLUR_STYLES: readonly BlurSpec['style'][] = ['gaussian', 'pixelate', 'solid'];
+const BLUR_SHAPES: readonly BlurSpec['shape'][] = ['box', 'ellipse'];
+const CHANNEL_ORDERS: readonly TensorSpec['channelOrder'][] = ['rgb', 'bgr'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+function checkDimension(name: string, value: unknown): void {
+  if (!isIntegerIn(value, 1, MAX_DIMENSION)) throw invalidOption(name, `an integer from 1 to ${MAX_DIMENSION}`, value);
+}
+
+function checkOneOf<T>(name: string, allowed: readonly T[], value: unknown): void {
+  if (!allowed.includes(value as T)) throw invalidOption(name, `one of ${allowed.join(', ')}`, value);
+}
+
+function checkTriple(name: string, value: unknown, nonZero: boolean): void {
+  const ok = Array.isArray(value) && value.length === 3 && value.every((v) => isFiniteNumber(v) && (!nonZero || v !== 0));
+  if (!ok) throw invalidOption(name, nonZero ? 'an array of 3 finite non-zero numbers' : 'an array of 3 finite numbers', value);
+}
+
+export function validateImage(image: RawImage): void {
+  if (!isObject(image)) throw invalidOption('image', 'an object with data, width, height and channels', image);
+  if (!(image.data instanceof Uint8Array)) throw invalidOption('image.data', 'a Uint8Array', image.data);
+  checkDimension('image.width', image.width);
+  checkDimension('image.height', image.height);
+  checkOneOf('image.channels', [3, 4], image.channels);
+  // The length, not the contents, goes into the message: a whole image is slow to print and useless to read.
+  const bytes = image.width * image.height * image.channels;
+  if (image.data.length !== bytes) throw invalidOption('image.data.length', `${bytes} (width × height × channels)`, image.data.length);
+}
+
+export function validateBlurArgs(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
+  validateImage(image);
+  if (!Array.isArray(regions)) throw invalidOption('regions', 'an array of {x, y, width, height}', regions);
+  regions.forEach((region, i) => {
+    if (!isObject(region)) throw invalidOption(`regions[${i}]`, 'an object with x, y, width and height', region);
+    for (const key of ['x', 'y', 'width', 'height'] as const) {
+      if (!isFiniteNumber(region[key])) throw invalidOption(`regions[${i}].${key}`, 'a finite number', region[key]);
+    }
+  });
+  if (!isObject(spec)) throw invalidOption('spec', 'an object with style and shape', spec);
+  checkOneOf('spec.style', BLUR_STYLES, spec.style);
+  checkOneOf('spec.shape', BLUR_SHAPES, spec.shape);
+}
+
+export function validateNmsArgs(boxes: Float32Array, scores: Float32Array, iouThreshold: number, classes: Int32Array | undefined): void {
+  if (!(scores instanceof Float32Array)) throw invalidOption('scores', 'a Float32Array', scores);
+  if (!(boxes instanceof Float32Array)) throw invalidOption('boxes', 'a Float32Array of x1, y1, x2, y2 per candidate', boxes);
+  if (boxes.length !== scores.length * 4) throw invalidOption('boxes.length', `${scores.length * 4} (4 × scores.length)`, boxes.length);
+  if (!(isFiniteNumber(iouThreshold) && iouThreshold >= 0 && iouThreshold <= 1)) throw invalidOption('iouThreshold', 'a number from 0 to 1', iouThreshold);
+  if (classes === undefined) return;
+  if (!(classes instanceof Int32Array)) throw invalidOption('classes', 'an Int32Array or undefined', classes);
+  if (classes.length !== scores.length) throw invalidOption('classes.length', `${scores.length} (scores.length)`, classes.length);
+}
+
+export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): void {
+  if (!isObject(spec)) throw invalidOption('spec', 'a TensorSpec object', spec);
+  checkDimension('spec.width', spec.width);
+  checkDimension('spec.height', spec.height);
+  checkOneOf('spec.channelOrder', CHANNEL_ORDERS, spec.channelOrder);
+  if (!isFiniteNumber(spec.padValue)) throw invalidOption('spec.padValue', 'a finite number', spec.padValue);
+  checkTriple('spec.mean', spec.mean, false);
+  checkTriple('spec.std', spec.std, true);
+  if (!isIntegerIn(contentWidth, 1, spec.width)) throw invalidOption('contentWidth', `an integer from 1 to ${spec.width} (spec.width)`, contentWidth);
+  if (!isIntegerIn(contentHeight, 1, spec.height)) throw invalidOption('contentHeight', `an integer from 1 to ${spec.height} (spec.height)`, contentHeight);
+  const maxX = spec.width - contentWidth;
+  const maxY = spec.height - contentHeight;
+  if (!isIntegerIn(offsetX, 0, maxX)) throw invalidOption('offsetX', `an integer from 0 to ${maxX} (spec.width - contentWidth)`, offsetX);
+  if (!isIntegerIn(offsetY, 0, maxY)) throw invalidOption('offsetY', `an integer from 0 to ${maxY} (spec.height - contentHeight)`, offsetY);
+  if (!(rgb instanceof Uint8Array)) throw invalidOption('rgb', 'a Uint8Array', rgb);
+  const bytes = contentWidth * contentHeight * 3;
+  if (rgb.length !== bytes) throw invalidOption('rgb.length', `${bytes} (contentWidth × contentHeight × 3)`, rgb.length);
+}

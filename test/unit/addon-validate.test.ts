@@ -1,0 +1,78 @@
+// Every bad option gets sharp's message template, checked in TypeScript before either
+// implementation runs: one test per message.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pixelOps } from '../../src/addon/index.js';
+import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../../src/addon/types.js';
+import { PixveilError } from '../../src/errors.js';
+
+const image = (over: Record<string, unknown> = {}) => ({ data: new Uint8Array(4 * 3 * 3), width: 4, height: 3, channels: 3, ...over }) as unknown as RawImage;
+const region: BlurRegion = { x: 0, y: 0, width: 2, height: 2 };
+const blurSpec: BlurSpec = { style: 'gaussian', shape: 'box' };
+const tensorSpec = (over: Record<string, unknown> = {}) =>
+  ({ width: 8, height: 6, channelOrder: 'rgb', resize: 'letterbox', align: 'top-left', padValue: 0, mean: [0, 0, 0], std: [1, 1, 1], ...over }) as unknown as TensorSpec;
+const rgb = new Uint8Array(4 * 3 * 3);
+
+const blur = (img: unknown, regions: unknown = [region], spec: unknown = blurSpec) => () =>
+  pixelOps.blurRegions(img as RawImage, regions as BlurRegion[], spec as BlurSpec);
+const nms = (boxes: unknown, scores: unknown, iou: unknown, classes?: unknown) => () =>
+  pixelOps.nms(boxes as Float32Array, scores as Float32Array, iou as number, classes as Int32Array);
+const tensor = (data: unknown, cw: unknown, ch: unknown, ox: unknown, oy: unknown, spec: unknown = tensorSpec()) => () =>
+  pixelOps.normalizeToChw(data as Uint8Array, cw as number, ch as number, ox as number, oy as number, spec as TensorSpec);
+const fourBoxes = new Float32Array(8);
+const twoScores = new Float32Array(2);
+
+const cases: [string, () => unknown, string][] = [
+  ['image is not an object', blur(null), 'Expected an object with data, width, height and channels for image but received null of type null'],
+  ['image.data is not a Uint8Array', blur(image({ data: [1, 2] })), 'Expected a Uint8Array for image.data but received [1,2] of type array'],
+  ['image.width is not a positive integer', blur(image({ width: 4.5 })), 'Expected an integer from 1 to 65535 for image.width but received 4.5 of type number'],
+  ['image.height is too large', blur(image({ height: 70000 })), 'Expected an integer from 1 to 65535 for image.height but received 70000 of type number'],
+  ['image.channels is not 3 or 4', blur(image({ channels: 1 })), 'Expected one of 3, 4 for image.channels but received 1 of type number'],
+  ['image.data has the wrong length', blur(image({ width: 5 })), 'Expected 45 (width × height × channels) for image.data.length but received 36 of type number'],
+  ['regions is not an array', blur(image(), 'all'), 'Expected an array of {x, y, width, height} for regions but received all of type string'],
+  ['a region is not an object', blur(image(), [region, 7]), 'Expected an object with x, y, width and height for regions[1] but received 7 of type number'],
+  ['a region coordinate is not finite', blur(image(), [{ ...region, y: Infinity }]), 'Expected a finite number for regions[0].y but received null of type number'],
+  ['a region size is missing', blur(image(), [{ x: 0, y: 0, width: 2 }]), 'Expected a finite number for regions[0].height but received undefined of type undefined'],
+  ['the blur spec is not an object', blur(image(), [], 'gaussian'), 'Expected an object with style and shape for spec but received gaussian of type string'],
+  ['spec.style is unknown', blur(image(), [], { style: 'blurry', shape: 'box' }), 'Expected one of gaussian, pixelate, solid for spec.style but received blurry of type string'],
+  ['spec.shape is unknown', blur(image(), [], { style: 'solid', shape: 'circle' }), 'Expected one of box, ellipse for spec.shape but received circle of type string'],
+  ['nms scores are not a Float32Array', nms(fourBoxes, [0.5, 0.6], 0.5), 'Expected a Float32Array for scores but received [0.5,0.6] of type array'],
+  ['nms boxes are not a Float32Array', nms([0, 0, 1, 1], twoScores, 0.5), 'Expected a Float32Array of x1, y1, x2, y2 per candidate for boxes but received [0,0,1,1] of type array'],
+  ['nms boxes do not match the scores', nms(new Float32Array(4), twoScores, 0.5), 'Expected 8 (4 × scores.length) for boxes.length but received 4 of type number'],
+  ['nms iouThreshold is out of range', nms(fourBoxes, twoScores, 1.5), 'Expected a number from 0 to 1 for iouThreshold but received 1.5 of type number'],
+  ['nms classes are not an Int32Array', nms(fourBoxes, twoScores, 0.5, [0, 1]), 'Expected an Int32Array or undefined for classes but received [0,1] of type array'],
+  ['nms classes do not match the scores', nms(fourBoxes, twoScores, 0.5, new Int32Array(3)), 'Expected 2 (scores.length) for classes.length but received 3 of type number'],
+  ['the tensor spec is not an object', tensor(rgb, 4, 3, 0, 0, null), 'Expected a TensorSpec object for spec but received null of type null'],
+  ['spec.width is not a positive integer', tensor(rgb, 4, 3, 0, 0, tensorSpec({ width: 0 })), 'Expected an integer from 1 to 65535 for spec.width but received 0 of type number'],
+  ['spec.height is not a number', tensor(rgb, 4, 3, 0, 0, tensorSpec({ height: '6' })), 'Expected an integer from 1 to 65535 for spec.height but received 6 of type string'],
+  ['spec.channelOrder is unknown', tensor(rgb, 4, 3, 0, 0, tensorSpec({ channelOrder: 'grb' })), 'Expected one of rgb, bgr for spec.channelOrder but received grb of type string'],
+  ['spec.padValue is not finite', tensor(rgb, 4, 3, 0, 0, tensorSpec({ padValue: NaN })), 'Expected a finite number for spec.padValue but received null of type number'],
+  ['spec.mean does not have 3 numbers', tensor(rgb, 4, 3, 0, 0, tensorSpec({ mean: [0, 0] })), 'Expected an array of 3 finite numbers for spec.mean but received [0,0] of type array'],
+  ['spec.std has a zero', tensor(rgb, 4, 3, 0, 0, tensorSpec({ std: [1, 0, 1] })), 'Expected an array of 3 finite non-zero numbers for spec.std but received [1,0,1] of type array'],
+  ['contentWidth is wider than the tensor', tensor(rgb, 9, 3, 0, 0), 'Expected an integer from 1 to 8 (spec.width) for contentWidth but received 9 of type number'],
+  ['contentHeight is not an integer', tensor(rgb, 4, 2.5, 0, 0), 'Expected an integer from 1 to 6 (spec.height) for contentHeight but received 2.5 of type number'],
+  ['offsetX pushes the content out', tensor(rgb, 4, 3, 5, 0), 'Expected an integer from 0 to 4 (spec.width - contentWidth) for offsetX but received 5 of type number'],
+  ['offsetY is negative', tensor(rgb, 4, 3, 0, -1), 'Expected an integer from 0 to 3 (spec.height - contentHeight) for offsetY but received -1 of type number'],
+  ['rgb is not a Uint8Array', tensor('pixels', 4, 3, 0, 0), 'Expected a Uint8Array for rgb but received pixels of type string'],
+  ['rgb has the wrong length', tensor(rgb, 4, 2, 0, 0), 'Expected 24 (contentWidth × contentHeight × 3) for rgb.length but received 36 of type number'],
+];
+
+for (const [name, call, message] of cases) {
+  test(`rejects: ${name}`, () => {
+    assert.throws(call, (err: unknown) => {
+      assert.ok(err instanceof PixveilError);
+      assert.equal(err.code, 'INVALID_OPTION');
+      assert.equal(err.status, 400);
+      assert.equal(err.message, message);
+      return true;
+    });
+  });
+}
+
+test(`valid options pass validation on the ${pixelOps.implementation} implementation`, () => {
+  const img = image();
+  pixelOps.blurRegions(img, [region], { style: 'solid', shape: 'box' });
+  assert.deepEqual(Array.from(img.data.subarray(0, 6)), [0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Array.from(pixelOps.nms(fourBoxes, twoScores, 0.5, new Int32Array(2))), [0, 1]);
+  assert.equal(pixelOps.normalizeToChw(rgb, 4, 3, 4, 3, tensorSpec()).length, 3 * 8 * 6);
+});
