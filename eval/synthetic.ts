@@ -1,7 +1,7 @@
 // Synthetic composites for recall by object size: face and plate crops cut from the fixtures with
 // their hand-labelled boxes, scaled so the box's short side hits a target size, pasted at known
 // positions onto 1920×1080 backgrounds that hold no face or plate of their own.
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { loadGroundTruth, resolveImage, type GtImage } from './ground-truth.js';
 
 export interface SyntheticImage {
@@ -61,7 +61,7 @@ export async function buildSynthetic(): Promise<SyntheticImage[]> {
     for (let variant = 0; variant < 2; variant++) {
       const random = rng(1000 + n);
       const base = await sharp(resolveImage(bg)).rotate().resize(WIDTH, HEIGHT, { fit: 'cover' }).removeAlpha().png().toBuffer();
-      const layers: sharp.OverlayOptions[] = [];
+      const layers: OverlayOptions[] = [];
       const objects: GtImage['objects'] = [];
       const cellW = WIDTH / COLS;
       const cellH = HEIGHT / ROWS;
