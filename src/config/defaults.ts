@@ -21,7 +21,7 @@ export const defaults = Object.freeze({
   plateModel: 'hyperlpr-y5fu-320',
   tiling: 'auto' as 'auto' | 'off',
   platesOnVehicles: true,
-  faceTileScale: 1.5,
+  faceTileScale: 2,
   plateTileScale: 2,
   faceBlurMargin: 0.15,
   plateBlurMargin: 0.15,
