@@ -86,6 +86,8 @@ export const errors = {
     }),
   tooManyInFlight: (limit: number) =>
     new PixveilError('TOO_MANY_IN_FLIGHT', `At most ${limit} images per connection may be in flight (WS_MAX_IN_FLIGHT); wait for results`, 429),
+  headersTooLarge: (bytes: number, limit: number) =>
+    new PixveilError('HEADERS_TOO_LARGE', `The request headers are ${bytes} bytes, over the limit of ${limit} (MAX_HEADER_BYTES)`, 431),
   requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, 408),
   imageDimensionTooLarge: (width: number, height: number, maxDimension: number) =>
     new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; width and height may be at most ${maxDimension} (MAX_DIMENSION)`, 422, { permanent: true }),

@@ -70,6 +70,7 @@ export interface Config {
   readonly wsIdleTimeoutSeconds: number;
   readonly bodyTimeoutMs: number;
   readonly bodyMinBytesPerSecond: number;
+  readonly maxHeaderBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +195,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsIdleTimeoutSeconds: int(env, 'WS_IDLE_TIMEOUT_S', defaults.wsIdleTimeoutSeconds, 8, 960),
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', defaults.bodyTimeoutMs, 100),
     bodyMinBytesPerSecond: int(env, 'BODY_MIN_BYTES_PER_SECOND', defaults.bodyMinBytesPerSecond, 0),
+    maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', defaults.maxHeaderBytes, 1024),
     ...overrides,
   };
   checkAuthConfig(config);

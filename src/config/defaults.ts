@@ -70,6 +70,8 @@ export const defaults = Object.freeze({
   bodyTimeoutMs: 60_000,
   /** After the first 5 s, a body arriving slower than this on average is cut off (slowloris). */
   bodyMinBytesPerSecond: 1024,
+  /** Total request header bytes a route accepts (uWS itself allows far more; see README). */
+  maxHeaderBytes: 16 * 1024,
 });
 
 export type Defaults = typeof defaults;

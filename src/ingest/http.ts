@@ -18,12 +18,18 @@ export interface RequestInfo {
   headers: Record<string, string>;
   params: string[];
   remoteAddress: string;
+  /** Sum of header names and values, for MAX_HEADER_BYTES. */
+  headerBytes: number;
 }
 
 /** uWS request objects die at the first await: copy everything a handler needs up front. */
 export function readRequest(req: HttpRequest, res: HttpResponse, paramCount = 0): RequestInfo {
   const headers: Record<string, string> = {};
-  req.forEach((k, v) => (headers[k] = v));
+  let headerBytes = 0;
+  req.forEach((k, v) => {
+    headers[k] = v;
+    headerBytes += k.length + v.length + 4;
+  });
   const params: string[] = [];
   for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
   return {
@@ -33,6 +39,7 @@ export function readRequest(req: HttpRequest, res: HttpResponse, paramCount = 0)
     headers,
     params,
     remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    headerBytes,
   };
 }
 

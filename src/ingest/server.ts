@@ -115,6 +115,11 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         });
         info = readRequest(req, res, spec.params);
         const request = info;
+        if (request.headerBytes > ctx.config.maxHeaderBytes) {
+          reply.forceClose = true;
+          reply.error(errors.headersTooLarge(request.headerBytes, ctx.config.maxHeaderBytes));
+          return;
+        }
         const body = spec.bodyLimit ? readBody(res, reply, request, spec.bodyLimit(request), timing) : undefined;
         body?.catch(() => {});
         respondWithErrors(reply, async () => {
