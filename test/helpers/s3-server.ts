@@ -35,6 +35,8 @@ export interface TestS3Server {
   /** Every request the server received, oldest first. */
   requests: RecordedRequest[];
   inject(fault: Fault): void;
+  /** Removes every injected fault, spent or not. */
+  clearFaults(): void;
   /** Resolves when a request matching the predicate arrives (or has arrived). */
   waitForRequest(match: (req: RecordedRequest) => boolean): Promise<RecordedRequest>;
   /** Drops open connections, stops listening and removes the data directory. Safe to call twice. */
@@ -86,6 +88,7 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<Tes
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     requests,
     inject: (fault) => faults.push(fault),
+    clearFaults: () => faults.splice(0),
     waitForRequest: (match) => {
       const seen = requests.find(match);
       if (seen) return Promise.resolve(seen);
