@@ -35,7 +35,7 @@ export async function processImage(
   input: Buffer,
   options: JobOptions,
   detectors: Detectors,
-  limits: { maxPixels: number },
+  limits: { maxPixels: number; maxDimension?: number },
   settings: DetectionSettings = detectors.settings ?? DEFAULT_DETECTION_SETTINGS,
 ): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
@@ -48,7 +48,7 @@ export async function processImage(
     }
   };
 
-  const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels));
+  const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels, { maxDimension: limits.maxDimension }));
   const { image } = decoded;
   const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];

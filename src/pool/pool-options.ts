@@ -16,6 +16,7 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
     intraOpThreads: config.ortIntraOpThreads,
     executionProviders: ['cpu'],
     maxPixels: config.maxPixels,
+    maxDimension: config.maxDimension,
     tiling: config.tiling,
     platesOnVehicles: config.platesOnVehicles,
     faceTileScale: config.faceTileScale,

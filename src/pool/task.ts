@@ -11,6 +11,8 @@ export interface WorkerSetup {
   intraOpThreads: number;
   executionProviders: string[];
   maxPixels: number;
+  /** Largest width or height accepted (MAX_DIMENSION); decode's default when absent. */
+  maxDimension?: number;
   /** Detection quality features (see src/pipeline/detect.ts); absent fields keep DEFAULT_DETECTION_SETTINGS. */
   tiling?: 'auto' | 'off';
   platesOnVehicles?: boolean;

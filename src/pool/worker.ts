@@ -48,7 +48,7 @@ export default async function runImageTask(task: ImageTask | { warmup: true }): 
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
   try {
-    const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels });
+    const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension });
     const image = toArrayBuffer(result.image);
     const reply: ImageTaskResult = { ok: true, ...result, image };
     // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.

@@ -16,7 +16,7 @@ describe('bad requests get a clear error and lose nothing', () => {
   let server: TestNode;
   const dog = readFixture(darknetDir, 'dog.jpg');
   before(async () => {
-    server = await startTestNode({ maxUploadBytes: 400_000, maxPixels: 20_000_000 });
+    server = await startTestNode({ maxUploadBytes: 400_000, maxPixels: 20_000_000, maxDimension: 5000 });
   });
   after(async () => server.close());
 
@@ -77,6 +77,15 @@ describe('bad requests get a clear error and lose nothing', () => {
     assert.equal(job.status, 'failed');
     assert.equal(job.error.code, 'IMAGE_TOO_LARGE');
     assert.match(job.error.message, /6000x4000/);
+  });
+
+  test('an image wider than MAX_DIMENSION fails with IMAGE_TOO_LARGE in the pool thread', async () => {
+    const wide = await sharp({ create: { width: 6000, height: 80, channels: 3, background: '#888' } }).jpeg().toBuffer();
+    const res = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(wide) });
+    const job = await waitForJob(server.url, (await res.json()).job_id);
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error.code, 'IMAGE_TOO_LARGE');
+    assert.match(job.error.message, /6000/);
   });
 
   test('the server keeps serving after all of the above', async () => {
