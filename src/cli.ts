@@ -18,6 +18,8 @@ Usage:
   pixveil models list           models known to this install and whether their files are present
   pixveil models pull [name…]   download the configured (or named) models into MODEL_DIR
   pixveil dlq list|retry [id…]  inspect or requeue dead-lettered jobs (Redis mode)
+  pixveil keys hash <tenant> [key]
+                                print an API_KEYS_FILE line (makes a key when none is given)
 
 Configuration comes from environment variables; see the README.`;
 
@@ -69,12 +71,23 @@ async function dlq(config: Config, args: string[]): Promise<void> {
   await runDeadLetterCommand(config, args);
 }
 
+async function keys(args: string[]): Promise<void> {
+  const [sub, tenant, given] = args;
+  if (sub !== 'hash' || !tenant) throw new ConfigError('Usage: pixveil keys hash <tenant> [key]');
+  const { keysFileLine, newApiKey } = await import('./auth/hash-key.js');
+  const key = given ?? newApiKey();
+  // The key goes to stderr, the file line to stdout, so `>> keys.txt` stores only the hash.
+  if (!given) console.error(`key for ${tenant} (give it to the client; it is not stored): ${key}`);
+  console.log(keysFileLine(tenant, key));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return;
   }
+  if (command === 'keys') return keys(rest);
   const config = loadConfig();
   switch (command) {
     case 'serve':

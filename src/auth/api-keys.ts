@@ -28,7 +28,7 @@ function parseEntry(entry: string, where: string, hashed: boolean): StoredKey {
   }
   if (hashed) {
     const hex = secret.replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ConfigError(`Expected a sha256 hex digest for tenant ${tenant} in ${where}; hash keys with "node dist/src/auth/hash-key.js <tenant>"`);
+    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ConfigError(`Expected a sha256 hex digest for tenant ${tenant} in ${where}; hash keys with "pixveil keys hash <tenant>"`);
     return { tenant, hash: Buffer.from(hex, 'hex') };
   }
   if (secret.length < 16) throw new ConfigError(`Expected API keys of at least 16 characters in ${where} (tenant ${tenant})`);
