@@ -16,7 +16,9 @@ export async function encodeImage(image: RawImage, ext: ImageExt, quality: numbe
   const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
   switch (ext) {
     case 'jpg':
-      return pipeline.jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:2:0' }).toBuffer();
+      // Huffman optimisation (sharp's default) costs ~3.5x the encode time for ~3% smaller files:
+      // 26 → 10 ms for 1080p here (bench/encode-options.ts).
+      return pipeline.jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:2:0', optimiseCoding: false }).toBuffer();
     case 'png':
       return pipeline.png({ compressionLevel: 4 }).toBuffer();
     case 'webp':
