@@ -1,8 +1,9 @@
 // Detection quality on hand-labelled fixtures and synthetic composites: recall and precision per
 // class and object size, the share of ground-truth pixels left unblurred, and per-stage cost.
 // Usage: node --import tsx eval/run.ts [--faces=ultraface-rfb-320] [--plates=hyperlpr-y5fu-320]
-//   [--objects=yolox-nano] [--face-threshold=0.6] [--plate-threshold=0.3] [--object-threshold=0.35]
-//   [--tiling=auto|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--vehicles=on|off]
+//   [--objects=yolox-nano] [--face-threshold=0.6] [--plate-threshold=0.15] [--object-threshold=0.35]
+//   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
+//   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
@@ -80,7 +81,12 @@ async function main() {
     ...DEFAULT_DETECTION_SETTINGS,
     tiling: (args.tiling ?? DEFAULT_DETECTION_SETTINGS.tiling) as DetectionSettings['tiling'],
     tileScale: { faces: num('face-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.faces), plates: num('plate-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.plates) },
+    tileOverlap: num('tile-overlap', DEFAULT_DETECTION_SETTINGS.tileOverlap),
     platesOnVehicles: (args.vehicles ?? (DEFAULT_DETECTION_SETTINGS.platesOnVehicles ? 'on' : 'off')) === 'on',
+    maxVehicles: num('max-vehicles', DEFAULT_DETECTION_SETTINGS.maxVehicles),
+    facesOnPersons: (args.persons ?? (DEFAULT_DETECTION_SETTINGS.facesOnPersons ? 'on' : 'off')) === 'on',
+    maxPersons: num('max-persons', DEFAULT_DETECTION_SETTINGS.maxPersons),
+    personScore: num('person-score', DEFAULT_DETECTION_SETTINGS.personScore),
     blurMargin: { face: num('face-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.face), plate: num('plate-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.plate) },
   };
   const options: JobOptions = {
@@ -88,7 +94,8 @@ async function main() {
     blur: 'solid',
     shape: 'box',
     detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.3), object: num('object-threshold', 0.35) },
+    // The service's defaults (DEFAULT_THRESHOLDS in src/app.ts).
+    thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
     blurClasses: [],
     format: 'png',
     quality: 90,
@@ -158,7 +165,7 @@ async function main() {
 
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : '  -  ');
   const lines: string[] = [];
-  lines.push(`models: faces=${names.faces} plates=${names.plates} objects=${names.objects}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} platesOnVehicles=${settings.platesOnVehicles} margins=${JSON.stringify(settings.blurMargin)}`);
+  lines.push(`models: faces=${names.faces} plates=${names.plates} objects=${names.objects}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} tileOverlap=${settings.tileOverlap} platesOnVehicles=${settings.platesOnVehicles} facesOnPersons=${settings.facesOnPersons}(max ${settings.maxPersons}, score ${settings.personScore}) margins=${JSON.stringify(settings.blurMargin)}`);
   lines.push('set        class    bucket   gt   found  recall  unblurred-px');
   const report: Record<string, unknown> = {};
   for (const [key, t] of [...tallies.entries()].sort()) {

@@ -33,6 +33,8 @@ export function detectionSettingsFrom(setup: Partial<WorkerSetup>): DetectionSet
     ...d,
     tiling: setup.tiling ?? d.tiling,
     platesOnVehicles: setup.platesOnVehicles ?? d.platesOnVehicles,
+    facesOnPersons: setup.facesOnPersons ?? d.facesOnPersons,
+    maxPersons: setup.maxPersons ?? d.maxPersons,
     tileScale: { faces: setup.faceTileScale ?? d.tileScale.faces, plates: setup.plateTileScale ?? d.tileScale.plates },
     blurMargin: { face: setup.faceBlurMargin ?? d.blurMargin.face, plate: setup.plateBlurMargin ?? d.blurMargin.plate },
   };

@@ -14,8 +14,11 @@ export interface WorkerSetup {
   /** Largest width or height accepted (MAX_DIMENSION); decode's default when absent. */
   maxDimension?: number;
   /** Detection quality features (see src/pipeline/detect.ts); absent fields keep DEFAULT_DETECTION_SETTINGS. */
-  tiling?: 'auto' | 'off';
+  tiling?: 'auto' | 'fallback' | 'off';
   platesOnVehicles?: boolean;
+  /** Face pass on the head of each detected person (FACES_ON_PERSONS), at most maxPersons (MAX_PERSONS) per image. */
+  facesOnPersons?: boolean;
+  maxPersons?: number;
   faceTileScale?: number;
   plateTileScale?: number;
   faceBlurMargin?: number;

@@ -9,6 +9,7 @@ import type { Detection, JobOptions } from '../../src/queue/job.js';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
 import { modelDir, readFixture } from '../helpers/fixtures.js';
 import fs from 'node:fs';
+import sharp from 'sharp';
 
 // Thresholds and settings we ask the service to default to (see eval/README.md).
 const options: JobOptions = {
@@ -82,6 +83,22 @@ describe('detection on real photos against hand-labelled ground truth', () => {
       if (matched(g.image, 'plate', result.detections).hits > 0) found++;
     }
     assert.ok(found >= 7, `plates found in ${found}/11 photos`);
+  });
+
+  test('small faces in a large image are found through the persons around them, with tiling off', async () => {
+    // uf_3.jpg's five girls at 0.4× (faces of 24-39 px) on a 1920×1080 canvas: the full-image pass shrinks faces 6×.
+    const group = await sharp(resolveImage('fixtures:faces/uf_3.jpg')).resize(410).png().toBuffer();
+    const canvas = sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 120, g: 130, b: 110 } } });
+    const image = await canvas.composite([{ input: group, left: 1200, top: 500 }]).jpeg({ quality: 92 }).toBuffer();
+    const expected = gt.find((g) => g.image === 'fixtures:faces/uf_3.jpg')!.objects.map((o) => o.box.map((v, i) => v * 0.4 + (i === 0 ? 1200 : i === 1 ? 500 : 0)) as [number, number, number, number]);
+    const hits = (detections: Detection[]) => expected.filter((b) => detections.some((d) => d.kind === 'face' && iou(b, d.box) >= 0.3)).length;
+    const noTiles = { ...DEFAULT_DETECTION_SETTINGS, tiling: 'off' as const };
+    const withPersons = await processImage(image, options, detectors, { maxPixels: 50e6 }, { ...noTiles, facesOnPersons: true });
+    const without = await processImage(image, options, detectors, { maxPixels: 50e6 }, { ...noTiles, facesOnPersons: false });
+    assert.ok(hits(withPersons.detections) >= 4, `found ${hits(withPersons.detections)}/5 through the persons`);
+    assert.ok(hits(without.detections) < hits(withPersons.detections), 'the full-image pass alone finds fewer');
+    assert.ok('detect_faces_persons' in withPersons.timings, 'the person pass is timed as its own stage');
+    assert.ok(!('detect_faces_persons' in without.timings));
   });
 
   test('the pickup truck in dog.jpg', async () => {
