@@ -46,6 +46,14 @@ function modelsFor(config: Config, manifests: Map<string, ModelManifest>): Recor
   return { faces: pick(config.faceModel, 'faces'), plates: pick(config.plateModel, 'plates'), objects: pick(config.objectModel, 'objects') };
 }
 
+// Cap on waiting for pool tasks after the shutdown grace ran out (their jobs are already given up).
+const POOL_DRAIN_MS = 5000;
+
+async function poolIdle(pool: ImagePool, capMs: number): Promise<void> {
+  const deadline = Date.now() + capMs;
+  while (pool.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 export async function startNode(config: Config, role: Role, log: Logger = createLogger(config.logLevel)): Promise<PixveilNode> {
   if (role !== 'serve' && !config.redisUrl) {
     throw new Error(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
@@ -124,7 +132,13 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       (closing ??= (async () => {
         server.close();
         const left = (await runner?.stop(config.shutdownGraceMs)) ?? 0;
-        if (left > 0) log.warn('shutdown grace ran out; unfinished jobs will be retried', { jobs: left });
+        if (left > 0) {
+          // Left pending in the queue: other workers reclaim them after STALLED_MS.
+          log.warn('shutdown grace ran out; unfinished jobs will be reclaimed by other workers', { jobs: left, stalled_ms: config.stalledMs });
+        }
+        // Terminating a thread mid-inference aborts the whole process (onnxruntime-node throws a
+        // Napi::Error into the dying thread), so let the tasks already in the pool end first.
+        if (pool && left > 0) await poolIdle(pool, POOL_DRAIN_MS);
         await pool?.close();
         await queue.close();
         await store.close?.();

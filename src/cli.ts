@@ -23,11 +23,19 @@ Usage:
 
 Configuration comes from environment variables; see the README.`;
 
+// Past SHUTDOWN_GRACE_MS: time for the pool's last tasks and closing connections.
+const SHUTDOWN_BACKSTOP_MS = 10_000;
+
 async function runRole(config: Config, role: Role): Promise<void> {
   const log = createLogger(config.logLevel);
   const node = await startNode(config, role, log);
   const stop = (signal: string) => {
     log.info('shutting down', { signal, grace_ms: config.shutdownGraceMs });
+    // Backstop for a close() stuck on I/O: an orchestrator would SIGKILL us anyway, later.
+    setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_BACKSTOP_MS).unref();
     node.close().then(
       () => process.exit(0),
       (err) => {

@@ -11,8 +11,13 @@ export interface JobRunnerOptions {
   keepOriginals: boolean;
   /** How long one claim call blocks waiting for work. */
   claimBlockMs: number;
-  /** Pause after the queue backend failed, before claiming again. */
+  /** Pause after the queue backend failed, before claiming (or recording an outcome) again. */
   errorBackoffMs: number;
+  /**
+   * How long to keep trying to record an outcome (complete/fail) while the queue backend is
+   * unreachable. Past it the job is left to be reclaimed and run again; its outputs are overwritten.
+   */
+  settleRetryMs?: number;
   /** Called for each job this node finished (completed or failed for good), for metrics. */
   onJobFinished?: (job: Job) => void;
 }
@@ -26,6 +31,8 @@ export class JobRunner {
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   private slotFreed?: () => void;
+  /** Set when the shutdown grace ran out: jobs still running are left to be reclaimed, not failed. */
+  private abandoned = false;
 
   constructor(
     private readonly queue: JobQueue,
@@ -75,6 +82,8 @@ export class JobRunner {
 
   private async runJob(job: Job): Promise<void> {
     const log = this.log.child({ job_id: job.id });
+    // Set while recording the outcome: an error then is the queue's, not the job's.
+    let recording = false;
     try {
       const storeStart = performance.now();
       const original = await this.store.get(job.input.key);
@@ -82,7 +91,8 @@ export class JobRunner {
       const outcome = await this.pool.run(original, job.options);
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, permanent: outcome.permanent, attempt: job.attempts });
-        this.report(await this.queue.fail(job.id, { code: outcome.code, message: outcome.message, permanent: outcome.permanent }));
+        recording = true;
+        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, permanent: outcome.permanent })));
         return;
       }
       const processedKey = storageKeys.processed(job.id, outcome.format);
@@ -105,17 +115,41 @@ export class JobRunner {
       await this.store.put(metadataKey, Buffer.from(JSON.stringify(record, null, 2)), 'application/json');
       timings.store = round(performance.now() - putStart);
       result.totalMs = Date.now() - job.createdAt;
-      this.report(await this.queue.complete(job.id, result));
+      // Only reached once both outputs are stored; a failed put throws past this to fail().
+      recording = true;
+      this.report(await this.settle(() => this.queue.complete(job.id, result)));
+      recording = false;
       if (!this.options.keepOriginals) await this.store.delete(job.input.key).catch((err) => log.warn('could not delete original', { error: (err as Error).message }));
     } catch (err) {
+      // Shutdown cut this job short (pool torn down): not the job's fault; another worker reclaims it.
+      if (this.abandoned) return;
+      if (recording) {
+        // The queue stayed unreachable (or refused): the job stays pending and is reclaimed and run again later.
+        log.warn('could not record the outcome; the job will be reclaimed and run again', { error: (err as Error).message });
+        return;
+      }
       const permanent = isPixveilError(err) ? err.permanent : false;
       const code = isPixveilError(err) ? err.code : 'PROCESSING_ERROR';
       log.warn('job attempt failed', { code, error: (err as Error).message, attempt: job.attempts });
-      // If the queue itself is down the job stays claimed and is reclaimed or retried later.
-      await this.queue
-        .fail(job.id, { code, message: (err as Error).message, permanent })
+      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, permanent }))
         .then((j) => this.report(j))
-        .catch((e) => log.error('could not record failure', { error: (e as Error).message }));
+        .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
+    }
+  }
+
+  /**
+   * Records an outcome, retrying while the queue backend is unreachable (a Redis restart takes
+   * seconds) so finished work is not thrown away; gives up after settleRetryMs or at shutdown.
+   */
+  private async settle(record: () => Promise<Job>): Promise<Job> {
+    const deadline = Date.now() + (this.options.settleRetryMs ?? 30_000);
+    for (;;) {
+      try {
+        return await record();
+      } catch (err) {
+        if (!isUnavailable(err) || this.abandoned || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, this.options.errorBackoffMs));
+      }
     }
   }
 
@@ -123,17 +157,30 @@ export class JobRunner {
     if (job.status === 'completed' || job.status === 'failed') this.options.onJobFinished?.(job);
   }
 
-  /** Stops claiming, then waits up to graceMs for jobs in hand. Returns how many were still running. */
+  /**
+   * Stops claiming, then waits up to graceMs for jobs in hand, including any a claim in progress
+   * still hands over. Returns how many were still running; those are abandoned: left pending for
+   * other workers to reclaim after the stall timeout rather than recorded as failed.
+   */
   async stop(graceMs: number): Promise<number> {
     this.running = false;
     this.slotFreed?.();
-    const pending = [...this.inFlight];
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(pending), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
-    await this.loop?.catch(() => {});
+    const deadline = Date.now() + graceMs;
+    const within = async (work: Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    };
+    // The loop ends once its current claim returns (claimBlockMs at most).
+    await within(this.loop?.catch(() => {}) ?? Promise.resolve());
+    await within(Promise.allSettled([...this.inFlight]));
+    if (this.inFlight.size > 0) this.abandoned = true;
     return this.inFlight.size;
   }
+}
+
+function isUnavailable(err: unknown): boolean {
+  return isPixveilError(err) && err.code === 'SERVICE_UNAVAILABLE';
 }
 
 function round(ms: number): number {

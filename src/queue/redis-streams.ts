@@ -226,7 +226,7 @@ export class RedisStreamQueue implements JobQueue {
 
   async complete(id: string, result: JobResult): Promise<Job> {
     const { keys, options } = this;
-    const reply = await this.guard(() =>
+    const reply = await this.recording(id, () =>
       runScript(this.redis, 'complete', keys.stream, keys.job(id), keys.delayed, keys.completedCount, keys.group, JSON.stringify(result), options.jobTtlSeconds, keys.finishedChannel, id),
     );
     return this.settled(id, reply);
@@ -234,7 +234,7 @@ export class RedisStreamQueue implements JobQueue {
 
   async fail(id: string, failure: FailureReport): Promise<Job> {
     const { keys, options } = this;
-    const reply = await this.guard(() =>
+    const reply = await this.recording(id, () =>
       runScript(
         this.redis, 'fail',
         keys.stream, keys.job(id), keys.delayed, keys.dead, keys.failedCount,
@@ -243,6 +243,20 @@ export class RedisStreamQueue implements JobQueue {
       ),
     );
     return this.settled(id, reply);
+  }
+
+  /**
+   * Runs complete/fail. If it fails the heartbeat stops refreshing the job, so it goes stale and
+   * is reclaimed unless a retry of the call succeeds first; otherwise a worker that gave up on
+   * recording would keep the job from every other worker for as long as it lives.
+   */
+  private async recording<T>(id: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      this.held.delete(id);
+      throw toQueueError(err);
+    }
   }
 
   private settled(id: string, reply: unknown): Job {
