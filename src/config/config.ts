@@ -24,6 +24,9 @@ export interface Config {
   readonly tiling: 'auto' | 'off';
   /** A plate pass on each vehicle the object detector finds. */
   readonly platesOnVehicles: boolean;
+  /** A face pass on the head of each person the object detector finds (small faces on bodies). */
+  readonly facesOnPersons: boolean;
+  readonly maxPersons: number;
   /** Largest downscale of a tile into the model input (higher: fewer, cheaper tiles, smaller faces missed). */
   readonly faceTileScale: number;
   readonly plateTileScale: number;
@@ -155,6 +158,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     plateModel: str(env, 'PLATE_MODEL', defaults.plateModel),
     tiling: oneOf(env, 'TILING', defaults.tiling, ['auto', 'off'] as const),
     platesOnVehicles: bool(env, 'PLATES_ON_VEHICLES', defaults.platesOnVehicles),
+    facesOnPersons: bool(env, 'FACES_ON_PERSONS', defaults.facesOnPersons),
+    maxPersons: int(env, 'MAX_PERSONS', defaults.maxPersons, 0, 64),
     faceTileScale: num(env, 'FACE_TILE_SCALE', defaults.faceTileScale, 1, 8),
     plateTileScale: num(env, 'PLATE_TILE_SCALE', defaults.plateTileScale, 1, 8),
     faceBlurMargin: num(env, 'FACE_BLUR_MARGIN', defaults.faceBlurMargin, 0, 2),

@@ -19,6 +19,8 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
     maxDimension: config.maxDimension,
     tiling: config.tiling,
     platesOnVehicles: config.platesOnVehicles,
+    facesOnPersons: config.facesOnPersons,
+    maxPersons: config.maxPersons,
     faceTileScale: config.faceTileScale,
     plateTileScale: config.plateTileScale,
     faceBlurMargin: config.faceBlurMargin,
