@@ -94,7 +94,7 @@ async function main() {
     blur: 'solid',
     shape: 'box',
     detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/app.ts).
+    // The service's defaults (DEFAULT_THRESHOLDS in src/config/job-defaults.ts).
     thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
     blurClasses: [],
     format: 'png',

@@ -1,4 +1,5 @@
 import type { Config } from './config/config.js';
+import { DEFAULT_THRESHOLDS } from './config/job-defaults.js';
 import { pixelOps } from './addon/index.js';
 import { Authenticator } from './auth/authenticator.js';
 import { createRateLimiter } from './auth/rate-limit.js';
@@ -32,8 +33,6 @@ export interface PixveilNode {
   close(): Promise<void>;
 }
 
-/** Default score thresholds: chosen for recall, since a missed face is a privacy leak. */
-export const DEFAULT_THRESHOLDS = Object.freeze({ face: 0.6, plate: 0.15, object: 0.35 });
 
 function modelsFor(config: Config, manifests: Map<string, ModelManifest>): Record<'faces' | 'plates' | 'objects', ModelManifest | undefined> {
   const pick = (name: string, task: ModelManifest['task']) => {

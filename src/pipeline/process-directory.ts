@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { DEFAULT_THRESHOLDS } from '../app.js';
+import { defaultJobOptions } from '../config/job-defaults.js';
 import { loadManifests } from '../models/manifest.js';
 import { ensureModels } from '../models/pull.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
-import type { JobOptions } from '../queue/job.js';
 
 const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
 
@@ -16,15 +15,7 @@ export async function processDirectory(config: Config, dir: string, outDir: stri
   const needed = [config.faceModel, config.objectModel, config.plateModel].filter(Boolean).map((n) => manifests.get(n)!);
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: process.env.MODEL_MIRROR || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
-  const options: JobOptions = {
-    blur: 'gaussian',
-    shape: 'box',
-    detect: { faces: Boolean(config.faceModel), plates: Boolean(config.plateModel), objects: Boolean(config.objectModel) },
-    thresholds: { ...DEFAULT_THRESHOLDS },
-    blurClasses: [],
-    format: 'same',
-    quality: 90,
-  };
+  const options = defaultJobOptions(config);
   await fs.mkdir(outDir, { recursive: true });
   const files = (await fs.readdir(dir)).filter((f) => IMAGE_FILE.test(f)).sort();
   const started = Date.now();

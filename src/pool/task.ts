@@ -1,5 +1,5 @@
-import type { Detection, JobOptions } from '../queue/job.js';
-import type { ImageExt } from '../storage/keys.js';
+import type { ProcessedImage } from '../pipeline/process-image.js';
+import type { JobOptions } from '../queue/job.js';
 
 /** Settings every pool thread needs to build its detectors; fixed for the pool's lifetime. */
 export interface WorkerSetup {
@@ -32,15 +32,9 @@ export interface ImageTask {
 }
 
 /** Pool thread → main thread. `image` is transferred back. */
-export interface ImageTaskResult {
+export interface ImageTaskResult extends Omit<ProcessedImage, 'image'> {
   ok: true;
   image: ArrayBuffer;
-  format: ImageExt;
-  width: number;
-  height: number;
-  detections: Detection[];
-  timings: Record<string, number>;
-  models: Record<string, string>;
 }
 
 /** Errors are returned, not thrown, so their code and permanence survive the thread boundary. */

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -9,20 +8,11 @@ import { packageRoot } from '../../src/paths.js';
 import { queueKeys, type QueueKeys } from '../../src/queue/redis-keys.js';
 import { facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
+import { freePort } from './free-port.js';
 
 // Real `pixveil api` / `pixveil worker` processes sharing one Redis and one DATA_DIR.
 export const cliPath = path.join(packageRoot, 'dist', 'src', 'cli.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

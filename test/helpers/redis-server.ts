@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { newJobId, type Job, type JobResult } from '../../src/queue/job.js';
 import { RedisStreamQueue, type RedisQueueOptions } from '../../src/queue/redis-streams.js';
+import { freePort } from './free-port.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -21,16 +22,6 @@ export interface RedisServer {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function launch(port: number, dir: string, aof: boolean): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,17 +8,10 @@ import { packageRoot } from '../../src/paths.js';
 import { darknetDir, facesDir } from '../helpers/fixtures.js';
 import { startModelHost } from '../helpers/model-host.js';
 import { uploadFile, waitForJob } from '../helpers/server.js';
+import { freePort } from '../helpers/free-port.js';
 
 const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function run(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
