@@ -57,6 +57,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   if (role !== 'serve' && !config.redisUrl) {
     throw new Error(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
   }
+  // Settings errors first, before models are pulled or threads started.
+  const auth = Authenticator.fromConfig(config);
   const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
   const models = modelsFor(config, manifests);
   const metrics = createMetrics();
@@ -105,17 +107,14 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       defaultThresholds: DEFAULT_THRESHOLDS,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
-    auth: Authenticator.fromConfig(config),
+    auth,
     rateLimiter: createRateLimiter(config, log),
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);
-  {
-    const where = `http://${config.host}:${server.port}`;
-    log.info('pixveil listening', { url: where, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation });
-    if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
-      log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
-    }
+  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation });
+  if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+    log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
   }
 
   let closing: Promise<void> | undefined;
