@@ -26,9 +26,12 @@ export interface TensorSpec {
   width: number;
   height: number;
   channelOrder: 'rgb' | 'bgr';
+  /** letterbox keeps aspect ratio and pads; stretch ignores it. */
   resize: 'letterbox' | 'stretch';
+  /** Where a letterboxed image sits in the model input. */
   align: 'top-left' | 'center';
   padValue: number;
+  /** value = (pixel - mean) / std, per channel in channelOrder. */
   mean: [number, number, number];
   std: [number, number, number];
 }

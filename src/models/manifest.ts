@@ -1,25 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TensorSpec } from '../addon/types.js';
 import { manifestDir } from '../paths.js';
 
 export type ModelTask = 'faces' | 'plates' | 'objects';
 export type OutputKind = 'yolox' | 'ultraface' | 'yolov5-corners' | 'yolov5' | 'yolov8' | 'nms' | 'retinaface' | 'blazeface';
 
-export interface InputSpec {
+/** The model's input tensor: how the decoded image is resized and normalised into it (see TensorSpec). */
+export interface InputSpec extends TensorSpec {
   name: string;
-  width: number;
-  height: number;
   /** nchw: [1, 3, H, W]; nhwc: [1, H, W, 3] (TensorFlow/MediaPipe exports). */
   layout: 'nchw' | 'nhwc';
-  channelOrder: 'rgb' | 'bgr';
-  /** letterbox keeps aspect ratio and pads; stretch ignores it. */
-  resize: 'letterbox' | 'stretch';
-  /** Where a letterboxed image sits in the model input. */
-  align: 'top-left' | 'center';
-  padValue: number;
-  /** value = (pixel - mean) / std, per channel in channelOrder. */
-  mean: [number, number, number];
-  std: [number, number, number];
 }
 
 /**
