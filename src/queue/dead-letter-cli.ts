@@ -8,7 +8,7 @@ import type { RedisStreamQueue } from './redis-streams.js';
 export async function runDeadLetterCommand(config: Config, args: string[]): Promise<void> {
   if (!config.redisUrl) throw new ConfigError('The dead-letter stream exists in Redis mode only: set REDIS_URL');
   const [sub, ...ids] = args;
-  const queue = (await createJobQueue(config, createLogger('error'))) as RedisStreamQueue;
+  const queue = (await createJobQueue(config, createLogger('error'), { durable: false })) as RedisStreamQueue;
   try {
     if (sub === 'list') {
       for (const letter of await listDeadLetters(queue, { count: 1000 })) console.log(JSON.stringify(letter));

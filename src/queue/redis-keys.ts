@@ -22,6 +22,8 @@ export interface QueueKeys {
   readonly pattern: string;
   /** Status hash of one job, with a TTL. */
   job(id: string): string;
+  /** String naming the job an Idempotency-Key created (key: hash of tenant and header), with a TTL. */
+  idempotency(scopedKey: string): string;
 }
 
 /**
@@ -45,5 +47,6 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     group: CONSUMER_GROUP,
     pattern: `${base}:*`,
     job: (id: string) => `${base}:job:${id}`,
+    idempotency: (scopedKey: string) => `${base}:idem:${scopedKey}`,
   });
 }

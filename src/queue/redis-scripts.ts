@@ -11,6 +11,8 @@ const FILES = {
   heartbeat: 'heartbeat-1.lua',
   forgetConsumer: 'forget-consumer-1.lua',
   retryDead: 'retry-dead-3.lua',
+  reserveIdempotency: 'reserve-idempotency-1.lua',
+  releaseIdempotency: 'release-idempotency-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof FILES;

@@ -145,6 +145,15 @@ export class RedisStreamQueue implements JobQueue {
     if (!entry) throw errors.queueFull(options.maxQueueSize, 1);
   }
 
+  async reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string> {
+    const holder = await this.guard(() => runScript(this.redis, 'reserveIdempotency', this.keys.idempotency(key), jobId, ttlSeconds));
+    return String(holder);
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    await this.guard(() => runScript(this.redis, 'releaseIdempotency', this.keys.idempotency(key), jobId));
+  }
+
   async claim(max: number, blockMs: number): Promise<Job[]> {
     if (this.closed || max < 1) return [];
     try {

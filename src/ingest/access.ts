@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+import { writeAudit } from '../auth/audit.js';
+import { ANONYMOUS, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { MemoryRateLimiter, type RateLimiter } from '../auth/rate-limit.js';
+import type { Config } from '../config/config.js';
+import { errors, isPixveilError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Reply, RequestInfo } from './http.js';
+import type { HttpResponse } from './uws.js';
+
+// Who is calling, whose jobs they touch, which budgets they spend, and the audit line:
+// the same for HTTP routes and the WebSocket stream.
+
+/** One HTTP request as a route handler sees it. */
+export interface Call {
+  reply: Reply;
+  info: RequestInfo;
+  res: HttpResponse;
+  principal: Principal;
+  /** Started before authentication (uWS drops body bytes not claimed at once); present on upload routes. */
+  body?: Promise<Buffer>;
+}
+
+/** open: health, readiness; metrics: open unless METRICS_TOKEN; tenant: needs credentials when AUTH=on. */
+export type AccessLevel = 'open' | 'metrics' | 'tenant';
+
+/** Jobs are stamped with their tenant only when AUTH=on; anonymous jobs have none. */
+export function tenantOf(principal: Principal): string | undefined {
+  return principal.method === 'none' ? undefined : principal.tenant;
+}
+
+/** Tenant when authenticated, client address with AUTH=off (upload slots). */
+export function limitKey(principal: Principal, remoteAddress: string): string {
+  return principal.method === 'none' ? `ip:${remoteAddress}` : `tenant:${principal.tenant}`;
+}
+
+export interface AuditFields {
+  principal?: Principal;
+  method: string;
+  route: string;
+  jobIds: string[];
+  status: number;
+  code?: string;
+  bytesIn: number;
+  startedAt: number;
+  remote: string;
+}
+
+export class Access {
+  /** Failed authentications per client address; a guesser gets 429 before any key is checked. */
+  private readonly failures: MemoryRateLimiter | undefined;
+
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly rateLimiter: RateLimiter,
+    private readonly log: Logger,
+    config: Pick<Config, 'authFailuresPerMinute'>,
+  ) {
+    const perMinute = config.authFailuresPerMinute;
+    this.failures = perMinute > 0 ? new MemoryRateLimiter(perMinute, perMinute) : undefined;
+  }
+
+  get required(): boolean {
+    return this.auth.required;
+  }
+
+  /** The caller at `level`, after the failed-auth throttle and the tenant's request budget. */
+  async admit(level: AccessLevel, headers: Record<string, string>, remoteAddress: string, queryToken?: string): Promise<Principal> {
+    if (level === 'open') return ANONYMOUS;
+    const blocked = this.failures?.peek(remoteAddress);
+    if (blocked && !blocked.allowed) throw this.throttled(blocked.retryAfterSeconds);
+    let principal: Principal;
+    try {
+      if (level === 'metrics') {
+        this.auth.checkMetrics(headers);
+        return ANONYMOUS;
+      }
+      principal = await this.auth.authenticate({ headers, queryToken });
+    } catch (err) {
+      if (isPixveilError(err) && err.status === 401 && this.failures) {
+        const decision = this.failures.takeSync(remoteAddress);
+        if (!decision.allowed) throw this.throttled(decision.retryAfterSeconds);
+      }
+      throw err;
+    }
+    await this.spend(principal);
+    return principal;
+  }
+
+  /** One request from the tenant's token bucket; with AUTH=off there is no tenant to budget. */
+  async spend(principal: Principal): Promise<void> {
+    if (principal.method === 'none') return;
+    const decision = await this.rateLimiter.take(principal.tenant);
+    if (!decision.allowed) throw errors.rateLimited(this.rateLimiter.perMinute, decision.retryAfterSeconds);
+  }
+
+  audit(fields: AuditFields): void {
+    const { startedAt, ...entry } = fields;
+    writeAudit(this.log, { ...entry, durationMs: performance.now() - startedAt });
+  }
+
+  private throttled(retryAfterSeconds: number) {
+    const perMinute = this.failures?.perMinute ?? 0;
+    return errors.authThrottled(perMinute, retryAfterSeconds);
+  }
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import WebSocket from 'ws';
+import { darknetDir, readFixture } from '../helpers/fixtures.js';
+import { startTestNode, type TestNode } from '../helpers/server.js';
+
+const MiB = 1024 * 1024;
+
+describe('WebSocket send backlog is bounded per connection (WS_MAX_BACKLOG_BYTES)', () => {
+  let server: TestNode;
+  let image: Buffer;
+
+  before(async () => {
+    server = await startTestNode({ maxUploadBytes: 2_000_000 }, 'serve', { WS_MAX_BACKLOG_BYTES: String(4 * MiB), WS_MAX_IN_FLIGHT: '64' });
+    // 1920x1080 JPEG in, PNG out: each result is several MB, so a reader that stops falls behind fast.
+    image = await sharp(readFixture(darknetDir, 'dog.jpg')).resize(1920, 1080, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
+  });
+  after(async () => server.close());
+
+  test('a client that stops reading is closed with 1013 and RSS stays under the bound', async () => {
+    const RSS_BOUND = 200 * MiB;
+    const url = `${server.url.replace('http', 'ws')}/v1/stream?return_image=true&format=png&detect=faces`;
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    // Stop reading: nothing the server sends is taken off the socket.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    for (let i = 0; i < 24 && ws.readyState === WebSocket.OPEN; i++) {
+      ws.send(image);
+      await new Promise((r) => setTimeout(r, 150));
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const waitedClose = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 60_000))]);
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const code = waitedClose === -1 ? await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]) : waitedClose;
+    clearInterval(sampler);
+    console.log(`stalled WebSocket reader: close code ${code}, peak rss growth ${((peak - rssBefore) / MiB).toFixed(1)} MB (bound ${RSS_BOUND / MiB} MB)`);
+    assert.equal(code, 1013, 'closed with 1013 (try again later) once the backlog passed its cap');
+    assert.ok(peak - rssBefore < RSS_BOUND, `rss grew by ${peak - rssBefore} bytes`);
+    assert.equal((await fetch(`${server.url}/v1/health`)).status, 200);
+  });
+});
