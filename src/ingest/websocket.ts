@@ -73,8 +73,12 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
     const user = ws.getUserData();
     if (user.closed) return;
     if (queuedBytes(ws) + data.length > cap) {
-      // A reader this far behind would make the server hold its results without bound.
+      // A reader this far behind would make the server hold its results without bound. What is
+      // still queued is dropped (the jobs stay readable over GET /v1/jobs/:id) so the close frame
+      // follows right behind what uWS already buffered.
       user.closed = true;
+      user.backlog = [];
+      user.backlogBytes = 0;
       ws.end(TRY_AGAIN_LATER, `more than ${cap} bytes waiting to be sent (WS_MAX_BACKLOG_BYTES): read results as they come`);
       return;
     }
@@ -181,8 +185,8 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
   app.ws<StreamUser>('/v1/stream', {
     maxPayloadLength: ctx.config.maxUploadBytes,
     idleTimeout: ctx.config.wsIdleTimeoutSeconds,
-    // Our own cap decides first (send above); uWS's is the backstop for a single oversized frame.
-    maxBackpressure: cap + ctx.config.maxUploadBytes,
+    // send() keeps uWS's buffer within the cap; the slack is for error and close frames.
+    maxBackpressure: cap + 64 * 1024,
     upgrade: guardHttp(ctx.log, 'WS upgrade', (res, req, context) => {
       // Everything from req is read now: it is gone after the first await.
       const startedAt = performance.now();

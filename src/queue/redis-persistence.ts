@@ -20,7 +20,7 @@ export async function volatileRedisReason(redis: Redis): Promise<string | undefi
 
 export function volatileRedisMessage(reason: string): string {
   return (
-    `Redis at REDIS_URL does not persist data: ${reason}. A Redis restart would lose every accepted job ` +
+    `Redis at REDIS_URL has no persistence: ${reason}. A Redis restart would lose every accepted job ` +
     '(their originals would stay in storage with no job to process them). Turn on AOF (appendonly yes) or RDB ' +
     'snapshots, or set ALLOW_VOLATILE_REDIS=true to accept that risk (tests, throwaway setups).'
   );

@@ -23,7 +23,7 @@ describe('attacker inputs: each is refused with its code and the same server sti
 
   test('bad percent escapes in a path are 400 BAD_REQUEST, not a dead process', async () => {
     for (const path of ['/v1/jobs/%', '/status/%ZZ', '/v1/jobs/%E0%A4%A', '/v1/jobs/%25%/result']) {
-      const result = await rawRequest(port, (s) => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`), 3000);
+      const result = await rawRequest(port, (s) => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 3000);
       assert.match(result.head, /^HTTP\/1\.1 400/, `${path}: ${result.head}`);
       assert.equal(rawErrorCode(result), 'BAD_REQUEST', path);
     }
