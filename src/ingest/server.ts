@@ -110,6 +110,8 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         // Reserved before a byte is read: a declared size up to the limit, else the limit itself.
         releaseBudget = budget.reserve(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : limit);
       } catch (err) {
+        // The body is not read, so the connection cannot carry another request.
+        reply.forceClose = true;
         reply.error(err);
         return undefined;
       }
