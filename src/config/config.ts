@@ -88,6 +88,8 @@ export interface Config {
   readonly adminTenants: readonly string[];
   /** A JWT scope that grants the same. */
   readonly adminScope: string;
+  /** Peers whose X-Forwarded-For names the client (ingress, load balancer); exact addresses. */
+  readonly trustedProxies: readonly string[];
   /** Start on a Redis that keeps nothing across a restart (accepted jobs would be lost). */
   readonly allowVolatileRedis: boolean;
 }
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminTenants: list(env, 'ADMIN_TENANTS', defaults.adminTenants),
     adminScope: str(env, 'ADMIN_SCOPE', defaults.adminScope),
     allowVolatileRedis: bool(env, 'ALLOW_VOLATILE_REDIS', defaults.allowVolatileRedis),
+    trustedProxies: list(env, 'TRUSTED_PROXIES', defaults.trustedProxies),
     ...overrides,
   };
   checkAuthConfig(config);

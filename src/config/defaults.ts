@@ -84,6 +84,8 @@ export const defaults = Object.freeze({
   adminTenants: Object.freeze([]) as readonly string[],
   adminScope: 'pixveil:admin',
   allowVolatileRedis: false,
+  /** Empty: the socket's peer is the client. */
+  trustedProxies: Object.freeze([]) as readonly string[],
 });
 
 export type Defaults = typeof defaults;

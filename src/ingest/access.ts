@@ -54,10 +54,24 @@ export class Access {
     private readonly auth: Authenticator,
     private readonly rateLimiter: RateLimiter,
     private readonly log: Logger,
-    config: Pick<Config, 'authFailuresPerMinute'>,
+    config: Pick<Config, 'authFailuresPerMinute' | 'trustedProxies'>,
   ) {
     const perMinute = config.authFailuresPerMinute;
     this.failures = perMinute > 0 ? new MemoryRateLimiter(perMinute, perMinute) : undefined;
+    this.trustedProxies = new Set(config.trustedProxies);
+  }
+
+  private readonly trustedProxies: ReadonlySet<string>;
+
+  /**
+   * The client's address: the socket's peer, or, when that peer is one of TRUSTED_PROXIES, the
+   * rightmost X-Forwarded-For entry that is not (entries further left are the client's own claims).
+   */
+  clientAddress(peer: string, headers: Record<string, string>): string {
+    if (!this.trustedProxies.has(peer)) return peer;
+    const hops = (headers['x-forwarded-for'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    for (let i = hops.length - 1; i >= 0; i--) if (!this.trustedProxies.has(hops[i])) return hops[i];
+    return peer;
   }
 
   get required(): boolean {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { errors, isPixveilError, type PixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { replyFor } from './http.js';
+import { replyFor, statusLine } from './http.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 // An exception escaping a uWS callback ends the process; every callback uWS calls goes through here.
@@ -50,7 +50,7 @@ export function guardHttp<R extends unknown[]>(log: Logger, where: string, handl
       return;
     }
     res.cork(() => {
-      res.writeStatus('500 Internal Server Error');
+      res.writeStatus(statusLine(e.status));
       for (const [k, v] of Object.entries(e.headers)) res.writeHeader(k, v);
       res.writeHeader('Content-Type', 'application/json');
       res.end(JSON.stringify(e.toJSON()), true);

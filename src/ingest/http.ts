@@ -11,12 +11,18 @@ const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+/** `404 Not Found`: what uWS's writeStatus wants. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+}
+
 export interface RequestInfo {
   method: string;
   path: string;
   query: URLSearchParams;
   headers: Record<string, string>;
   params: string[];
+  /** The socket's peer; the route replaces it with the client behind a trusted proxy (access.ts). */
   remoteAddress: string;
   /** Sum of the request line's URL and every header name and value, for MAX_HEADER_BYTES. */
   headerBytes: number;
@@ -130,7 +136,7 @@ export class Reply {
   }
 
   private writeHead(status: number, contentType: string, headers: Record<string, string>): void {
-    this.res.writeStatus(`${status} ${STATUS_TEXT[status] ?? ''}`.trim());
+    this.res.writeStatus(statusLine(status));
     this.res.writeHeader('Content-Type', contentType);
     for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
   }

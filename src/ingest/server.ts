@@ -99,6 +99,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
       reply.error(err);
       return undefined;
     }
+    info.remoteAddress = access.clientAddress(info.remoteAddress, info.headers);
     const request = info;
     if (refuseEarly(ctx, reply, request)) return undefined;
     let releaseBudget: (() => void) | undefined;

@@ -196,6 +196,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
         access.audit({ principal: reply.principal, method: 'GET', route: '/v1/stream', jobIds: [], status, code: reply.errorCode, bytesIn: 0, startedAt, remote });
       });
       const info = readRequest(req, res);
+      info.remoteAddress = access.clientAddress(info.remoteAddress, info.headers);
       remote = info.remoteAddress;
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
