@@ -70,6 +70,11 @@ export class Authenticator {
     return { ...match, method: 'api_key', admin: this.admins.tenants.has(match.tenant) };
   }
 
+  /** Whether /metrics checks a token (METRICS_TOKEN is set). */
+  get protectsMetrics(): boolean {
+    return this.metricsToken !== undefined;
+  }
+
   /** With METRICS_TOKEN set, /metrics wants it as a bearer token. */
   checkMetrics(headers: Record<string, string>): void {
     if (!this.metricsToken) return;

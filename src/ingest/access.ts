@@ -81,7 +81,9 @@ export class Access {
   /** The caller at `level`, after the failed-auth throttle and the tenant's request budget. */
   async admit(level: AccessLevel, headers: Record<string, string>, remoteAddress: string, queryToken?: string): Promise<Principal> {
     if (level === 'open') return ANONYMOUS;
-    const blocked = this.failures?.peek(remoteAddress);
+    // Only routes that check credentials are throttled: an open /metrics stays open to a guesser's address.
+    const checked = level === 'tenant' ? this.auth.required : this.auth.protectsMetrics;
+    const blocked = checked ? this.failures?.peek(remoteAddress) : undefined;
     if (blocked && !blocked.allowed) throw this.throttled(blocked.retryAfterSeconds);
     let principal: Principal;
     try {
