@@ -38,7 +38,7 @@ async function loadSettings() {
   if (settings.auth === 'on') {
     keyInput.placeholder = 'required: this server runs with AUTH=on';
     keyInput.required = true;
-  }
+  } else keyInput.placeholder = 'not needed: this server runs with AUTH=off';
 }
 
 function chosenOptions() {
@@ -52,6 +52,8 @@ function newCard(file) {
   const original = $('img.original', card);
   original.alt = `${file.name}, original`;
   original.src = URL.createObjectURL(file);
+  // Not an image the browser can show (the server decides what it accepts): say so instead of a broken icon.
+  original.addEventListener('error', () => original.closest('.frame').classList.add('no-preview'), { once: true });
   original.addEventListener('load', () => {
     // Keeps the anonymized side the same height while it is being made.
     $('.frame.pending', card)?.style.setProperty('aspect-ratio', `${original.naturalWidth} / ${original.naturalHeight}`);
@@ -68,6 +70,7 @@ function setState(card, state, text = state) {
 
 function fail(card, err) {
   setState(card, 'failed');
+  card.classList.add('failed');
   const box = $('.error', card);
   const hint = err.status === 401 ? ' Enter a valid API key above.' : '';
   box.textContent = (err instanceof ApiError ? err.describe() : String(err.message ?? err)) + hint;
@@ -78,6 +81,8 @@ function fail(card, err) {
 function showResult(card, job, image) {
   card.dataset.jobId = job.job_id;
   $('.json', card).textContent = JSON.stringify(job, null, 2);
+  const n = job.result?.detections.length ?? 0;
+  $('summary', card).textContent = `job record and detection JSON (${n} ${n === 1 ? 'detection' : 'detections'})`;
   if (job.status !== 'completed') {
     fail(card, new ApiError(job.error?.status ?? 0, job.error?.code ?? 'JOB_FAILED', job.error?.message ?? `Job ended ${job.status}`));
     return;

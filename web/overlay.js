@@ -22,9 +22,12 @@ export function drawDetections(svg, detections, width, height) {
     title.textContent = `${d.kind} ${d.label} ${d.score.toFixed(2)}${d.blurred ? ' (blurred)' : ''}`;
     group.append(title);
     group.append(el('rect', { x: pct(x, width), y: pct(y, height), width: pct(w, width), height: pct(h, height) }));
-    // Above the box when there is room, else just inside its top edge.
+    // Faces and plates: above the box when there is room, else inside its top edge. Objects (large,
+    // often around a face): inside their bottom edge, so the two kinds of label do not collide.
     const above = y / height > 0.04;
-    const text = el('text', { x: pct(x, width), y: pct(y, height), dx: 2, dy: above ? -4 : 13 });
+    const text = d.kind === 'object'
+      ? el('text', { x: pct(x, width), y: pct(y + h, height), dx: 3, dy: -5 })
+      : el('text', { x: pct(x, width), y: pct(y, height), dx: 1, dy: above ? -4 : 13 });
     text.textContent = `${d.kind === 'object' ? d.label : d.kind} ${Math.round(d.score * 100)}%`;
     group.append(text);
     svg.append(group);
