@@ -48,9 +48,17 @@ function rawGet(url: string, rawPath: string): Promise<{ status: number; body: s
 }
 
 /** Drops files on the page's file input as a user picking them would, and waits for their cards to settle. */
-async function upload(page: Page, files: Parameters<Page['setInputFiles']>[1]): Promise<void> {
+async function upload(page: Page, files: Parameters<Page['setInputFiles']>[1], how: 'input' | 'keyboard' = 'input'): Promise<void> {
   const before = await page.locator('.card').count();
-  await page.setInputFiles('#files', files);
+  if (how === 'keyboard') {
+    // Tab from the key field reaches the picker; Enter opens the file chooser.
+    await page.focus('#api-key');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'files');
+    const chooser = page.waitForEvent('filechooser');
+    await page.keyboard.press('Enter');
+    await (await chooser).setFiles(files);
+  } else await page.setInputFiles('#files', files);
   const count = Array.isArray(files) ? files.length : 1;
   await page.waitForFunction(
     ({ before, count }) => {
@@ -171,7 +179,7 @@ describe('demo page in Chromium', () => {
       assert.equal(await page.getByLabel('Style').inputValue(), 'gaussian');
       await screenshot(page, 'empty');
 
-      await upload(page, photo);
+      await upload(page, photo, 'keyboard');
       const shown = await shownResult(page);
       assert.equal(shown.state, 'completed', shown.error ?? '');
       const job = await jobRecord(server.url, shown.jobId!);
@@ -191,6 +199,7 @@ describe('demo page in Chromium', () => {
       const refused = await shownResult(page);
       assert.equal(refused.state, 'failed');
       assert.match(refused.error!, /^415 Unsupported Media Type — UNSUPPORTED_MEDIA_TYPE: /);
+      await screenshot(page, 'refused-415');
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
