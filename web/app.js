@@ -36,9 +36,9 @@ async function loadSettings() {
   }
   if (Number.isFinite(settings.max_upload_bytes)) $('#limit').textContent = `, up to ${formatBytes(settings.max_upload_bytes)} each`;
   if (settings.auth === 'on') {
-    keyInput.placeholder = 'required: this server runs with AUTH=on';
+    keyInput.placeholder = 'required (AUTH=on)';
     keyInput.required = true;
-  } else keyInput.placeholder = 'not needed: this server runs with AUTH=off';
+  } else keyInput.placeholder = 'not needed (AUTH=off)';
 }
 
 function chosenOptions() {
@@ -99,6 +99,10 @@ function showResult(card, job, image) {
       return span;
     }),
   );
+  const used = document.createElement('span');
+  used.className = 'used';
+  used.textContent = `${job.options.blur}, ${job.options.shape}`;
+  counts.append(used);
   const anonymized = $('img.anonymized', card);
   anonymized.alt = `${$('.name', card).textContent}, anonymized`;
   anonymized.addEventListener('load', () => $('.frame.pending', card)?.classList.remove('pending'), { once: true });

@@ -48,9 +48,21 @@ function rawGet(url: string, rawPath: string): Promise<{ status: number; body: s
 }
 
 /** Drops files on the page's file input as a user picking them would, and waits for their cards to settle. */
-async function upload(page: Page, files: Parameters<Page['setInputFiles']>[1], how: 'input' | 'keyboard' = 'input'): Promise<void> {
+type Files = Array<{ name: string; mimeType: string; buffer: Buffer }>;
+
+async function upload(page: Page, files: string | Files, how: 'input' | 'keyboard' | 'drop' = 'input'): Promise<void> {
   const before = await page.locator('.card').count();
-  if (how === 'keyboard') {
+  if (how === 'drop') {
+    // What a drag from the desktop delivers: a drop event whose DataTransfer holds the files.
+    const list = (files as Files).map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') }));
+    const dataTransfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      return dt;
+    }, list);
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+  } else if (how === 'keyboard') {
     // Tab from the key field reaches the picker; Enter opens the file chooser.
     await page.focus('#api-key');
     await page.keyboard.press('Tab');
@@ -70,9 +82,9 @@ async function upload(page: Page, files: Parameters<Page['setInputFiles']>[1], h
   );
 }
 
-/** The newest card's job, its face count as shown and its anonymized image as loaded. */
-async function shownResult(page: Page) {
-  const card = page.locator('.card').first();
+/** A card's job (0: the newest), its face count as shown and its anonymized image as loaded. */
+async function shownResult(page: Page, index = 0) {
+  const card = page.locator('.card').nth(index);
   return card.evaluate((el) => {
     const img = el.querySelector('img.anonymized') as HTMLImageElement;
     return {
@@ -193,12 +205,21 @@ describe('demo page in Chromium', () => {
       assert.deepEqual(JSON.parse(shown.json).result.detections, job.result.detections);
       await screenshot(page, 'result');
 
-      // A refused upload says why, with the API's status and code.
+      // Several files dropped at once, one refused: each card says how its file went.
       await page.selectOption('#blur', 'pixelate');
-      await upload(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all') });
-      const refused = await shownResult(page);
+      await page.check('input[name=shape][value=ellipse]');
+      await upload(page, [
+        { name: 'uf_2.jpg', mimeType: 'image/jpeg', buffer: fs.readFileSync(fixture(facesDir, 'uf_2.jpg')) },
+        { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all') },
+      ], 'drop');
+      const refused = await shownResult(page, 0);
       assert.equal(refused.state, 'failed');
       assert.match(refused.error!, /^415 Unsupported Media Type — UNSUPPORTED_MEDIA_TYPE: /);
+      const second = await shownResult(page, 1);
+      assert.equal(second.state, 'completed', second.error ?? '');
+      const secondJob = await jobRecord(server.url, second.jobId!);
+      assert.deepEqual([secondJob.options.blur, secondJob.options.shape], ['pixelate', 'ellipse'], 'the options chosen in the page reach the job');
+      assert.equal(second.faces, secondJob.result.detections.filter((d: any) => d.kind === 'face').length);
       await screenshot(page, 'refused-415');
       assert.deepEqual(problems, []);
     } finally {
@@ -215,7 +236,7 @@ describe('demo page in Chromium', () => {
     page.on('websocket', (ws) => urls.push(ws.url()));
     try {
       await page.goto(`${server.url}/`);
-      assert.equal(await page.getAttribute('#api-key', 'placeholder'), 'required: this server runs with AUTH=on');
+      assert.equal(await page.getAttribute('#api-key', 'placeholder'), 'required (AUTH=on)');
 
       await upload(page, photo);
       const refused = await shownResult(page);
@@ -237,7 +258,7 @@ describe('demo page in Chromium', () => {
       assert.ok(!urls.some((u) => u.includes(KEY) || u.includes('access_token')), `the key went into a URL: ${urls.join(' ')}`);
 
       // Over the server's upload limit: refused in the page before sending, with the 413 it would get.
-      await upload(page, { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(2 * 1024 * 1024, 0xff) });
+      await upload(page, [{ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(2 * 1024 * 1024, 0xff) }]);
       assert.match((await shownResult(page)).error!, /^413 Payload Too Large — PAYLOAD_TOO_LARGE: huge\.jpg is 2\.0 MB, over this server's limit of 1\.0 MB/);
       await screenshot(page, 'auth-result');
     } finally {
