@@ -20,7 +20,7 @@ export class ApiError extends Error {
   /** "413 Payload Too Large — PAYLOAD_TOO_LARGE: …" */
   describe() {
     const head = this.status ? `${this.status} ${STATUS_TEXT[this.status] ?? ''}`.trim() : 'Connection error';
-    const retry = this.retryAfterSeconds ? ` Retry after ${this.retryAfterSeconds} s.` : '';
+    const retry = this.retryAfterSeconds && !/retry after/i.test(this.message) ? ` Retry after ${this.retryAfterSeconds} s.` : '';
     return `${head} — ${this.code}: ${this.message}${retry}`;
   }
 }

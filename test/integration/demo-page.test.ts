@@ -228,8 +228,9 @@ describe('demo page in Chromium', () => {
     }
   });
 
-  test('AUTH=on: without a key the page shows the 401; with one it completes, the key never in a URL', async () => {
-    const server = await startTestNode({ auth: 'on', apiKeys: `acme:${KEY}`, maxUploadBytes: 1024 * 1024 }, 'serve', { WORKERS: '1' });
+  test('AUTH=on: without a key the page shows the 401; with one it completes, the key never in a URL; 413 and 429 are explained', async () => {
+    // Budget of 3 requests (no refill within the test): one image, one job lookup, one more image; the next is a 429.
+    const server = await startTestNode({ auth: 'on', apiKeys: `acme:${KEY}`, maxUploadBytes: 1024 * 1024, rateLimitPerMinute: 1, rateLimitBurst: 3 }, 'serve', { WORKERS: '1' });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const urls: string[] = [];
     page.on('request', (req) => urls.push(req.url()));
@@ -260,6 +261,12 @@ describe('demo page in Chromium', () => {
       // Over the server's upload limit: refused in the page before sending, with the 413 it would get.
       await upload(page, [{ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(2 * 1024 * 1024, 0xff) }]);
       assert.match((await shownResult(page)).error!, /^413 Payload Too Large — PAYLOAD_TOO_LARGE: huge\.jpg is 2\.0 MB, over this server's limit of 1\.0 MB/);
+
+      // Over the tenant's rate limit: the second of two files gets the 429 with its retry time.
+      const jpeg = fs.readFileSync(photo);
+      await upload(page, [{ name: 'first.jpg', mimeType: 'image/jpeg', buffer: jpeg }, { name: 'second.jpg', mimeType: 'image/jpeg', buffer: jpeg }]);
+      assert.equal((await shownResult(page, 1)).state, 'completed');
+      assert.match((await shownResult(page, 0)).error!, /^429 Too Many Requests — RATE_LIMITED: .*retry after \d+s$/);
       await screenshot(page, 'auth-result');
     } finally {
       await page.close();
