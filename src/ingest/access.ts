@@ -78,8 +78,11 @@ export class Access {
     return this.auth.required;
   }
 
-  /** The caller at `level`, after the failed-auth throttle and the tenant's request budget. */
-  async admit(level: AccessLevel, headers: Record<string, string>, remoteAddress: string, queryToken?: string): Promise<Principal> {
+  /**
+   * The caller at `level`, after the failed-auth throttle and, with `spend`, one request from
+   * the tenant's budget (a WebSocket upgrade spends none: each image it carries spends one).
+   */
+  async admit(level: AccessLevel, headers: Record<string, string>, remoteAddress: string, { queryToken, spend = true }: { queryToken?: string; spend?: boolean } = {}): Promise<Principal> {
     if (level === 'open') return ANONYMOUS;
     // Only routes that check credentials are throttled: an open /metrics stays open to a guesser's address.
     const checked = level === 'tenant' ? this.auth.required : this.auth.protectsMetrics;
@@ -99,7 +102,7 @@ export class Access {
       }
       throw err;
     }
-    await this.spend(principal);
+    if (spend) await this.spend(principal);
     return principal;
   }
 

@@ -7,6 +7,7 @@ import { framingProblem, readBody, readRequest, Reply, type BodyTiming, type Req
 import { isMultipart } from './multipart.js';
 import { postBatch, postImage } from './routes/images.js';
 import { getJob, getResult } from './routes/jobs.js';
+import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
 import { UploadBudget } from './upload-budget.js';
 import { UploadSlots } from './upload-slots.js';
@@ -147,6 +148,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   if (ctx.role !== 'worker') {
     for (const spec of ingestRoutes(ctx)) register(spec);
     registerStream(app, ctx, { slots, budget, access });
+    registerSite(app, ctx);
   }
   for (const spec of commonRoutes(ctx)) register(spec);
 

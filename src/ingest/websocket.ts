@@ -9,6 +9,7 @@ import { framingProblem, Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
 import type { UploadBudget } from './upload-budget.js';
+import { readOfferedProtocols } from './ws-protocol.js';
 import type { UploadSlots } from './upload-slots.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
 import { jobView } from './views.js';
@@ -114,7 +115,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
 
   const sendError = (ws: Socket, e: PixveilError) => {
     const retry = e.headers['Retry-After'];
-    send(ws, JSON.stringify({ type: 'error', ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
+    send(ws, JSON.stringify({ type: 'error', status: e.status, ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
   };
 
   async function accept(ws: Socket, bytes: Buffer, releaseBudget: () => void): Promise<void> {
@@ -212,12 +213,13 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
       const returnImage = ['1', 'true', 'yes'].includes((params.get('return_image') ?? '').toLowerCase());
       params.delete('return_image');
       return (async () => {
-        const principal = await access.admit('tenant', info.headers, info.remoteAddress, queryToken);
+        const offered = readOfferedProtocols(protocol);
+        const principal = await access.admit('tenant', info.headers, info.remoteAddress, { queryToken: offered.token ?? queryToken, spend: false });
         reply.principal = principal;
         const options = parseJobOptions(params, ctx.options);
         if (reply.aborted) return;
         const user: StreamUser = { principal, remoteAddress: info.remoteAddress, options, returnImage, pending: new Set(), accepting: 0, backlog: [], backlogBytes: 0, closed: false };
-        res.cork(() => res.upgrade<StreamUser>(user, key, protocol, extensions, context));
+        res.cork(() => res.upgrade<StreamUser>(user, key, offered.selected, extensions, context));
         reply.done = true;
         access.audit({ principal, method: 'GET', route: '/v1/stream', jobIds: [], status: 101, bytesIn: 0, startedAt, remote: info.remoteAddress });
       })();

@@ -56,7 +56,7 @@ describe('attacker inputs: each is refused with its code and the same server sti
       ['Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
       ['two Transfer-Encoding headers', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
     ];
-    for (const path of ['/v1/images', '/v1/health']) {
+    for (const path of ['/v1/images', '/v1/health', '/']) {
       for (const [name, rest] of requests) {
         const method = path === '/v1/health' ? 'GET' : 'POST';
         const result = await rawRequest(port, (s) => s.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n${rest}`), 3000);
