@@ -52,42 +52,68 @@ void FillPadding(const RegionTensorJob& job) {
   }
 }
 
-inline int Lerp(int a, int b, int weight) { return a * (kWeightOne - weight) + b * weight; }
+// One level row blended horizontally at every content column: three planes (source channel
+// order) of 16-bit values, value × 2^8. Kept for the next output row when it reads the same row.
+void BlendRow(const uint8_t* row, const std::vector<Tap>& columns, uint16_t* planes, int count) {
+  uint16_t* p0 = planes;
+  uint16_t* p1 = planes + count;
+  uint16_t* p2 = planes + 2 * count;
+  for (int x = 0; x < count; x++) {
+    const uint8_t* a = row + columns[x].first;
+    const uint8_t* b = row + columns[x].second;
+    const int wb = columns[x].weight;
+    const int wa = kWeightOne - wb;
+    p0[x] = static_cast<uint16_t>(a[0] * wa + b[0] * wb);
+    p1[x] = static_cast<uint16_t>(a[1] * wa + b[1] * wb);
+    p2[x] = static_cast<uint16_t>(a[2] * wa + b[2] * wb);
+  }
+}
 
 }  // namespace
 
 void RegionToTensorCpu(const RegionTensorJob& job) {
   FillPadding(job);
-  std::vector<Tap> columns = TapsFor(job.contentWidth, job.regionX, job.scaleX, job.levelScale, job.width);
+  const int count = job.contentWidth;
+  std::vector<Tap> columns = TapsFor(count, job.regionX, job.scaleX, job.levelScale, job.width);
   const std::vector<Tap> rows = TapsFor(job.contentHeight, job.regionY, job.scaleY, job.levelScale, job.height);
-  // Byte offsets in the row, so the inner loop does no multiplications for addressing.
   for (Tap& t : columns) {
     t.first *= job.channels;
     t.second *= job.channels;
   }
   const size_t stride = static_cast<size_t>(job.width) * job.channels;
   const size_t plane = static_cast<size_t>(job.tensorWidth) * job.tensorHeight;
-  const int s0 = job.source[0], s1 = job.source[1], s2 = job.source[2];
+  // Two blended rows, tagged with the level row they hold, so a row shared by consecutive
+  // output rows is blended once.
+  std::vector<uint16_t> cache(static_cast<size_t>(6) * count);
+  uint16_t* slot[2] = {cache.data(), cache.data() + 3 * count};
+  int held[2] = {-1, -1};
+  const auto blended = [&](int levelRow, int avoid) -> const uint16_t* {
+    for (int k = 0; k < 2; k++) {
+      if (held[k] == levelRow) return slot[k];
+    }
+    const int k = held[0] == avoid ? 1 : 0;
+    BlendRow(job.data + levelRow * stride, columns, slot[k], count);
+    held[k] = levelRow;
+    return slot[k];
+  };
   for (int y = 0; y < job.contentHeight; y++) {
-    const uint8_t* top = job.data + rows[y].first * stride;
-    const uint8_t* bottom = job.data + rows[y].second * stride;
-    const int wy = rows[y].weight;
+    const uint16_t* top = blended(rows[y].first, rows[y].second);
+    const uint16_t* bottom = blended(rows[y].second, rows[y].first);
+    const int wb = rows[y].weight;
+    const int wa = kWeightOne - wb;
     const size_t pixel = static_cast<size_t>(y + job.offsetY) * job.tensorWidth + job.offsetX;
-    float* o0 = job.nhwc ? job.out + pixel * 3 : job.out + pixel;
-    float* o1 = job.nhwc ? o0 + 1 : o0 + plane;
-    float* o2 = job.nhwc ? o0 + 2 : o0 + 2 * plane;
-    const size_t step = job.nhwc ? 3 : 1;
-    for (int x = 0; x < job.contentWidth; x++) {
-      const Tap& t = columns[x];
-      const uint8_t* a = top + t.first;
-      const uint8_t* b = top + t.second;
-      const uint8_t* c = bottom + t.first;
-      const uint8_t* d = bottom + t.second;
-      const auto sample = [&](int s) { return Lerp(Lerp(a[s], b[s], t.weight), Lerp(c[s], d[s], t.weight), wy); };
-      const size_t o = x * step;
-      o0[o] = static_cast<float>(sample(s0) * job.scale[0] - job.bias[0]);
-      o1[o] = static_cast<float>(sample(s1) * job.scale[1] - job.bias[1]);
-      o2[o] = static_cast<float>(sample(s2) * job.scale[2] - job.bias[2]);
+    for (int c = 0; c < 3; c++) {
+      const uint16_t* t = top + job.source[c] * count;
+      const uint16_t* b = bottom + job.source[c] * count;
+      const float scale = job.scale[c];
+      const float bias = job.bias[c];
+      if (job.nhwc) {
+        float* o = job.out + pixel * 3 + c;
+        for (int x = 0; x < count; x++) o[x * 3] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
+      } else {
+        float* o = job.out + c * plane + pixel;
+        for (int x = 0; x < count; x++) o[x] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
+      }
     }
   }
 }
@@ -113,8 +139,8 @@ Napi::Value RegionToTensor(const Napi::CallbackInfo& info) {
   job.tensorHeight = number("tensorHeight").Int32Value();
   job.nhwc = o.Get("layout").As<Napi::String>().Utf8Value() == "nhwc";
   const int32_t* source = o.Get("source").As<Napi::Int32Array>().Data();
-  const double* scale = o.Get("scale").As<Napi::Float64Array>().Data();
-  const double* bias = o.Get("bias").As<Napi::Float64Array>().Data();
+  const float* scale = o.Get("scale").As<Napi::Float32Array>().Data();
+  const float* bias = o.Get("bias").As<Napi::Float32Array>().Data();
   const double* pad = o.Get("pad").As<Napi::Float64Array>().Data();
   for (int c = 0; c < 3; c++) {
     job.source[c] = source[c];

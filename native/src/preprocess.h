@@ -23,7 +23,7 @@ struct RegionTensorJob {
   int tensorWidth, tensorHeight;
   bool nhwc;
   int source[3];        // output channel c reads source channel source[c]
-  double scale[3], bias[3];  // out = sum × scale − bias, sum = value × 2^16
+  float scale[3], bias[3];  // out = sum × scale − bias in float, sum = value × 2^16 (exact in a float)
   float pad[3];
   float* out;           // already advanced to the caller's element offset
 };
@@ -32,7 +32,8 @@ void RegionToTensorCpu(const RegionTensorJob& job);
 
 // regionToTensor({ data, width, height, channels, levelScale, regionX, regionY, scaleX, scaleY,
 //   contentWidth, contentHeight, offsetX, offsetY, tensorWidth, tensorHeight, layout,
-//   source: Int32Array(3), scale, bias, pad: Float64Array(3), out: Float32Array, outOffset }) → undefined
+//   source: Int32Array(3), scale, bias: Float32Array(3), pad: Float64Array(3), out: Float32Array,
+//   outOffset }) → undefined
 Napi::Value RegionToTensor(const Napi::CallbackInfo& info);
 
 }  // namespace pixveil

@@ -4,7 +4,7 @@
 import { planInput } from './input-plan.js';
 import type { InputTransform, SourceRegion, TensorLayout, TensorSpec } from './types.js';
 
-/** Bilinear is a box filter at exactly 2× shrink; beyond that it skips pixels and aliases. */
+/** Bilinear is a box filter at 2× shrink at most; beyond that it skips pixels and aliases. */
 export const MAX_BILINEAR_SHRINK = 2;
 /** Bilinear sums carry 16 fraction bits (two 8-bit weights). */
 const SUM_ONE = 65536;
@@ -25,18 +25,26 @@ export interface RegionTensorPlan {
   layout: TensorLayout;
   /** Output channel c reads source channel source[c]. */
   source: Int32Array;
-  /** value = sum × scale[c] − bias[c], with sum = pixel × 2^16: (pixel − mean) / std. */
-  scale: Float64Array;
-  bias: Float64Array;
+  /**
+   * value = sum × scale[c] − bias[c] in float arithmetic, with sum = pixel × 2^16 (exact in a
+   * float): (pixel − mean) / std. Float, not double, so the addon can vectorise it.
+   */
+  scale: Float32Array;
+  bias: Float32Array;
   pad: Float64Array;
   /** Model input → full-image pixels, the region's offset included. */
   transform: InputTransform;
 }
 
-/** The smallest level whose remaining shrink to the model input is at most MAX_BILINEAR_SHRINK. */
+/**
+ * The deepest level that leaves a shrink of at least 1 (so at most MAX_BILINEAR_SHRINK) to the
+ * model input: nothing is upsampled from a level that threw detail away. At exactly 2× this
+ * takes the next level 1:1 rather than bilinear at 2× from this one: the same 2×2 average,
+ * already built for the other passes, and half the pixels to read.
+ */
 export function levelFor(shrink: number, maxLevel: number): number {
   let level = 0;
-  while (level < maxLevel && shrink / 2 ** level > MAX_BILINEAR_SHRINK) level++;
+  while (level < maxLevel && shrink / 2 ** (level + 1) >= 1) level++;
   return level;
 }
 
@@ -44,8 +52,8 @@ export function planRegionTensor(region: SourceRegion, spec: TensorSpec & { layo
   const { contentWidth, contentHeight, transform } = planInput(region.width, region.height, spec);
   const shrink = Math.max(region.width / contentWidth, region.height / contentHeight);
   const source = Int32Array.from(spec.channelOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0]);
-  const scale = Float64Array.from(spec.std, (std) => 1 / (SUM_ONE * std));
-  const bias = Float64Array.from(spec.std, (std, c) => spec.mean[c] / std);
+  const scale = Float32Array.from(spec.std, (std) => 1 / (SUM_ONE * std));
+  const bias = Float32Array.from(spec.std, (std, c) => spec.mean[c] / std);
   const pad = Float64Array.from(spec.std, (std, c) => (spec.padValue - spec.mean[c]) / std);
   return {
     level: levelFor(shrink, maxLevel),

@@ -44,8 +44,10 @@ function fillPadding(plan: RegionTensorPlan, out: Float32Array, offset: number):
 
 /**
  * Crop + bilinear resize + channel order + normalise + layout + padding from one pyramid level
- * into `out` at element `offset`, in 8-bit fixed-point weights. Mirrors native/src/preprocess.cc
- * operation for operation, so both give the same floats.
+ * into `out` at element `offset`, in 8-bit fixed-point weights. Gives the same floats as
+ * native/src/preprocess.cc: the sums are exact integers, and the normalisation is float
+ * arithmetic emulated with Math.fround (a double product or difference of two floats, rounded
+ * to float, is the float operation's result).
  */
 export function regionToTensorFallback(level: PyramidLevel, plan: RegionTensorPlan, out: Float32Array, offset: number): void {
   fillPadding(plan, out, offset);
@@ -80,9 +82,9 @@ export function regionToTensorFallback(level: PyramidLevel, plan: RegionTensorPl
       const sample = (s: number) =>
         (data[a + s] * (WEIGHT_ONE - wx) + data[b + s] * wx) * (WEIGHT_ONE - wy) + (data[c + s] * (WEIGHT_ONE - wx) + data[d + s] * wx) * wy;
       const o = x * step;
-      out[o0 + o] = sample(s0) * k0 - b0;
-      out[o1 + o] = sample(s1) * k1 - b1;
-      out[o2 + o] = sample(s2) * k2 - b2;
+      out[o0 + o] = Math.fround(Math.fround(sample(s0) * k0) - b0);
+      out[o1 + o] = Math.fround(Math.fround(sample(s1) * k1) - b1);
+      out[o2 + o] = Math.fround(Math.fround(sample(s2) * k2) - b2);
     }
   }
 }

@@ -1,0 +1,129 @@
+// Model-input preparation per detection pass from a 1080p photo: today's path (sharp crop +
+// linear resize, then normalizeToChw) vs the fused regionToTensor pass, native and TypeScript,
+// plus what the shared pyramid costs and that cost spread over a typical 6 passes per image.
+// Single thread (sharp.concurrency(1), as in the pool's workers). Timings on a shared machine
+// are noisy: compare the ratios of one run.
+// Run: npm run bench:preprocess
+import path from 'node:path';
+import sharp from 'sharp';
+import { Bench } from 'tinybench';
+import { halveImageFallback } from '../src/addon/fallback/pyramid.js';
+import { regionToTensorFallback } from '../src/addon/fallback/region-tensor.js';
+import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
+import { deepestLevel, ImagePyramid, type HalveImage } from '../src/addon/pyramid.js';
+import { planRegionTensor, type RegionTensorPlan } from '../src/addon/region-plan.js';
+import type { PyramidLevel, RawImage, TensorLayout, TensorSpec } from '../src/addon/types.js';
+import { packageRoot } from '../src/paths.js';
+import { prepareModelInput } from '../src/pipeline/preprocess.js';
+
+const PASSES_PER_IMAGE = 6;
+
+const loaded = loadNativeAddon();
+if (!loaded.ok) {
+  console.error(`bench/preprocess: ${loaded.reason}; run npm run build:native first`);
+  process.exit(1);
+}
+const native = createNativeOps(loaded.addon);
+sharp.concurrency(1);
+sharp.cache(false);
+
+type WriteTensor = (level: PyramidLevel, plan: RegionTensorPlan, out: Float32Array, offset: number) => void;
+const implementations: { name: string; halve: HalveImage; write: WriteTensor }[] = [
+  { name: 'native', halve: native.halveImage, write: native.regionToTensor },
+  { name: 'ts', halve: halveImageFallback, write: regionToTensorFallback },
+];
+
+// A real 1920×1080 photo (street scene with a plate), decoded once as the pipeline does.
+const photo = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'plates', 'hlpr_test_img.jpg');
+const { data, info } = await sharp(photo).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 };
+const maxLevel = deepestLevel(image.width, image.height);
+
+type Spec = TensorSpec & { layout?: TensorLayout };
+const ultraface = { channelOrder: 'rgb', padValue: 0, mean: [127, 127, 127], std: [128, 128, 128] } as const;
+const yolo = { channelOrder: 'rgb', padValue: 114, mean: [0, 0, 0], std: [255, 255, 255] } as const;
+const specs: { name: string; spec: Spec }[] = [
+  { name: '320×320 letterbox', spec: { ...ultraface, mean: [...ultraface.mean], std: [...ultraface.std], width: 320, height: 320, resize: 'letterbox', align: 'top-left' } },
+  { name: '320×240 stretch', spec: { ...ultraface, mean: [...ultraface.mean], std: [...ultraface.std], width: 320, height: 240, resize: 'stretch', align: 'top-left' } },
+  { name: '416×416 letterbox centre', spec: { ...yolo, mean: [...yolo.mean], std: [...yolo.std], width: 416, height: 416, resize: 'letterbox', align: 'center' } },
+  { name: '960×544 letterbox top-left', spec: { ...yolo, mean: [...yolo.mean], std: [...yolo.std], width: 960, height: 544, resize: 'letterbox', align: 'top-left' } },
+];
+
+const fullImage = { x: 0, y: 0, width: image.width, height: image.height };
+const pyramids = new Map(implementations.map((impl) => [impl.name, new ImagePyramid(image, maxLevel, impl.halve)]));
+const plans = new Map(specs.map(({ name, spec }) => [name, planRegionTensor(fullImage, spec, maxLevel)]));
+const deepestUsed = Math.max(...[...plans.values()].map((p) => p.level));
+for (const pyramid of pyramids.values()) pyramid.level(deepestUsed);
+
+const bench = new Bench({ time: 800, warmupTime: 200 });
+for (const impl of implementations) {
+  bench.add(`pyramid levels 1–${deepestUsed} [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(deepestUsed));
+  bench.add(`pyramid all ${maxLevel} levels [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(maxLevel));
+}
+for (const { name, spec } of specs) {
+  const plan = plans.get(name)!;
+  const out = new Float32Array(3 * spec.width * spec.height);
+  bench.add(`${name} [sharp]`, async () => {
+    await prepareModelInput(image, spec);
+  });
+  for (const impl of implementations) {
+    const level = pyramids.get(impl.name)!.level(plan.level);
+    // planRegionTensor is part of every call, as in pixelOps.regionToTensor.
+    bench.add(`${name} [${impl.name}]`, () => impl.write(level, planRegionTensor(fullImage, spec, maxLevel), out, 0));
+  }
+}
+await bench.run();
+
+const meanMs = (name: string) => {
+  const result = bench.getTask(name)?.result;
+  if (!result || result.state !== 'completed') throw new Error(`${name}: ${result?.state ?? 'missing'}`);
+  return result.latency.mean;
+};
+
+/** Mean and max |Δ| against today's tensor, in grey levels (both normalised with mean 0, std 1). */
+async function differenceFromToday(spec: Spec, pyramidMaxLevel: number) {
+  const unit: Spec = { ...spec, mean: [0, 0, 0], std: [1, 1, 1] };
+  const plan = planRegionTensor(fullImage, unit, pyramidMaxLevel);
+  const ours = new Float32Array(3 * spec.width * spec.height);
+  native.regionToTensor(pyramids.get('native')!.level(plan.level), plan, ours, 0);
+  const today = (await prepareModelInput(image, unit)).tensor;
+  let total = 0;
+  let max = 0;
+  for (let i = 0; i < ours.length; i++) {
+    const d = Math.abs(ours[i] - today[i]);
+    total += d;
+    max = Math.max(max, d);
+  }
+  return { mean: total / ours.length, max };
+}
+
+const pyramidMs = meanMs(`pyramid levels 1–${deepestUsed} [native]`);
+console.log(`node ${process.version}, ${process.arch}; ${path.basename(photo)} ${image.width}×${image.height}; mean ms per call, one thread; fused rows write into a preallocated tensor`);
+console.table(
+  implementations.map((impl) => ({
+    pyramid: impl.name,
+    [`levels 1–${deepestUsed} ms`]: meanMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`).toFixed(3),
+    [`all ${maxLevel} levels ms`]: meanMs(`pyramid all ${maxLevel} levels [${impl.name}]`).toFixed(3),
+    [`per pass over ${PASSES_PER_IMAGE} ms`]: (meanMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`) / PASSES_PER_IMAGE).toFixed(3),
+  })),
+);
+const rows = [];
+for (const { name, spec } of specs) {
+  const sharpMs = meanMs(`${name} [sharp]`);
+  const nativeMs = meanMs(`${name} [native]`);
+  const quality = await differenceFromToday(spec, maxLevel);
+  const plain = await differenceFromToday(spec, 0);
+  rows.push({
+    input: name,
+    level: plans.get(name)!.level,
+    'sharp ms': sharpMs.toFixed(3),
+    'fused native ms': nativeMs.toFixed(3),
+    [`native + pyramid/${PASSES_PER_IMAGE} ms`]: (nativeMs + pyramidMs / PASSES_PER_IMAGE).toFixed(3),
+    'fused ts ms': meanMs(`${name} [ts]`).toFixed(3),
+    'sharp ÷ native amortised': `${(sharpMs / (nativeMs + pyramidMs / PASSES_PER_IMAGE)).toFixed(1)}×`,
+    'mean |Δ| vs sharp': quality.mean.toFixed(2),
+    'max |Δ|': quality.max.toFixed(0),
+    'mean |Δ| no pyramid': plain.mean.toFixed(2),
+  });
+}
+console.table(rows);
