@@ -102,7 +102,7 @@ export function validatePyramidArgs(image: RawImage, options: { maxLevel?: numbe
 
 /** Inside the image, at least one pixel each way; fractional edges are allowed. */
 function checkSourceRegion(region: SourceRegion, imageWidth: number, imageHeight: number): void {
-  if (!isObject(region)) throw invalidOption('options.region', 'an object with x, y, width and height, or undefined', region);
+  if (!isObject(region) || Array.isArray(region)) throw invalidOption('options.region', 'an object with x, y, width and height, or undefined', region);
   const inRange = (v: unknown, min: number, max: number): v is number => isFiniteNumber(v) && v >= min && v <= max;
   if (!inRange(region.x, 0, imageWidth - 1)) throw invalidOption('options.region.x', `a number from 0 to ${imageWidth - 1} (image.width - 1)`, region.x);
   if (!inRange(region.y, 0, imageHeight - 1)) throw invalidOption('options.region.y', `a number from 0 to ${imageHeight - 1} (image.height - 1)`, region.y);
