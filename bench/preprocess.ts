@@ -74,11 +74,14 @@ for (const { name, spec } of specs) {
 }
 await bench.run();
 
-const meanMs = (name: string) => {
+const latency = (name: string) => {
   const result = bench.getTask(name)?.result;
   if (!result || result.state !== 'completed') throw new Error(`${name}: ${result?.state ?? 'missing'}`);
-  return result.latency.mean;
+  return result.latency;
 };
+// Medians: other processes on a shared machine inflate the mean more than the middle.
+const medianMs = (name: string) => latency(name).p50;
+const fastestMs = (name: string) => latency(name).min;
 
 /** Mean and max |Δ| against today's tensor, in grey levels (both normalised with mean 0, std 1). */
 async function differenceFromToday(spec: Spec, pyramidMaxLevel: number) {
@@ -97,20 +100,20 @@ async function differenceFromToday(spec: Spec, pyramidMaxLevel: number) {
   return { mean: total / ours.length, max };
 }
 
-const pyramidMs = meanMs(`pyramid levels 1–${deepestUsed} [native]`);
-console.log(`node ${process.version}, ${process.arch}; ${path.basename(photo)} ${image.width}×${image.height}; mean ms per call, one thread; fused rows write into a preallocated tensor`);
+const pyramidMs = medianMs(`pyramid levels 1–${deepestUsed} [native]`);
+console.log(`node ${process.version}, ${process.arch}; ${path.basename(photo)} ${image.width}×${image.height}; median ms per call, one thread; fused rows write into a preallocated tensor`);
 console.table(
   implementations.map((impl) => ({
     pyramid: impl.name,
-    [`levels 1–${deepestUsed} ms`]: meanMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`).toFixed(3),
-    [`all ${maxLevel} levels ms`]: meanMs(`pyramid all ${maxLevel} levels [${impl.name}]`).toFixed(3),
-    [`per pass over ${PASSES_PER_IMAGE} ms`]: (meanMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`) / PASSES_PER_IMAGE).toFixed(3),
+    [`levels 1–${deepestUsed} ms`]: medianMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`).toFixed(3),
+    [`all ${maxLevel} levels ms`]: medianMs(`pyramid all ${maxLevel} levels [${impl.name}]`).toFixed(3),
+    [`per pass over ${PASSES_PER_IMAGE} ms`]: (medianMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`) / PASSES_PER_IMAGE).toFixed(3),
   })),
 );
 const rows = [];
 for (const { name, spec } of specs) {
-  const sharpMs = meanMs(`${name} [sharp]`);
-  const nativeMs = meanMs(`${name} [native]`);
+  const sharpMs = medianMs(`${name} [sharp]`);
+  const nativeMs = medianMs(`${name} [native]`);
   const quality = await differenceFromToday(spec, maxLevel);
   const plain = await differenceFromToday(spec, 0);
   rows.push({
@@ -118,8 +121,9 @@ for (const { name, spec } of specs) {
     level: plans.get(name)!.level,
     'sharp ms': sharpMs.toFixed(3),
     'fused native ms': nativeMs.toFixed(3),
+    'native fastest ms': fastestMs(`${name} [native]`).toFixed(3),
     [`native + pyramid/${PASSES_PER_IMAGE} ms`]: (nativeMs + pyramidMs / PASSES_PER_IMAGE).toFixed(3),
-    'fused ts ms': meanMs(`${name} [ts]`).toFixed(3),
+    'fused ts ms': medianMs(`${name} [ts]`).toFixed(3),
     'sharp ÷ native amortised': `${(sharpMs / (nativeMs + pyramidMs / PASSES_PER_IMAGE)).toFixed(1)}×`,
     'mean |Δ| vs sharp': quality.mean.toFixed(2),
     'max |Δ|': quality.max.toFixed(0),
