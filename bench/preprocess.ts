@@ -13,8 +13,8 @@ import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
 import { deepestLevel, ImagePyramid, type HalveImage } from '../src/addon/pyramid.js';
 import { planRegionTensor, type RegionTensorPlan } from '../src/addon/region-plan.js';
 import type { PyramidLevel, RawImage, TensorLayout, TensorSpec } from '../src/addon/types.js';
-import { packageRoot } from '../src/paths.js';
 import { prepareModelInput } from '../src/pipeline/preprocess.js';
+import { platesDir } from '../test/helpers/photos.js';
 
 const PASSES_PER_IMAGE = 6;
 
@@ -34,7 +34,7 @@ const implementations: { name: string; halve: HalveImage; write: WriteTensor }[]
 ];
 
 // A real 1920×1080 photo (street scene with a plate), decoded once as the pipeline does.
-const photo = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'plates', 'hlpr_test_img.jpg');
+const photo = path.join(platesDir, 'hlpr_test_img.jpg');
 const { data, info } = await sharp(photo).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
 const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 };
 const maxLevel = deepestLevel(image.width, image.height);

@@ -13,11 +13,11 @@ import { createNativeOps, loadNativeAddon } from '../../src/addon/native.js';
 import { deepestLevel, ImagePyramid } from '../../src/addon/pyramid.js';
 import { planRegionTensor } from '../../src/addon/region-plan.js';
 import type { RawImage, SourceRegion, TensorLayout, TensorSpec } from '../../src/addon/types.js';
-import { packageRoot } from '../../src/paths.js';
+import { facesDir } from '../helpers/photos.js';
 
 const MAX_DIFFERENCE = 0;
 
-const photo = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'faces', 'uf_3.jpg');
+const photo = path.join(facesDir, 'uf_3.jpg');
 const loaded = loadNativeAddon();
 const native = loaded.ok ? createNativeOps(loaded.addon) : undefined;
 const skip = loaded.ok ? false : `native addon not built (${loaded.reason}); run npm run build:native`;

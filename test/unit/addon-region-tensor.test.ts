@@ -8,10 +8,9 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { pixelOps } from '../../src/addon/index.js';
 import type { RawImage, RegionTensor, TensorLayout, TensorSpec } from '../../src/addon/types.js';
-import { packageRoot } from '../../src/paths.js';
 import { prepareModelInput } from '../../src/pipeline/preprocess.js';
+import { facesDir } from '../helpers/photos.js';
 
-const facesDir = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'faces');
 const unit: Pick<TensorSpec, 'padValue' | 'mean' | 'std'> = { padValue: 0, mean: [0, 0, 0], std: [1, 1, 1] };
 const spec = (over: Partial<TensorSpec & { layout: TensorLayout }> = {}): TensorSpec & { layout?: TensorLayout } => ({
   width: 64,
