@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { pixelOps } from '../../src/addon/index.js';
-import type { RawImage, RegionTensor, TensorLayout, TensorSpec } from '../../src/addon/types.js';
+import type { RawImage, RegionTensor, SourceRegion, TensorLayout, TensorSpec } from '../../src/addon/types.js';
 import { prepareModelInput } from '../../src/pipeline/preprocess.js';
 import { facesDir } from '../helpers/photos.js';
 
@@ -141,22 +141,24 @@ test('levels are chosen per pass from one pyramid and built only when a pass nee
   assert.equal(pixelOps.regionToTensor(pyramid, spec({ width: 320, height: 320 }), { region: { x: 800, y: 300, width: 400, height: 400 } }).level, 0);
 });
 
-test('close to the sharp path it replaces on a real photo (mean abs difference under 2 grey levels)', async () => {
+test('close to the sharp path it replaces on a real photo, closer than one pixel of misalignment would be', async () => {
   const { data, info } = await sharp(path.join(facesDir, 'uf_3.jpg')).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 };
   const pyramid = pixelOps.buildPyramid(image);
-  const cases: [TensorSpec, { x: number; y: number; width: number; height: number } | undefined][] = [
-    [spec({ width: 320, height: 240, resize: 'stretch' }), undefined],
-    [spec({ width: 416, height: 416, align: 'center', padValue: 114 }), undefined],
-    [spec({ width: 128, height: 128, channelOrder: 'bgr' }), { x: 380, y: 220, width: 140, height: 160 }],
+  // Bounds in grey levels: about 1.3× what was measured (1.41, 0.69, 0.61); shifting the source
+  // by one pixel measured 2.12, 1.44 and 7.21, so each bound catches that.
+  const cases: [TensorSpec, SourceRegion | undefined, number][] = [
+    [spec({ width: 320, height: 240, resize: 'stretch' }), undefined, 1.8],
+    [spec({ width: 416, height: 416, align: 'center', padValue: 114 }), undefined, 0.9],
+    [spec({ width: 128, height: 128, channelOrder: 'bgr' }), { x: 380, y: 220, width: 140, height: 160 }, 0.8],
   ];
-  for (const [s, region] of cases) {
+  for (const [s, region, bound] of cases) {
     const ours = pixelOps.regionToTensor(pyramid, s, { region });
     const today = await prepareModelInput(image, s, region);
     assert.deepEqual(ours.transform, today.transform);
     let total = 0;
     for (let i = 0; i < ours.tensor.length; i++) total += Math.abs(ours.tensor[i] - today.tensor[i]);
     const mean = total / ours.tensor.length;
-    assert.ok(mean < 2, `${s.width}×${s.height} ${s.resize}: mean abs difference ${mean.toFixed(3)} grey levels`);
+    assert.ok(mean < bound, `${s.width}×${s.height} ${s.resize}: mean abs difference ${mean.toFixed(3)} grey levels, over ${bound}`);
   }
 });
