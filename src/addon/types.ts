@@ -85,6 +85,8 @@ export interface RegionTensorOptions {
 }
 
 export interface RegionTensor extends ModelInput {
+  /** The caller's `out` (e.g. the whole batch) or a new 3 × H × W tensor, in spec.layout. */
+  tensor: Float32Array;
   /** Where this input starts in `tensor` (the caller's offset). */
   offset: number;
   /** The pyramid level sampled (0 = the full image). */
