@@ -55,33 +55,47 @@ const plans = new Map(specs.map(({ name, spec }) => [name, planRegionTensor(full
 const deepestUsed = Math.max(...[...plans.values()].map((p) => p.level));
 for (const pyramid of pyramids.values()) pyramid.level(deepestUsed);
 
-const bench = new Bench({ time: 800, warmupTime: 200 });
+type Task = () => unknown;
+const tasks = new Map<string, Task>();
 for (const impl of implementations) {
-  bench.add(`pyramid levels 1–${deepestUsed} [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(deepestUsed));
-  bench.add(`pyramid all ${maxLevel} levels [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(maxLevel));
+  tasks.set(`pyramid levels 1–${deepestUsed} [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(deepestUsed));
+  tasks.set(`pyramid all ${maxLevel} levels [${impl.name}]`, () => new ImagePyramid(image, maxLevel, impl.halve).level(maxLevel));
 }
 for (const { name, spec } of specs) {
   const plan = plans.get(name)!;
   const out = new Float32Array(3 * spec.width * spec.height);
-  bench.add(`${name} [sharp]`, async () => {
-    await prepareModelInput(image, spec);
-  });
+  tasks.set(`${name} [sharp]`, () => prepareModelInput(image, spec));
   for (const impl of implementations) {
     const level = pyramids.get(impl.name)!.level(plan.level);
     // planRegionTensor is part of every call, as in pixelOps.regionToTensor.
-    bench.add(`${name} [${impl.name}]`, () => impl.write(level, planRegionTensor(fullImage, spec, maxLevel), out, 0));
+    tasks.set(`${name} [${impl.name}]`, () => impl.write(level, planRegionTensor(fullImage, spec, maxLevel), out, 0));
   }
 }
+
+const bench = new Bench({ time: 800, warmupTime: 200 });
+for (const [name, task] of tasks) bench.add(name, async () => void (await task()));
 await bench.run();
 
-const latency = (name: string) => {
+// Medians: other processes on a shared machine inflate the mean more than the middle.
+const medianMs = (name: string) => {
   const result = bench.getTask(name)?.result;
   if (!result || result.state !== 'completed') throw new Error(`${name}: ${result?.state ?? 'missing'}`);
-  return result.latency;
+  return result.latency.p50;
 };
-// Medians: other processes on a shared machine inflate the mean more than the middle.
-const medianMs = (name: string) => latency(name).p50;
-const fastestMs = (name: string) => latency(name).min;
+
+/**
+ * CPU time per call of the whole process (libvips' thread included): unlike wall time it does
+ * not grow while other processes hold the cores, which on this shared machine they often do.
+ */
+async function cpuMs(name: string, calls = 30): Promise<number> {
+  const task = tasks.get(name)!;
+  const start = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await task();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / calls;
+}
+const cpu = new Map<string, number>();
+for (const name of tasks.keys()) cpu.set(name, await cpuMs(name));
 
 /** Mean and max |Δ| against today's tensor, in grey levels (both normalised with mean 0, std 1). */
 async function differenceFromToday(spec: Spec, pyramidMaxLevel: number) {
@@ -100,31 +114,40 @@ async function differenceFromToday(spec: Spec, pyramidMaxLevel: number) {
   return { mean: total / ours.length, max };
 }
 
-const pyramidMs = medianMs(`pyramid levels 1–${deepestUsed} [native]`);
-console.log(`node ${process.version}, ${process.arch}; ${path.basename(photo)} ${image.width}×${image.height}; median ms per call, one thread; fused rows write into a preallocated tensor`);
+const pyramidCpu = cpu.get(`pyramid levels 1–${deepestUsed} [native]`)!;
+console.log(
+  `node ${process.version}, ${process.arch}; ${path.basename(photo)} ${image.width}×${image.height}; ms per call on one thread: wall median (tinybench) and CPU; fused rows write into a preallocated tensor`,
+);
 console.table(
-  implementations.map((impl) => ({
-    pyramid: impl.name,
-    [`levels 1–${deepestUsed} ms`]: medianMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`).toFixed(3),
-    [`all ${maxLevel} levels ms`]: medianMs(`pyramid all ${maxLevel} levels [${impl.name}]`).toFixed(3),
-    [`per pass over ${PASSES_PER_IMAGE} ms`]: (medianMs(`pyramid levels 1–${deepestUsed} [${impl.name}]`) / PASSES_PER_IMAGE).toFixed(3),
-  })),
+  implementations.map((impl) => {
+    const needed = `pyramid levels 1–${deepestUsed} [${impl.name}]`;
+    const all = `pyramid all ${maxLevel} levels [${impl.name}]`;
+    return {
+      pyramid: impl.name,
+      [`levels 1–${deepestUsed} ms`]: medianMs(needed).toFixed(3),
+      [`levels 1–${deepestUsed} cpu ms`]: cpu.get(needed)!.toFixed(3),
+      [`all ${maxLevel} levels ms`]: medianMs(all).toFixed(3),
+      [`all ${maxLevel} levels cpu ms`]: cpu.get(all)!.toFixed(3),
+      [`cpu per pass over ${PASSES_PER_IMAGE}`]: (cpu.get(needed)! / PASSES_PER_IMAGE).toFixed(3),
+    };
+  }),
 );
 const rows = [];
 for (const { name, spec } of specs) {
-  const sharpMs = medianMs(`${name} [sharp]`);
-  const nativeMs = medianMs(`${name} [native]`);
+  const sharpCpu = cpu.get(`${name} [sharp]`)!;
+  const amortised = cpu.get(`${name} [native]`)! + pyramidCpu / PASSES_PER_IMAGE;
   const quality = await differenceFromToday(spec, maxLevel);
   const plain = await differenceFromToday(spec, 0);
   rows.push({
     input: name,
     level: plans.get(name)!.level,
-    'sharp ms': sharpMs.toFixed(3),
-    'fused native ms': nativeMs.toFixed(3),
-    'native fastest ms': fastestMs(`${name} [native]`).toFixed(3),
-    [`native + pyramid/${PASSES_PER_IMAGE} ms`]: (nativeMs + pyramidMs / PASSES_PER_IMAGE).toFixed(3),
-    'fused ts ms': medianMs(`${name} [ts]`).toFixed(3),
-    'sharp ÷ native amortised': `${(sharpMs / (nativeMs + pyramidMs / PASSES_PER_IMAGE)).toFixed(1)}×`,
+    'sharp ms': medianMs(`${name} [sharp]`).toFixed(3),
+    'sharp cpu': sharpCpu.toFixed(3),
+    'native ms': medianMs(`${name} [native]`).toFixed(3),
+    'native cpu': cpu.get(`${name} [native]`)!.toFixed(3),
+    [`native cpu + pyramid/${PASSES_PER_IMAGE}`]: amortised.toFixed(3),
+    'ts cpu': cpu.get(`${name} [ts]`)!.toFixed(3),
+    'sharp ÷ native': `${(sharpCpu / amortised).toFixed(1)}×`,
     'mean |Δ| vs sharp': quality.mean.toFixed(2),
     'max |Δ|': quality.max.toFixed(0),
     'mean |Δ| no pyramid': plain.mean.toFixed(2),
