@@ -78,7 +78,7 @@ export const pixelOps = {
   },
   /**
    * One model input from a region of the image in one pass: crop + resize (bilinear from the
-   * pyramid level that leaves at most 2× shrink) + channel order + normalise + layout + padding.
+   * deepest pyramid level that leaves a 1–2× shrink) + channel order + normalise + layout + padding.
    * Writes into options.out at options.offset when given (one item of a batch tensor).
    * The transform maps model-input coordinates to full-image pixels.
    */
