@@ -3,7 +3,8 @@
 // - ../shared (models and photos) and Debian's darknet photos, through the one resolver
 //   (test/helpers/photos.ts, compiled by `npm run build` first), which extracts the darknet
 //   photos from the package's .deb on first use,
-// - redis-server, which the Redis tests start on their own free port.
+// - redis-server, which the Redis tests start on their own free port,
+// - Debian's Chromium, which the demo page's browser test drives (CHROMIUM_PATH overrides).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,9 @@ try {
 } catch {
   problems.push('redis-server is not installed: "apt-get install redis-server" (the tests start their own on a free port)');
 }
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!fs.existsSync(chromium)) problems.push(`Chromium is not installed at ${chromium}: "apt-get install chromium" (the demo page test runs it headless)`);
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`test-prereqs: ${p}`);
