@@ -62,29 +62,35 @@ export function regionToTensorFallback(level: PyramidLevel, plan: RegionTensorPl
   const plane = plan.tensorWidth * plan.tensorHeight;
   const nhwc = plan.layout === 'nhwc';
   const step = nhwc ? 3 : 1;
-  const [s0, s1, s2] = plan.source;
+  // Sources are RGB or BGR: the middle channel never moves.
+  const bgr = plan.source[0] === 2;
   const [k0, k1, k2] = plan.scale;
   const [b0, b1, b2] = plan.bias;
   for (let y = 0; y < plan.contentHeight; y++) {
     const top = rows.first[y] * stride;
     const bottom = rows.second[y] * stride;
     const wy = rows.weight[y];
+    const wyTop = WEIGHT_ONE - wy;
     const pixel = (y + plan.offsetY) * plan.tensorWidth + plan.offsetX;
     const o0 = offset + (nhwc ? pixel * 3 : pixel);
     const o1 = nhwc ? o0 + 1 : o0 + plane;
     const o2 = nhwc ? o0 + 2 : o0 + 2 * plane;
     for (let x = 0; x < plan.contentWidth; x++) {
       const wx = columns.weight[x];
+      const wxFirst = WEIGHT_ONE - wx;
       const a = top + columns.first[x];
       const b = top + columns.second[x];
       const c = bottom + columns.first[x];
       const d = bottom + columns.second[x];
-      const sample = (s: number) =>
-        (data[a + s] * (WEIGHT_ONE - wx) + data[b + s] * wx) * (WEIGHT_ONE - wy) + (data[c + s] * (WEIGHT_ONE - wx) + data[d + s] * wx) * wy;
+      // Exact integers: value × 2^16, as in the addon.
+      const red = (data[a] * wxFirst + data[b] * wx) * wyTop + (data[c] * wxFirst + data[d] * wx) * wy;
+      const green = (data[a + 1] * wxFirst + data[b + 1] * wx) * wyTop + (data[c + 1] * wxFirst + data[d + 1] * wx) * wy;
+      const blue = (data[a + 2] * wxFirst + data[b + 2] * wx) * wyTop + (data[c + 2] * wxFirst + data[d + 2] * wx) * wy;
       const o = x * step;
-      out[o0 + o] = Math.fround(Math.fround(sample(s0) * k0) - b0);
-      out[o1 + o] = Math.fround(Math.fround(sample(s1) * k1) - b1);
-      out[o2 + o] = Math.fround(Math.fround(sample(s2) * k2) - b2);
+      // The store into the Float32Array rounds the difference to float: the addon's float subtraction.
+      out[o0 + o] = Math.fround((bgr ? blue : red) * k0) - b0;
+      out[o1 + o] = Math.fround(green * k1) - b1;
+      out[o2 + o] = Math.fround((bgr ? red : blue) * k2) - b2;
     }
   }
 }
