@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defaultJobOptions } from '../src/config/job-defaults.js';
+import { defaultJobOptions } from '../src/job.js';
 import { pixelOps } from '../src/addon/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { Detector } from '../src/models/detector.js';

@@ -6,7 +6,7 @@ import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage } from '../src/pipeline/encode.js';
 import { prepareModelInput } from '../src/pipeline/preprocess.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
-import type { JobOptions } from '../src/queue/job.js';
+import type { JobOptions } from '../src/job.js';
 import type { CorpusSet } from './corpus.js';
 
 export interface StageRow {

@@ -1,5 +1,5 @@
 import type { Config } from './config/config.js';
-import { DEFAULT_THRESHOLDS } from './config/job-defaults.js';
+import { DEFAULT_THRESHOLDS } from './job.js';
 import { pixelOps } from './addon/index.js';
 import { Authenticator } from './auth/authenticator.js';
 import { createRateLimiter } from './auth/rate-limit.js';

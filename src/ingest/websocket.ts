@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { writeAudit } from '../auth/audit.js';
 import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
-import type { Job, JobOptions } from '../queue/job.js';
+import type { Job, JobOptions } from '../job.js';
 import type { IngestContext } from './context.js';
 import { Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';

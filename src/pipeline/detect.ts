@@ -2,7 +2,7 @@ import { pixelOps } from '../addon/index.js';
 import type { Detector } from '../models/detector.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
 import type { RawImage } from '../addon/types.js';
-import type { JobOptions } from '../queue/job.js';
+import type { JobOptions } from '../job.js';
 import { headRegions } from './faces-on-persons.js';
 import { vehicleRegions } from './plates-on-vehicles.js';
 import type { PixelRegion } from './preprocess.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { defaultJobOptions } from '../config/job-defaults.js';
+import { defaultJobOptions } from '../job.js';
 import { loadManifests } from '../models/manifest.js';
 import { ensureModels } from '../models/pull.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';

@@ -1,4 +1,4 @@
-import type { Box, Detection, JobOptions } from '../queue/job.js';
+import type { Box, Detection, JobOptions } from '../job.js';
 
 /** Faces and plates are blurred a little beyond their box so hairlines, ears and plate frames go too. */
 export const BLUR_MARGIN = 0.15;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { JobOptions } from '../queue/job.js';
+import type { JobOptions } from '../job.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
 
 export interface ImagePoolOptions extends WorkerSetup {

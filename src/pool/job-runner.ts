@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Job, JobResult } from '../queue/job.js';
+import type { Job, JobResult } from '../job.js';
 import type { JobQueue } from '../queue/queue.js';
-import { contentTypes, storageKeys } from '../storage/keys.js';
+import { contentTypes } from '../image-format.js';
+import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
 

@@ -1,5 +1,5 @@
 import type { ProcessedImage } from '../pipeline/process-image.js';
-import type { JobOptions } from '../queue/job.js';
+import type { JobOptions } from '../job.js';
 
 /** Settings every pool thread needs to build its detectors; fixed for the pool's lifetime. */
 export interface WorkerSetup {

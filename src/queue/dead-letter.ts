@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Job } from './job.js';
+import type { Job } from '../job.js';
 import { toQueueError } from './redis-connection.js';
 import type { QueueKeys } from './redis-keys.js';
 import { runScript } from './redis-scripts.js';

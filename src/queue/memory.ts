@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { errors } from '../errors.js';
-import { isFinished, type Job, type JobResult } from './job.js';
+import { isFinished, type Job, type JobResult } from '../job.js';
 import type { FailureReport, JobQueue, QueueStats } from './queue.js';
 
 export interface MemoryQueueOptions {

@@ -1,4 +1,4 @@
-import type { Job, JobError, JobResult } from './job.js';
+import type { Job, JobError, JobResult } from '../job.js';
 
 export interface QueueStats {
   /** Jobs waiting to be claimed. */

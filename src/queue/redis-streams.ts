@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { errors, invalidOption } from '../errors.js';
-import { isFinished, type Job, type JobResult } from './job.js';
+import { isFinished, type Job, type JobResult } from '../job.js';
 import type { FailureReport, JobQueue, QueueStats } from './queue.js';
 import { createConnection, isNoGroupError, toQueueError } from './redis-connection.js';
 import { FinishedEvents } from './redis-events.js';

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_THRESHOLDS } from '../../src/config/job-defaults.js';
+import { DEFAULT_THRESHOLDS } from '../../src/job.js';
 import { ImagePool, ownedArrayBuffer } from '../../src/pool/image-pool.js';
-import type { JobOptions } from '../../src/queue/job.js';
+import type { JobOptions } from '../../src/job.js';
 import { darknetDir, facesDir, modelDir, platesDir } from '../helpers/fixtures.js';
 
 const options: JobOptions = {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPixveilError } from '../../src/errors.js';
-import type { Job } from '../../src/queue/job.js';
+import type { Job } from '../../src/job.js';
 import { RedisStreamQueue } from '../../src/queue/redis-streams.js';
 import { makeJob, makeResult, randomQueueOptions, sleep, startRedisServer } from '../helpers/redis-server.js';
 

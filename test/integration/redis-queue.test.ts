@@ -2,7 +2,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { PixveilError } from '../../src/errors.js';
 import { listDeadLetters, retryAllDeadLetters, retryDeadLetter } from '../../src/queue/dead-letter.js';
-import type { Job } from '../../src/queue/job.js';
+import type { Job } from '../../src/job.js';
 import { queueKeys } from '../../src/queue/redis-keys.js';
 import type { RedisQueueOptions, RedisStreamQueue } from '../../src/queue/redis-streams.js';
 import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';

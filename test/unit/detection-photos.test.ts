@@ -5,7 +5,7 @@ import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings, type Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
-import type { Detection, JobOptions } from '../../src/queue/job.js';
+import type { Detection, JobOptions } from '../../src/job.js';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
 import { modelDir, readFixture } from '../helpers/fixtures.js';
 import fs from 'node:fs';
