@@ -4,6 +4,7 @@ import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
 import type { Job, JobOptions } from '../job.js';
 import type { IngestContext } from './context.js';
+import { httpStatusOf } from './http-status.js';
 import { Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
@@ -115,7 +116,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
         method: 'WS',
         route: '/v1/stream',
         jobIds: jobId ? [jobId] : [],
-        status: failure ? failure.status : 202,
+        status: failure ? httpStatusOf(failure) : 202,
         code: failure?.code,
         bytesIn: bytes.length,
         durationMs: performance.now() - started,

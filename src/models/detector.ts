@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import type { RawImage } from '../addon/types.js';
-import { prepareModelInput, type PixelRegion } from '../pipeline/preprocess.js';
+import { prepareModelInput, type PixelRegion } from './input.js';
 import type { ModelManifest } from './manifest.js';
 import { blazefaceAnchors, decodeBlazeface } from './postprocess/blazeface.js';
 import type { RawDetection } from './postprocess/candidates.js';

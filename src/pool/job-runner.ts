@@ -91,9 +91,9 @@ export class JobRunner {
       const fetchMs = performance.now() - storeStart;
       const outcome = await this.pool.run(original, job.options);
       if (!outcome.ok) {
-        log.warn('job failed', { code: outcome.code, error: outcome.message, permanent: outcome.permanent, attempt: job.attempts });
+        log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;
-        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, permanent: outcome.permanent })));
+        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, retryable: outcome.retryable })));
         return;
       }
       const processedKey = storageKeys.processed(job.id, outcome.format);
@@ -129,10 +129,10 @@ export class JobRunner {
         log.warn('could not record the outcome; the job will be reclaimed and run again', { error: (err as Error).message });
         return;
       }
-      const permanent = isPixveilError(err) ? err.permanent : false;
+      const retryable = isPixveilError(err) ? err.retryable : true;
       const code = isPixveilError(err) ? err.code : 'PROCESSING_ERROR';
       log.warn('job attempt failed', { code, error: (err as Error).message, attempt: job.attempts });
-      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, permanent }))
+      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
     }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as jose from 'jose';
-import { startNode } from '../../src/app.js';
+import { startNode } from '../../src/commands/node.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { modelDir } from './fixtures.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
-import { queueKeys, type QueueKeys } from '../../src/queue/redis-keys.js';
+import { queueKeys, type QueueKeys } from '../../src/redis/keys.js';
 import { facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { freePort } from './free-port.js';

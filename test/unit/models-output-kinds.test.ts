@@ -10,7 +10,7 @@ import { decodeRetinaface, retinafacePriors } from '../../src/models/postprocess
 import { decodeYolov5Corners } from '../../src/models/postprocess/yolov5-corners.js';
 import { decodeYolov8 } from '../../src/models/postprocess/yolov8.js';
 import { extractFromTar } from '../../src/models/tar.js';
-import { chwToHwc } from '../../src/pipeline/preprocess.js';
+import { chwToHwc } from '../../src/models/input.js';
 import { planTiles } from '../../src/pipeline/tiling.js';
 import { modelDir } from '../helpers/fixtures.js';
 
