@@ -8,6 +8,9 @@ import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
 
+/** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
+export type ImageRunner = Pick<ImagePool, 'run' | 'capacity' | 'threads'>;
+
 export interface JobRunnerOptions {
   keepOriginals: boolean;
   /** How long one claim call blocks waiting for work. */
@@ -38,7 +41,7 @@ export class JobRunner {
   constructor(
     private readonly queue: JobQueue,
     private readonly store: ObjectStore,
-    private readonly pool: ImagePool,
+    private readonly pool: ImageRunner,
     private readonly log: Logger,
     private readonly options: JobRunnerOptions,
   ) {}
