@@ -1,8 +1,8 @@
+// Redis-only behaviour: key layout, reclaiming stalled jobs, heartbeats, backoff timing, dead letters.
+// What every queue must do is in queue-contract.test.ts.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PixveilError } from '../../src/errors.js';
 import { Redis } from 'ioredis';
-import { httpStatusOf } from '../../src/ingest/http-status.js';
 import type { Job } from '../../src/job.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import type { RedisQueueOptions, RedisStreamQueue } from '../../src/queue/redis-streams.js';
@@ -114,18 +114,6 @@ test('enqueue → claim → complete, with waitForFinish and onFinished on anoth
   assert.equal(stats.consumers, 1, 'only the worker has read from the group');
 });
 
-test('waitForFinish returns the job as it stands after the timeout', async (t) => {
-  const open = queueFactory(t);
-  const queue = await open();
-  const job = makeJob();
-  await queue.enqueue(job);
-  await claimOne(queue);
-  const started = Date.now();
-  const current = await queue.waitForFinish(job.id, 300);
-  assert.ok(Date.now() - started >= 280);
-  assert.equal(current?.status, 'processing');
-});
-
 test('two consumers claiming concurrently get every job exactly once', async (t) => {
   const open = queueFactory(t);
   const a = await open({ consumerName: 'worker-a' });
@@ -213,23 +201,6 @@ test('transient failures retry with exponential backoff, then complete', async (
   assert.equal(stats.deadLetter, 0);
 });
 
-test('a permanent failure fails at once and is not dead-lettered', async (t) => {
-  const open = queueFactory(t);
-  const queue = await open();
-  const job = makeJob();
-  await queue.enqueue(job);
-  await claimOne(queue);
-  const failed = await queue.fail(job.id, { code: 'UNDECODABLE_IMAGE', message: 'not an image', retryable: false });
-  assert.equal(failed.status, 'failed');
-  assert.equal(failed.attempts, 1);
-  assert.deepEqual(failed.error, { code: 'UNDECODABLE_IMAGE', message: 'not an image' });
-  assert.equal((await queue.waitForFinish(job.id, 1000))?.status, 'failed');
-  assert.deepEqual(await queue.claim(1, 200), []);
-  const stats = await queue.stats();
-  assert.equal(stats.failed, 1);
-  assert.equal(stats.deadLetter, 0);
-});
-
 test('exhausted retries are dead-lettered with the reason, and a dead-letter retry requeues the job', async (t) => {
   const open = queueFactory(t, { maxAttempts: 2, retryBaseMs: 20 });
   const queue = await open();
@@ -287,26 +258,6 @@ test('a job whose workers keep dying is dead-lettered as stalled; retryAll reque
 
   assert.deepEqual(await third.deadLetters.retryAll(), [job.id]);
   assert.equal((await claimOne(third)).attempts, 1);
-});
-
-test('enqueue beyond maxQueueSize answers 429 QUEUE_FULL with Retry-After; pending jobs count', async (t) => {
-  const open = queueFactory(t, { maxQueueSize: 3 });
-  const queue = await open();
-  for (let i = 0; i < 3; i++) await queue.enqueue(makeJob());
-  const full = await queue.enqueue(makeJob()).then(
-    () => assert.fail('enqueue should be refused'),
-    (err: unknown) => err,
-  );
-  assert.ok(full instanceof PixveilError);
-  assert.equal(full.code, 'QUEUE_FULL');
-  assert.equal(httpStatusOf(full), 429);
-  assert.ok(Number(full.headers['Retry-After']) >= 1);
-
-  const claimed = await claimOne(queue);
-  await assert.rejects(queue.enqueue(makeJob()), { code: 'QUEUE_FULL' }, 'a claimed, unfinished job still counts');
-  await queue.complete(claimed.id, makeResult(claimed.id));
-  await queue.enqueue(makeJob());
-  assert.equal((await queue.stats()).waiting, 3);
 });
 
 test('the stream stays bounded: finished jobs leave no entries behind', async (t) => {
