@@ -25,7 +25,7 @@ export async function startLoggedNode(overrides: Partial<Config> = {}, env: Reco
       done();
     },
   });
-  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', WORKERS: '1', ...env }, overrides);
+  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', POOL_THREADS: '1', ...env }, overrides);
   const node = await startNode(config, 'serve', createLogger('debug', {}, sink));
   return {
     node,

@@ -119,7 +119,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     DATA_DIR: dataDir,
     MODEL_DIR: modelDir,
     MODEL_PULL_ON_START: 'false',
-    WORKERS: '1',
+    POOL_THREADS: '1',
     // The tests upload hundreds of images from one address.
     RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_UPLOADS: '256',
