@@ -6,7 +6,6 @@ export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
 export type BlurStyle = 'gaussian' | 'pixelate' | 'solid';
 export type BlurShape = 'box' | 'ellipse';
 export type DetectionKind = 'face' | 'plate' | 'object';
-export type { ImageExt, OutputFormat } from './image-format.js';
 
 /** Per-request processing options, already validated (see ingest/options.ts). */
 export interface JobOptions {
