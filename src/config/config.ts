@@ -2,7 +2,6 @@ import path from 'node:path';
 import { defaults } from './defaults.js';
 import type { DetectionSettings } from './detection.js';
 
-
 export interface Config {
   readonly host: string;
   readonly port: number;
