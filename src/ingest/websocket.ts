@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { writeAudit } from '../auth/audit.js';
 import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
-import type { Job, JobOptions } from '../queue/job.js';
+import type { Job, JobOptions } from '../job.js';
 import type { IngestContext } from './context.js';
+import { httpStatusOf } from './http-status.js';
 import { Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
@@ -79,7 +80,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
 
   const sendError = (ws: WebSocket<StreamUser>, e: PixveilError) => {
     const retry = e.headers['Retry-After'];
-    send(ws, JSON.stringify({ type: 'error', status: e.status, ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
+    send(ws, JSON.stringify({ type: 'error', status: httpStatusOf(e), ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
   };
 
   async function accept(ws: WebSocket<StreamUser>, bytes: Buffer): Promise<void> {
@@ -116,7 +117,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
         method: 'WS',
         route: '/v1/stream',
         jobIds: jobId ? [jobId] : [],
-        status: failure ? failure.status : 202,
+        status: failure ? httpStatusOf(failure) : 202,
         code: failure?.code,
         bytesIn: bytes.length,
         durationMs: performance.now() - started,

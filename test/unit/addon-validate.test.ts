@@ -88,7 +88,7 @@ for (const [name, call, message] of cases) {
     assert.throws(call, (err: unknown) => {
       assert.ok(err instanceof PixveilError);
       assert.equal(err.code, 'INVALID_OPTION');
-      assert.equal(err.status, 400);
+      assert.equal(err.retryable, false);
       assert.equal(err.message, message);
       return true;
     });

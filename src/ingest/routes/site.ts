@@ -6,6 +6,7 @@ import { writeAudit } from '../../auth/audit.js';
 import { errors, type PixveilError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { IngestContext } from '../context.js';
+import { httpStatusOf } from '../http-status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 
 // The demo page: GET / is web/index.html, GET /web/<file> the rest of web/, and /web/config.json
@@ -80,7 +81,7 @@ interface Answer {
 }
 
 function errorAnswer(e: PixveilError, extra: Record<string, string> = {}): Answer {
-  return { status: e.status, code: e.code, headers: { 'Content-Type': 'application/json', ...e.headers, ...extra }, body: Buffer.from(JSON.stringify(e.toJSON())) };
+  return { status: httpStatusOf(e), code: e.code, headers: { 'Content-Type': 'application/json', ...e.headers, ...extra }, body: Buffer.from(JSON.stringify(e.toJSON())) };
 }
 
 /** GET / and GET|HEAD /web/<file> on the API front end; other methods there get 405. */
