@@ -1,6 +1,6 @@
 // Where the image (or a region of it) lands inside a model input, and at what scale. The same
-// rule as src/pipeline/preprocess.ts's planInput (copied, not imported: the addon must not depend
-// on the pipeline); regions may have fractional sizes here.
+// rule as src/models/input.ts's planInput (copied, not imported: addon/ sits below models/ in
+// the layers of scripts/check-imports.mjs); regions may have fractional sizes here.
 import type { InputTransform, TensorSpec } from './types.js';
 
 export interface InputPlan {
