@@ -8,7 +8,7 @@ import { nmsFallback } from '../src/addon/fallback/nms.js';
 import { normalizeToChwFallback } from '../src/addon/fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../src/addon/types.js';
-import { planInput } from '../src/pipeline/preprocess.js';
+import { planInput } from '../src/models/input.js';
 import { facesDir } from '../test/helpers/photos.js';
 
 const loaded = loadNativeAddon();

@@ -11,9 +11,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Detector } from '../src/models/detector.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings, type Detectors } from '../src/pipeline/detect.js';
+import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import type { Detectors } from '../src/pipeline/detect.js';
 import { processImage } from '../src/pipeline/process-image.js';
-import type { Detection, JobOptions } from '../src/queue/job.js';
+import type { Detection, JobOptions } from '../src/job.js';
 import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type GtImage } from './ground-truth.js';
 import { buildSynthetic } from './synthetic.js';
 
@@ -94,7 +95,7 @@ async function main() {
     blur: 'solid',
     shape: 'box',
     detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/config/job-defaults.ts).
+    // The service's defaults (DEFAULT_THRESHOLDS in src/job.ts).
     thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
     blurClasses: [],
     format: 'png',

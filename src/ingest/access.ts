@@ -96,7 +96,7 @@ export class Access {
       }
       principal = await this.auth.authenticate({ headers, queryToken });
     } catch (err) {
-      if (isPixveilError(err) && err.status === 401 && this.failures) {
+      if (isPixveilError(err) && err.code === 'UNAUTHENTICATED' && this.failures) {
         const decision = this.failures.takeSync(remoteAddress);
         if (!decision.allowed) throw this.throttled(decision.retryAfterSeconds);
       }

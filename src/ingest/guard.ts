@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { errors, isPixveilError, type PixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { httpStatusOf } from './http-status.js';
 import { replyFor, statusLine } from './http.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
@@ -50,7 +51,7 @@ export function guardHttp<R extends unknown[]>(log: Logger, where: string, handl
       return;
     }
     res.cork(() => {
-      res.writeStatus(statusLine(e.status));
+      res.writeStatus(statusLine(httpStatusOf(e)));
       for (const [k, v] of Object.entries(e.headers)) res.writeHeader(k, v);
       res.writeHeader('Content-Type', 'application/json');
       res.end(JSON.stringify(e.toJSON()), true);

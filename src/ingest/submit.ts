@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { errors, invalidOption } from '../errors.js';
-import { newJobId, type Job, type JobOptions } from '../queue/job.js';
+import { contentTypes, type ImageExt } from '../image-format.js';
+import { newJobId, type Job, type JobOptions } from '../job.js';
 import { storageKeys } from '../storage/keys.js';
-import { contentTypes, type ImageExt } from '../storage/keys.js';
 import type { IngestContext } from './context.js';
 import { describeUnsupported, sniffImageType } from './sniff.js';
 

@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
-import type { Job, JobOptions } from '../queue/job.js';
+import type { Job, JobOptions } from '../job.js';
 import { limitKey, tenantOf, type Access } from './access.js';
 import type { IngestContext } from './context.js';
 import { guarded, guardHttp, unexpectedError } from './guard.js';
+import { httpStatusOf } from './http-status.js';
 import { framingProblem, Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
@@ -115,7 +116,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
 
   const sendError = (ws: Socket, e: PixveilError) => {
     const retry = e.headers['Retry-After'];
-    send(ws, JSON.stringify({ type: 'error', status: e.status, ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
+    send(ws, JSON.stringify({ type: 'error', status: httpStatusOf(e), ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
   };
 
   async function accept(ws: Socket, bytes: Buffer, releaseBudget: () => void): Promise<void> {
@@ -145,7 +146,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
       if (!user.closed) ws.cork(() => sendError(ws, e));
     } finally {
       releaseBudget();
-      access.audit({ principal: user.principal, method: 'WS', route: '/v1/stream', jobIds: jobId ? [jobId] : [], status: failure ? failure.status : 202, code: failure?.code, bytesIn: bytes.length, startedAt, remote: user.remoteAddress });
+      access.audit({ principal: user.principal, method: 'WS', route: '/v1/stream', jobIds: jobId ? [jobId] : [], status: failure ? httpStatusOf(failure) : 202, code: failure?.code, bytesIn: bytes.length, startedAt, remote: user.remoteAddress });
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { MemoryJobQueue } from './memory.js';
-import { volatileRedisMessage, volatileRedisReason } from './redis-persistence.js';
+import { volatileRedisMessage } from '../redis/persistence.js';
 import type { JobQueue } from './queue.js';
 
 /** REDIS_URL set → Redis Streams (shared by every node); otherwise the in-process queue. */
@@ -15,10 +15,11 @@ export async function createJobQueue(config: Config, log: Logger, { durable = tr
       maxQueueSize: config.maxQueueSize,
       maxAttempts: config.maxAttempts,
       stalledMs: config.stalledMs,
+      retryBaseMs: config.retryBaseMs,
       jobTtlSeconds: config.jobTtlSeconds,
       onError: (err) => log.warn('redis connection error', { error: err.message }),
     });
-    const reason = durable ? await volatileRedisReason(queue.redis) : undefined;
+    const reason = durable ? await queue.persistenceProblem() : undefined;
     if (reason && durable && !config.allowVolatileRedis) {
       await queue.close();
       throw new Error(volatileRedisMessage(reason));
@@ -26,5 +27,5 @@ export async function createJobQueue(config: Config, log: Logger, { durable = tr
     if (reason) log.warn('Redis does not persist data (ALLOW_VOLATILE_REDIS=true): a Redis restart loses accepted jobs', { reason });
     return queue;
   }
-  return new MemoryJobQueue({ maxQueueSize: config.maxQueueSize, maxAttempts: config.maxAttempts, jobTtlMs: config.jobTtlSeconds * 1000 });
+  return new MemoryJobQueue({ maxQueueSize: config.maxQueueSize, maxAttempts: config.maxAttempts, jobTtlMs: config.jobTtlSeconds * 1000, retryBaseMs: config.retryBaseMs });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { guarded, unexpectedError } from '../../src/ingest/guard.js';
+import { httpStatusOf } from '../../src/ingest/http-status.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Writable } from 'node:stream';
 
@@ -32,7 +33,7 @@ test('unexpectedError logs the stack under a request id and gives the client onl
   const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
   const e = unexpectedError(createLogger('debug', {}, sink), 'GET /v1/jobs/:id', new TypeError('secret internals'));
   assert.equal(e.code, 'INTERNAL');
-  assert.equal(e.status, 500);
+  assert.equal(httpStatusOf(e), 500);
   const id = e.headers['X-Request-Id'];
   assert.match(id, /^[0-9a-f]{16}$/);
   assert.ok(e.message.includes(id));

@@ -1,4 +1,5 @@
-import { errors } from '../../errors.js';
+import { errors, isPixveilError } from '../../errors.js';
+import { httpStatusOf } from '../http-status.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import { isMultipart, parseMultipart } from '../multipart.js';
@@ -59,9 +60,10 @@ export async function postBatch(ctx: IngestContext, call: Call, view: BatchView)
       results.push(view.entry(job));
     } catch (err) {
       countOutcome(ctx, err);
-      const e = err as { code?: string; message: string; status?: number };
+      const e = err as { code?: string; message: string };
       // A full queue or a dead backend refuses the rest of the batch the same way.
-      if (e.status === 429 || e.status === 503) throw err;
+      const status = isPixveilError(err) ? httpStatusOf(err) : 500;
+      if (status === 429 || status === 503) throw err;
       results.push({ filename: file.filename ?? null, status: 'rejected', error: { code: e.code ?? 'INTERNAL', message: e.message } });
     }
   }

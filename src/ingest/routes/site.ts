@@ -8,6 +8,7 @@ import { packageRoot } from '../../paths.js';
 import type { IngestContext } from '../context.js';
 import { guardHttp } from '../guard.js';
 import { framingProblem, readRequest, statusLine } from '../http.js';
+import { httpStatusOf } from '../http-status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 
 // The demo page: GET / is web/index.html, GET /web/<file> the rest of web/, and /web/config.json
@@ -82,7 +83,7 @@ interface Answer {
 }
 
 function errorAnswer(e: PixveilError, extra: Record<string, string> = {}): Answer {
-  return { status: e.status, code: e.code, headers: { 'Content-Type': 'application/json', ...e.headers, ...extra }, body: Buffer.from(JSON.stringify(e.toJSON())) };
+  return { status: httpStatusOf(e), code: e.code, headers: { 'Content-Type': 'application/json', ...e.headers, ...extra }, body: Buffer.from(JSON.stringify(e.toJSON())) };
 }
 
 /** GET / and GET|HEAD /web/<file> on the API front end; other methods there get 405. */
