@@ -140,7 +140,7 @@ describe('attacker inputs: each is refused with its code and the same server sti
       throw new TypeError('simulated bug in a route');
     };
     try {
-      const res = await fetch(`${server.url}/v1/jobs/abcdef`);
+      const res = await fetch(`${server.url}/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA`);
       assert.equal(res.status, 500);
       const body = await res.json();
       assert.equal(body.error.code, 'INTERNAL');

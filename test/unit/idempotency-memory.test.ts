@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryJobQueue } from '../../src/queue/memory.js';
+import type { PixveilError } from '../../src/errors.js';
+import { httpStatusOf } from '../../src/ingest/http-status.js';
 import { UploadBudget } from '../../src/ingest/upload-budget.js';
 
 test('MemoryJobQueue idempotency keys: first job wins, release frees only its own key, keys lapse after their TTL', async () => {
@@ -20,7 +22,7 @@ test('MemoryJobQueue idempotency keys: first job wins, release frees only its ow
 test('UploadBudget refuses past its limit with 503 SERVER_BUSY and Retry-After, and frees on release', () => {
   const budget = new UploadBudget(100);
   const a = budget.reserve(60);
-  assert.throws(() => budget.reserve(50), (err: { code?: string; status?: number; headers?: Record<string, string> }) => err.code === 'SERVER_BUSY' && err.status === 503 && err.headers?.['Retry-After'] === '1');
+  assert.throws(() => budget.reserve(50), (err: PixveilError) => err.code === 'SERVER_BUSY' && httpStatusOf(err) === 503 && err.headers['Retry-After'] === '1');
   a();
   a();
   assert.equal(budget.inUse, 0, 'a second release is a no-op');
