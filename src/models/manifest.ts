@@ -58,6 +58,8 @@ export interface ModelManifest {
   /** `archive` names a file inside a .tgz at url (npm tarballs); sha256 is the extracted file's. */
   source: { url: string; repository?: string; path?: string; commit?: string; archive?: { format: 'tgz'; path: string } };
   license: string;
+  /** Where the licence comes from when the repository hosting the file has none of its own. */
+  licenseNote?: string;
   input: InputSpec;
   output: OutputSpec;
   classes: string[];
@@ -105,6 +107,7 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(m.name)) fail(where, `name ${JSON.stringify(m.name)} must be lower-case letters, digits, ".", "_" or "-"`);
   if (path.basename(m.file) !== m.file) fail(where, `file must be a bare file name, got ${JSON.stringify(m.file)}`);
   if (!/^[0-9a-f]{64}$/.test(m.sha256)) fail(where, 'sha256 must be 64 lower-case hex digits');
+  if (m.licenseNote !== undefined && (typeof m.licenseNote !== 'string' || m.licenseNote === '')) fail(where, 'licenseNote must be a non-empty string');
   if (!TASKS.includes(m.task)) fail(where, `task must be one of ${TASKS.join(', ')}`);
   if (typeof m.source?.url !== 'string') fail(where, 'expected source.url');
   const archive = m.source.archive;
