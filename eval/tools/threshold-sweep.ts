@@ -1,0 +1,28 @@
+// Plate threshold from one eval run instead of one run per threshold: openalpr recall per region and
+// unlabelled boxes per image (those not overlapping the labelled plate) as the threshold rises above
+// the run's own. Approximate: a box dropped by a higher threshold is not replaced by a weaker match.
+// Usage: node --import tsx eval/tools/threshold-sweep.ts [results.json (default eval/results/latest.json)] [class (default plate)]
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../ground-truth.js';
+
+const [file = path.join(repoRoot, 'eval', 'results', 'latest.json'), cls = 'plate'] = process.argv.slice(2);
+interface PerImage {
+  image: string;
+  matchedScores?: Array<{ class: string; score: number }>;
+}
+const run = JSON.parse(fs.readFileSync(file, 'utf8')) as { perImage: PerImage[]; unlabelled: Array<{ image: string; score: number; onLabelled?: boolean }>; thresholds: Record<string, number> };
+const openalpr = run.perImage.filter((p) => p.image.startsWith('openalpr:'));
+const fixtures = run.perImage.filter((p) => p.image.startsWith('fixtures:'));
+const regions = [...new Set(openalpr.map((p) => p.image.split(/[:/]/)[1]))];
+const start = run.thresholds[cls] ?? 0;
+console.log(`threshold  ${regions.map((r) => `recall-${r}`.padEnd(10)).join(' ')} fixtures-found  unlabelled/img`);
+for (const t of [start, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6].filter((t) => t >= start)) {
+  const found = (p: PerImage) => (p.matchedScores ?? []).filter((m) => m.class === cls && m.score >= t).length;
+  const recall = regions.map((r) => {
+    const imgs = openalpr.filter((p) => p.image.startsWith(`openalpr:${r}/`));
+    return (imgs.reduce((n, p) => n + Math.min(1, found(p)), 0) / imgs.length).toFixed(3).padEnd(10);
+  });
+  const off = run.unlabelled.filter((u) => !u.onLabelled && u.score >= t).length / Math.max(1, openalpr.length);
+  console.log(`${t.toFixed(2).padEnd(10)} ${recall.join(' ')} ${String(fixtures.reduce((n, p) => n + found(p), 0)).padEnd(15)} ${off.toFixed(3)}`);
+}
