@@ -11,12 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Detector } from '../src/models/detector.js';
-import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings, type Detectors } from '../src/pipeline/detect.js';
 import { processImage } from '../src/pipeline/process-image.js';
-import type { Detection, JobOptions } from '../src/queue/job.js';
-import { atImageScale } from './face-pass.js';
+import type { Detection } from '../src/queue/job.js';
+import { loadEvalConfig, parseArgs } from './config.js';
 import { loadOpenalpr } from './openalpr.js';
 import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type GtImage } from './ground-truth.js';
 import { buildSynthetic } from './synthetic.js';
@@ -24,8 +21,7 @@ import { buildSynthetic } from './synthetic.js';
 sharp.concurrency(1);
 sharp.cache(false);
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
+const args = parseArgs(process.argv.slice(2));
 
 export const BUCKETS = [
   { name: '<12', min: 0, max: 12 },
@@ -72,44 +68,7 @@ async function rawPixels(data: Buffer) {
 }
 
 async function main() {
-  const manifests = loadManifests();
-  const modelDirs = [process.env.MODEL_DIR ?? path.resolve(repoRoot, '../shared/models'), process.env.EXTRA_MODEL_DIR].filter(Boolean) as string[];
-  const load = async (name: string | undefined) => {
-    if (!name || name === 'none') return undefined;
-    const m = manifests.get(name) ?? (() => { throw new Error(`unknown model ${name}`); })();
-    const file = modelDirs.map((d) => path.join(d, m.file)).find((f) => fs.existsSync(f));
-    if (!file) throw new Error(`model file ${m.file} not found in ${modelDirs.join(', ')}`);
-    return Detector.load(m, file, { intraOpThreads: 1, executionProviders: ['cpu'] });
-  };
-  const names = { faces: args.faces ?? 'ultraface-rfb-320', plates: args.plates ?? 'hyperlpr-y5fu-320', objects: args.objects ?? 'yolox-nano' };
-  const detectors: Detectors = { faces: await load(names.faces), plates: await load(names.plates), objects: await load(names.objects) };
-  const faceLongSide = args['face-long-side'] !== undefined ? Number(args['face-long-side']) : undefined;
-  const loadedFaces = detectors.faces;
-  if (faceLongSide !== undefined && detectors.faces) detectors.faces = atImageScale(detectors.faces, faceLongSide);
-  const settings: DetectionSettings = {
-    ...DEFAULT_DETECTION_SETTINGS,
-    tiling: (args.tiling ?? DEFAULT_DETECTION_SETTINGS.tiling) as DetectionSettings['tiling'],
-    // One whole-image pass at the chosen long side stands in for face tiles.
-    tileScale: { faces: faceLongSide !== undefined ? Infinity : num('face-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.faces), plates: num('plate-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.plates) },
-    tileOverlap: num('tile-overlap', DEFAULT_DETECTION_SETTINGS.tileOverlap),
-    platesOnVehicles: (args.vehicles ?? (DEFAULT_DETECTION_SETTINGS.platesOnVehicles ? 'on' : 'off')) === 'on',
-    maxVehicles: num('max-vehicles', DEFAULT_DETECTION_SETTINGS.maxVehicles),
-    facesOnPersons: (args.persons ?? (DEFAULT_DETECTION_SETTINGS.facesOnPersons ? 'on' : 'off')) === 'on',
-    maxPersons: num('max-persons', DEFAULT_DETECTION_SETTINGS.maxPersons),
-    personScore: num('person-score', DEFAULT_DETECTION_SETTINGS.personScore),
-    blurMargin: { face: num('face-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.face), plate: num('plate-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.plate) },
-  };
-  const options: JobOptions = {
-    // Solid fill changes every covered pixel, so "unchanged" means "not covered by any blur region".
-    blur: 'solid',
-    shape: 'box',
-    detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/config/job-defaults.ts).
-    thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
-    blurClasses: [],
-    format: 'png',
-    quality: 90,
-  };
+  const { names, detectors, settings, options, faceLongSide, release } = await loadEvalConfig(args);
 
   const sets = new Set((args.sets ?? 'fixtures,synthetic,openalpr').split(','));
   if (args.synthetic === 'off') sets.delete('synthetic');
@@ -236,7 +195,7 @@ async function main() {
   const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings: { ...settings, faceLongSide }, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
   fs.writeFileSync(path.join(dir, 'latest.json'), json);
   if (args.label) fs.writeFileSync(path.join(dir, `${args.label}.json`), json);
-  for (const d of [loadedFaces, detectors.plates, detectors.objects]) await d?.release();
+  await release();
 }
 
 await main();
