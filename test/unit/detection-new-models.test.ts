@@ -10,6 +10,9 @@ import { Detector } from '../../src/models/detector.js';
 import { inputSizeFor } from '../../src/models/input-size.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import type { RawDetection } from '../../src/models/postprocess/candidates.js';
+import { DEFAULT_DETECTION_SETTINGS } from '../../src/pipeline/detect.js';
+import { processImage } from '../../src/pipeline/process-image.js';
+import type { JobOptions } from '../../src/queue/job.js';
 import { modelDir } from '../helpers/fixtures.js';
 
 // YuNet-n and YOLOv9-t on real photos, straight through Detector (the pipeline's resolution-aware
@@ -61,6 +64,16 @@ describe('YuNet-n on real photos, one pass at an input size chosen from the imag
     const boxes = labelled('fixtures:faces/uf_1.jpg', 'face');
     assert.equal(boxes.length, 52);
     assert.ok(hits(boxes, found).length >= 40, `found ${hits(boxes, found).length}/52`);
+  });
+
+  test('selected as the face model of today\'s pipeline (manifest default size, tiles), it blurs the five faces of uf_3.jpg', async () => {
+    const options: JobOptions = { blur: 'solid', shape: 'box', detect: { faces: true, plates: false, objects: false }, thresholds: { face: FACE_THRESHOLD, plate: 0.15, object: 0.35 }, blurClasses: [], format: 'png', quality: 90 };
+    const key = 'fixtures:faces/uf_3.jpg';
+    const result = await processImage(fs.readFileSync(resolveImage(key)), options, { faces: yunet }, { maxPixels: 50e6 }, DEFAULT_DETECTION_SETTINGS);
+    assert.equal(result.models.faces, 'yunet-n');
+    const asRaw = result.detections.map((d) => ({ x1: d.box.x, y1: d.box.y, x2: d.box.x + d.box.width, y2: d.box.y + d.box.height, score: d.score, classId: 0 }));
+    assert.equal(hits(labelled(key, 'face'), asRaw).length, 5);
+    assert.ok(result.detections.every((d) => d.blurred));
   });
 
   test('every face carries five landmarks inside its box (with a margin of a quarter of its size)', async () => {
