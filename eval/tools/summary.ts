@@ -37,5 +37,5 @@ for (const label of process.argv.slice(2)) {
     const [x, y, w, h] = labels.get(u.image)!;
     return !(Math.min(x + w, u.box.x + u.box.width) > Math.max(x, u.box.x) && Math.min(y + h, u.box.y + u.box.height) > Math.max(y, u.box.y));
   }).length;
-  console.log(`| ${label} | ${face.join(' | ')} | ${prec('face')} | ${regions} | ${alprSmall} | ${synthPlate.join(' | ')} | ${cars.join(' | ')} | ${prec('plate')} | ${(elsewhere / labels.size).toFixed(3)} |`);
+  console.log(`| ${label} | ${face.join(' | ')} | ${prec('face')} | ${regions} | ${alprSmall} | ${synthPlate.join(' | ')} | ${cars.join(' | ')} | ${prec('plate')} | ${res.tallies['openalpr|plate|all'] ? (elsewhere / labels.size).toFixed(3) : '-'} |`);
 }
