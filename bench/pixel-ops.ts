@@ -8,8 +8,8 @@ import { nmsFallback } from '../src/addon/fallback/nms.js';
 import { normalizeToChwFallback } from '../src/addon/fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../src/addon/types.js';
-import { planInput } from '../src/pipeline/preprocess.js';
-import { packageRoot } from '../src/paths.js';
+import { planInput } from '../src/models/input.js';
+import { facesDir } from '../test/helpers/photos.js';
 
 const loaded = loadNativeAddon();
 if (!loaded.ok) {
@@ -19,7 +19,7 @@ if (!loaded.ok) {
 const native = createNativeOps(loaded.addon);
 
 // A real photo at 1920×1080 with ten face-sized regions (80–170 px), as a crowded frame would have.
-const photo = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'faces', 'uf_3.jpg');
+const photo = path.join(facesDir, 'uf_3.jpg');
 const { data, info } = await sharp(photo).removeAlpha().resize(1920, 1080, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
 const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 };
 const regions: BlurRegion[] = Array.from({ length: 10 }, (_, i) => ({

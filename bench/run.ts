@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defaultJobOptions } from '../src/config/job-defaults.js';
+import { defaultJobOptions } from '../src/job.js';
 import { pixelOps } from '../src/addon/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { Detector } from '../src/models/detector.js';
@@ -12,7 +12,7 @@ import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { packageRoot } from '../src/paths.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
-import { detectionSettingsFrom, poolOptionsFromConfig } from '../src/pool/pool-options.js';
+import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
 import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
@@ -21,7 +21,7 @@ import { benchStages, round } from './stages.js';
 
 const QUICK = process.argv.includes('--quick');
 const config = loadConfig({ ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
-const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
+const manifests = loadManifests(config.modelManifestDir || undefined);
 const cores = os.availableParallelism();
 const options = defaultJobOptions(config);
 
@@ -31,14 +31,14 @@ async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
     const m = manifests.get(name)!;
     return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: ['cpu'] });
   };
-  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel), settings: detectionSettingsFrom(poolOptionsFromConfig(config)) };
+  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
 }
 
 /** The naive baseline: one image at a time on the main thread, sharp and onnxruntime with their own threading, no pool. */
 async function naive(corpus: CorpusSet, count: number) {
   const detectors = await loadDetectors(cores);
   const start = performance.now();
-  for (let i = 0; i < count; i++) await processImage(corpus.images[i % corpus.images.length], options, detectors, { maxPixels: config.maxPixels });
+  for (let i = 0; i < count; i++) await processImage(corpus.images[i % corpus.images.length], options, detectors, { maxPixels: config.maxPixels }, config.detection);
   const seconds = (performance.now() - start) / 1000;
   return { images: count, images_per_second: round(count / seconds) };
 }
@@ -60,12 +60,12 @@ async function pooled(pool: ImagePool, corpus: CorpusSet, count: number) {
 }
 
 async function main() {
-  console.log(`pixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, workers ${config.workers}×${config.workerConcurrency}, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
+  console.log(`pixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
   const hd = await buildCorpus(1920, 1080, '1080p');
   const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
 
   const single = await loadDetectors(1);
-  const stages = await benchStages(hd, single, options, config.maxPixels);
+  const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
   await Promise.all([single.faces, single.plates, single.objects].map((d) => d?.release()));
   console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
   console.table(stages.rows);
@@ -98,7 +98,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     machine: { cores, cpu: os.cpus()[0]?.model, node: process.version },
-    settings: { pixel_ops: pixelOps.implementation, detection: single.settings, workers: config.workers, worker_concurrency: config.workerConcurrency, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
+    settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,

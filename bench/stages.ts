@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { Bench } from 'tinybench';
+import type { DetectionSettings } from '../src/config/detection.js';
 import { pixelOps } from '../src/addon/index.js';
 import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage } from '../src/pipeline/encode.js';
-import { prepareModelInput } from '../src/pipeline/preprocess.js';
+import { prepareModelInput } from '../src/models/input.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
-import type { JobOptions } from '../src/queue/job.js';
+import type { JobOptions } from '../src/job.js';
 import type { CorpusSet } from './corpus.js';
 
 export interface StageRow {
@@ -16,7 +17,7 @@ export interface StageRow {
 }
 
 /** Single-thread time of each stage on one 1080p photo (tinybench), plus the mean per-image stage times over the corpus. */
-export async function benchStages(corpus: CorpusSet, detectors: Detectors, options: JobOptions, maxPixels: number) {
+export async function benchStages(corpus: CorpusSet, detectors: Detectors, options: JobOptions, maxPixels: number, settings: DetectionSettings) {
   sharp.concurrency(1);
   const sample = corpus.images[2];
   const decoded = await decodeImage(sample, maxPixels);
@@ -54,7 +55,7 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
   const totals: Record<string, number> = {};
   const start = performance.now();
   for (const image of corpus.images) {
-    const result = await processImage(image, options, detectors, { maxPixels });
+    const result = await processImage(image, options, detectors, { maxPixels }, settings);
     for (const [stage, ms] of Object.entries(result.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
   }
   const perImageMs = (performance.now() - start) / corpus.images.length;

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Detector } from '../src/models/detector.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings, type Detectors } from '../src/pipeline/detect.js';
-import type { JobOptions } from '../src/queue/job.js';
+import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import type { Detectors } from '../src/pipeline/detect.js';
+import type { JobOptions } from '../src/job.js';
 import { atImageScale } from './face-pass.js';
 import { repoRoot } from './ground-truth.js';
 
@@ -56,7 +57,7 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     blur: 'solid',
     shape: 'box',
     detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/config/job-defaults.ts).
+    // The service's defaults (DEFAULT_THRESHOLDS in src/job.ts).
     thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
     blurClasses: [],
     format: 'png',

@@ -4,7 +4,7 @@
 import type { RawImage } from '../src/addon/types.js';
 import type { Detector } from '../src/models/detector.js';
 import { inputSizeFor } from '../src/models/input-size.js';
-import type { PixelRegion } from '../src/pipeline/preprocess.js';
+import type { PixelRegion } from '../src/models/input.js';
 
 export function atImageScale(detector: Detector, longSide: number): Detector {
   const dynamic = detector.manifest.input.dynamic;

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { processImage } from '../src/pipeline/process-image.js';
-import type { Detection } from '../src/queue/job.js';
+import type { Detection } from '../src/job.js';
 import { loadEvalConfig, parseArgs } from './config.js';
 import { loadOpenalpr } from './openalpr.js';
 import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type GtImage } from './ground-truth.js';

@@ -1,19 +1,26 @@
-// Every error a user can cause has a stable code, a clear message and an HTTP status.
-// Factories live here so messages stay consistent across ingest, pool and storage.
+// Every error a user can cause has a stable code and a clear message; its HTTP status is
+// ingest's business (src/ingest/http-status.ts). Factories live here so messages stay
+// consistent across ingest, pool and storage, and each says whether its failure is worth retrying.
+
+export interface PixveilErrorOptions {
+  /** A job failing with it is tried again (until MAX_ATTEMPTS); false fails it at once. */
+  retryable: boolean;
+  /** Response headers it calls for (Retry-After, WWW-Authenticate). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
 
 export class PixveilError extends Error {
   readonly code: string;
-  readonly status: number;
-  /** Permanent errors fail a job at once; transient ones are retried by the queue. */
-  readonly permanent: boolean;
+  /** Transient errors (storage, Redis, models) are retried by the queue; bad input is not. */
+  readonly retryable: boolean;
   readonly headers: Record<string, string>;
 
-  constructor(code: string, message: string, status: number, opts: { permanent?: boolean; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(code: string, message: string, opts: PixveilErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PixveilError';
     this.code = code;
-    this.status = status;
-    this.permanent = opts.permanent ?? status < 500;
+    this.retryable = opts.retryable;
     this.headers = opts.headers ?? {};
   }
 
@@ -40,58 +47,61 @@ function describeValue(value: unknown): string {
 
 /** One template for every bad option, as sharp does: `Expected <what> for <name> but received <value> of type <type>`. */
 export function invalidOption(name: string, expected: string, value: unknown): PixveilError {
-  return new PixveilError('INVALID_OPTION', `Expected ${expected} for ${name} but received ${describeValue(value)}`, 400);
+  return new PixveilError('INVALID_OPTION', `Expected ${expected} for ${name} but received ${describeValue(value)}`, { retryable: false });
 }
 
 export const errors = {
   invalidOption,
-  emptyBody: () => new PixveilError('EMPTY_BODY', 'The request body is empty: send the image bytes or a multipart "file" field', 400),
+  emptyBody: () => new PixveilError('EMPTY_BODY', 'The request body is empty: send the image bytes or a multipart "file" field', { retryable: false }),
   payloadTooLarge: (limit: number) =>
-    new PixveilError('PAYLOAD_TOO_LARGE', `The upload exceeds the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, 413),
+    new PixveilError('PAYLOAD_TOO_LARGE', `The upload exceeds the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, { retryable: false }),
   unsupportedMediaType: (detail: string) =>
-    new PixveilError('UNSUPPORTED_MEDIA_TYPE', `Unsupported image type: ${detail}. Send JPEG, PNG or WebP`, 415),
-  badMultipart: (detail: string) => new PixveilError('BAD_MULTIPART', `Malformed multipart body: ${detail}`, 400),
-  missingFile: (field: string) => new PixveilError('MISSING_FILE', `The multipart body has no "${field}" part with an image`, 400),
-  tooManyFiles: (limit: number) => new PixveilError('TOO_MANY_FILES', `A batch may hold at most ${limit} files (MAX_BATCH_FILES)`, 400),
+    new PixveilError('UNSUPPORTED_MEDIA_TYPE', `Unsupported image type: ${detail}. Send JPEG, PNG or WebP`, { retryable: false }),
+  badMultipart: (detail: string) => new PixveilError('BAD_MULTIPART', `Malformed multipart body: ${detail}`, { retryable: false }),
+  missingFile: (field: string) => new PixveilError('MISSING_FILE', `The multipart body has no "${field}" part with an image`, { retryable: false }),
+  tooManyFiles: (limit: number) => new PixveilError('TOO_MANY_FILES', `A batch may hold at most ${limit} files (MAX_BATCH_FILES)`, { retryable: false }),
   imageTooLarge: (width: number, height: number, maxPixels: number) =>
-    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels, over the limit of ${maxPixels} pixels (MAX_PIXELS)`, 422, { permanent: true }),
-  undecodable: (detail: string) => new PixveilError('UNDECODABLE_IMAGE', `The image could not be decoded: ${detail}`, 422, { permanent: true }),
-  jobNotFound: (id: string) => new PixveilError('JOB_NOT_FOUND', `No job with id ${id}`, 404),
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels, over the limit of ${maxPixels} pixels (MAX_PIXELS)`, { retryable: false }),
+  undecodable: (detail: string) => new PixveilError('UNDECODABLE_IMAGE', `The image could not be decoded: ${detail}`, { retryable: false }),
+  jobNotFound: (id: string) => new PixveilError('JOB_NOT_FOUND', `No job with id ${id}`, { retryable: false }),
   resultNotReady: (id: string, status: string) =>
-    new PixveilError('RESULT_NOT_READY', `Job ${id} is ${status}; its result is not available`, 409),
+    new PixveilError('RESULT_NOT_READY', `Job ${id} is ${status}; its result is not available`, { retryable: false }),
   queueFull: (limit: number, retryAfterSeconds: number) =>
-    new PixveilError('QUEUE_FULL', `The queue holds ${limit} or more jobs (MAX_QUEUE_SIZE); retry later`, 429, {
+    new PixveilError('QUEUE_FULL', `The queue holds ${limit} or more jobs (MAX_QUEUE_SIZE); retry later`, {
+      retryable: false,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
   unavailable: (what: string, retryAfterSeconds = 5) =>
-    new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, 503, { headers: { 'Retry-After': String(retryAfterSeconds) } }),
-  notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, 404),
-  methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, 405),
+    new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, { retryable: false }),
+  methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { retryable: false }),
   storage: (op: string, key: string, cause: unknown) =>
-    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, 503, { permanent: false, cause }),
+    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause }),
   modelMissing: (name: string, path: string, source: string) =>
-    new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, 503, { permanent: false }),
+    new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, { retryable: true }),
   modelChecksum: (name: string, path: string, expected: string, actual: string, source: string) =>
-    new PixveilError('MODEL_CHECKSUM', `Model ${name} at ${path} has sha256 ${actual}, expected ${expected}. Delete it and run "pixveil models pull", or download it from ${source}`, 503, { permanent: false }),
+    new PixveilError('MODEL_CHECKSUM', `Model ${name} at ${path} has sha256 ${actual}, expected ${expected}. Delete it and run "pixveil models pull", or download it from ${source}`, { retryable: true }),
   unauthenticated: (message: string, challenge = 'Bearer realm="pixveil"') =>
-    new PixveilError('UNAUTHENTICATED', message, 401, { headers: { 'WWW-Authenticate': challenge } }),
-  forbidden: (message: string) => new PixveilError('FORBIDDEN', message, 403),
+    new PixveilError('UNAUTHENTICATED', message, { retryable: false, headers: { 'WWW-Authenticate': challenge } }),
+  forbidden: (message: string) => new PixveilError('FORBIDDEN', message, { retryable: false }),
   rateLimited: (perMinute: number, retryAfterSeconds: number) =>
-    new PixveilError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded (RATE_LIMIT_PER_MINUTE); retry after ${retryAfterSeconds}s`, 429, {
+    new PixveilError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded (RATE_LIMIT_PER_MINUTE); retry after ${retryAfterSeconds}s`, {
+      retryable: false,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
   tooManyUploads: (limit: number, scope: string) =>
-    new PixveilError('TOO_MANY_UPLOADS', `At most ${limit} uploads may be in progress at once per ${scope}; wait for one to finish`, 429, {
+    new PixveilError('TOO_MANY_UPLOADS', `At most ${limit} uploads may be in progress at once per ${scope}; wait for one to finish`, {
+      retryable: false,
       headers: { 'Retry-After': '1' },
     }),
   tooManyInFlight: (limit: number) =>
-    new PixveilError('TOO_MANY_IN_FLIGHT', `At most ${limit} images per connection may be in flight (WS_MAX_IN_FLIGHT); wait for results`, 429),
+    new PixveilError('TOO_MANY_IN_FLIGHT', `At most ${limit} images per connection may be in flight (WS_MAX_IN_FLIGHT); wait for results`, { retryable: false }),
   headersTooLarge: (bytes: number, limit: number) =>
-    new PixveilError('HEADERS_TOO_LARGE', `The request headers are ${bytes} bytes, over the limit of ${limit} (MAX_HEADER_BYTES)`, 431),
-  requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, 408),
+    new PixveilError('HEADERS_TOO_LARGE', `The request headers are ${bytes} bytes, over the limit of ${limit} (MAX_HEADER_BYTES)`, { retryable: false }),
+  requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, { retryable: false }),
   imageDimensionTooLarge: (width: number, height: number, maxDimension: number) =>
-    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; width and height may be at most ${maxDimension} (MAX_DIMENSION)`, 422, { permanent: true }),
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; width and height may be at most ${maxDimension} (MAX_DIMENSION)`, { retryable: false }),
   animatedImage: (pages: number) =>
-    new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, 422, { permanent: true }),
-  internal: (message: string) => new PixveilError('INTERNAL', message, 500, { permanent: false }),
+    new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, { retryable: false }),
+  internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),
 };

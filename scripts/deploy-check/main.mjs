@@ -67,8 +67,8 @@ for (const dir of overlays) {
     if (wanted.length < 10) return [`found only ${wanted.length} settings in config.ts: has its env parsing changed shape?`];
     return wanted.filter((n) => !have.has(n)).map((n) => `${n} is read by config.ts but set in neither`);
   });
-  await check(`${label}: KEDA stream and group match src/queue/redis-keys.ts (prefix pixveil, queue images)`, async () => {
-    const { queueKeys } = await import(pathToFileURL(path.join(repo, 'dist/src/queue/redis-keys.js')).href);
+  await check(`${label}: KEDA stream and group match src/redis/keys.ts (prefix pixveil, queue images)`, async () => {
+    const { queueKeys } = await import(pathToFileURL(path.join(repo, 'dist/src/redis/keys.js')).href);
     const keys = queueKeys('pixveil', 'images');
     const triggers = objects().filter((o) => o.kind === 'ScaledObject').flatMap((o) => o.spec.triggers);
     if (triggers.length === 0) return ['no ScaledObject trigger'];

@@ -14,7 +14,7 @@ export interface Principal {
 
 export interface Credentials {
   headers: Record<string, string>;
-  /** Only WebSocket upgrades may pass `?access_token=` (browsers cannot set headers there). */
+  /** Only WebSocket upgrades: `?access_token=` or the `pixveil.bearer.` subprotocol (browsers cannot set headers there). */
   queryToken?: string;
 }
 

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
-import { rateLimitKey } from './rate-limit-keys.js';
+import { createConnection } from '../redis/connection.js';
+import { rateLimitKey } from '../redis/keys.js';
+import { ScriptSet } from '../redis/scripts.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -65,17 +66,9 @@ export class MemoryRateLimiter implements RateLimiter {
   async close(): Promise<void> {}
 }
 
-// From src/auth/ under tsx; compiled code runs from dist/src/auth/ and reads the source tree.
-function readScript(file: string): string {
-  for (const dir of ['./lua/', '../../../src/auth/lua/']) {
-    try {
-      return readFileSync(new URL(dir + file, import.meta.url), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  throw new Error(`Lua script ${file} not found next to ${import.meta.url} or in src/auth/lua; ship src/auth/lua with the build`);
-}
+const rateLimitScripts = new ScriptSet('auth', { pixveilTokenBucket: 'token-bucket-1.lua' });
+// A refused or slow Redis falls back to per-node buckets; waiting longer would delay every request.
+const RATE_LIMIT_TIMEOUT_MS = 500;
 
 /**
  * One bucket per tenant in Redis, shared by every API node. While Redis is unreachable the
@@ -88,23 +81,16 @@ export class RedisRateLimiter implements RateLimiter {
 
   constructor(url: string, private readonly prefix: string, readonly perMinute: number, private readonly burst: number, private readonly log: Logger) {
     this.fallback = new MemoryRateLimiter(perMinute, burst);
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 500,
-      connectionName: 'pixveil-ratelimit',
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.max(0, times - 1), 2000),
-    });
-    this.redis.on('error', () => {});
-    this.redis.defineCommand('pixveilTokenBucket', { numberOfKeys: 1, lua: readScript('token-bucket-1.lua') });
+    // Connection errors are reported by take() falling back, once a minute; not per reconnect try.
+    this.redis = createConnection(url, 'commands', RATE_LIMIT_TIMEOUT_MS, () => {}, 'ratelimit');
+    rateLimitScripts.define(this.redis);
     this.redis.connect().catch(() => {});
   }
 
   async take(id: string): Promise<RateDecision> {
     try {
-      const run = (this.redis as unknown as { pixveilTokenBucket(key: string, ...args: number[]): Promise<[number, number, number]> }).pixveilTokenBucket;
-      const [allowed, , waitMs] = await run.call(this.redis, rateLimitKey(this.prefix, id), this.burst, this.perMinute / 60, 1);
+      const reply = await rateLimitScripts.run(this.redis, 'pixveilTokenBucket', rateLimitKey(this.prefix, id), this.burst, this.perMinute / 60, 1);
+      const [allowed, , waitMs] = reply as [number, number, number];
       return allowed === 1 ? ALLOW : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     } catch (err) {
       if (Date.now() - this.warnedAt > 60_000) {

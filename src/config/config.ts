@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { defaults } from './defaults.js';
+import type { DetectionSettings } from './detection.js';
 
 export interface Config {
   readonly host: string;
@@ -7,32 +8,25 @@ export interface Config {
   readonly dataDir: string;
   readonly modelDir: string;
   readonly modelPullOnStart: boolean;
+  /** Extra manifests (MODEL_MANIFEST_DIR); empty: only the packaged ones. */
+  readonly modelManifestDir: string;
+  /** Empty: models come from their upstream URLs. */
+  readonly modelMirror: string;
   readonly maxUploadBytes: number;
   readonly maxPixels: number;
   readonly maxBatchFiles: number;
   readonly maxQueueSize: number;
-  /** Pool threads; one onnxruntime session set per thread. */
-  readonly workers: number;
-  /** Jobs in flight per pool thread, so decode/encode of one overlaps waiting on the next. */
-  readonly workerConcurrency: number;
+  /** Pool threads (POOL_THREADS, formerly WORKERS); one onnxruntime session set per thread. */
+  readonly poolThreads: number;
+  /** Jobs in flight per pool thread (POOL_TASKS_PER_THREAD, formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next. */
+  readonly tasksPerThread: number;
   readonly ortIntraOpThreads: number;
   readonly faceModel: string;
   readonly objectModel: string;
   /** Empty: no plate detector configured. */
   readonly plateModel: string;
-  /** Extra detection passes on tiles of large images, for small faces and plates. */
-  readonly tiling: 'auto' | 'off';
-  /** A plate pass on each vehicle the object detector finds. */
-  readonly platesOnVehicles: boolean;
-  /** A face pass on the head of each person the object detector finds (small faces on bodies). */
-  readonly facesOnPersons: boolean;
-  readonly maxPersons: number;
-  /** Largest downscale of a tile into the model input (higher: fewer, cheaper tiles, smaller faces missed). */
-  readonly faceTileScale: number;
-  readonly plateTileScale: number;
-  /** Share of a face/plate box added before blurring (0.15 = 7.5% per side). */
-  readonly faceBlurMargin: number;
-  readonly plateBlurMargin: number;
+  /** Tiles, person/vehicle crops and blur margins: handed whole to every pool thread. */
+  readonly detection: Readonly<DetectionSettings>;
   /** Not implemented yet: outputs never carry EXIF/GPS/XMP/ICC, whatever this says (see README). */
   readonly keepMetadata: boolean;
   readonly jobTtlSeconds: number;
@@ -41,6 +35,8 @@ export interface Config {
   readonly maxAttempts: number;
   /** A claimed job idle this long is reclaimed by another worker (Redis mode). */
   readonly stalledMs: number;
+  /** First retry delay after a transient failure; doubles per attempt. */
+  readonly retryBaseMs: number;
   readonly shutdownGraceMs: number;
   readonly redisUrl: string;
   readonly redisPrefix: string;
@@ -85,6 +81,20 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+// Variables renamed so "worker" names only the node role; the old names keep working.
+const ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  POOL_THREADS: 'WORKERS',
+  POOL_TASKS_PER_THREAD: 'WORKER_CONCURRENCY',
+});
+
+function withAliases(env: Env): Env {
+  const out: Env = { ...env };
+  for (const [name, old] of Object.entries(ALIASES)) {
+    if ((out[name] === undefined || out[name] === '') && out[old] !== undefined) out[name] = out[old];
+  }
+  return out;
+}
+
 function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -127,6 +137,20 @@ function str(env: Env, name: string, fallback: string): string {
   return raw === undefined ? fallback : raw.trim();
 }
 
+/** The flat detection variables → one DetectionSettings over its defaults. */
+function detectionSettings(env: Env): DetectionSettings {
+  const d = defaults.detection;
+  return Object.freeze({
+    ...d,
+    tiling: oneOf(env, 'TILING', d.tiling, ['auto', 'fallback', 'off'] as const),
+    platesOnVehicles: bool(env, 'PLATES_ON_VEHICLES', d.platesOnVehicles),
+    facesOnPersons: bool(env, 'FACES_ON_PERSONS', d.facesOnPersons),
+    maxPersons: int(env, 'MAX_PERSONS', d.maxPersons, 0, 64),
+    tileScale: Object.freeze({ faces: num(env, 'FACE_TILE_SCALE', d.tileScale.faces, 1, 8), plates: num(env, 'PLATE_TILE_SCALE', d.tileScale.plates, 1, 8) }),
+    blurMargin: Object.freeze({ face: num(env, 'FACE_BLUR_MARGIN', d.blurMargin.face, 0, 2), plate: num(env, 'PLATE_BLUR_MARGIN', d.blurMargin.plate, 0, 2) }),
+  });
+}
+
 /** AUTH=on with nothing to check credentials against would refuse every request: say so at start. */
 function checkAuthConfig(config: Config): void {
   if (config.jwtSecret && config.jwtSecret.length < 32) {
@@ -139,36 +163,33 @@ function checkAuthConfig(config: Config): void {
 }
 
 /** Reads the environment over the frozen defaults; throws ConfigError naming the variable on bad input. */
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const env = withAliases(rawEnv);
   const config: Config = {
     host: str(env, 'HOST', defaults.host),
     port: int(env, 'PORT', defaults.port, 0, 65535),
     dataDir: path.resolve(str(env, 'DATA_DIR', defaults.dataDir)),
     modelDir: path.resolve(str(env, 'MODEL_DIR', defaults.modelDir)),
     modelPullOnStart: bool(env, 'MODEL_PULL_ON_START', defaults.modelPullOnStart),
+    modelManifestDir: str(env, 'MODEL_MANIFEST_DIR', defaults.modelManifestDir),
+    modelMirror: str(env, 'MODEL_MIRROR', defaults.modelMirror),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', defaults.maxUploadBytes, 1),
     maxPixels: int(env, 'MAX_PIXELS', defaults.maxPixels, 1),
     maxBatchFiles: int(env, 'MAX_BATCH_FILES', defaults.maxBatchFiles, 1),
     maxQueueSize: int(env, 'MAX_QUEUE_SIZE', defaults.maxQueueSize, 1),
-    workers: int(env, 'WORKERS', defaults.workers, 1, 256),
-    workerConcurrency: int(env, 'WORKER_CONCURRENCY', defaults.workerConcurrency, 1, 64),
+    poolThreads: int(env, 'POOL_THREADS', defaults.poolThreads, 1, 256),
+    tasksPerThread: int(env, 'POOL_TASKS_PER_THREAD', defaults.tasksPerThread, 1, 64),
     ortIntraOpThreads: int(env, 'ORT_INTRA_OP_THREADS', defaults.ortIntraOpThreads, 1, 256),
     faceModel: str(env, 'FACE_MODEL', defaults.faceModel),
     objectModel: str(env, 'OBJECT_MODEL', defaults.objectModel),
     plateModel: str(env, 'PLATE_MODEL', defaults.plateModel),
-    tiling: oneOf(env, 'TILING', defaults.tiling, ['auto', 'off'] as const),
-    platesOnVehicles: bool(env, 'PLATES_ON_VEHICLES', defaults.platesOnVehicles),
-    facesOnPersons: bool(env, 'FACES_ON_PERSONS', defaults.facesOnPersons),
-    maxPersons: int(env, 'MAX_PERSONS', defaults.maxPersons, 0, 64),
-    faceTileScale: num(env, 'FACE_TILE_SCALE', defaults.faceTileScale, 1, 8),
-    plateTileScale: num(env, 'PLATE_TILE_SCALE', defaults.plateTileScale, 1, 8),
-    faceBlurMargin: num(env, 'FACE_BLUR_MARGIN', defaults.faceBlurMargin, 0, 2),
-    plateBlurMargin: num(env, 'PLATE_BLUR_MARGIN', defaults.plateBlurMargin, 0, 2),
+    detection: detectionSettings(env),
     keepMetadata: bool(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
     maxAttempts: int(env, 'MAX_ATTEMPTS', defaults.maxAttempts, 1, 100),
     stalledMs: int(env, 'STALLED_MS', defaults.stalledMs, 100),
+    retryBaseMs: int(env, 'RETRY_BASE_MS', defaults.retryBaseMs, 1, 3_600_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, 0),
     redisUrl: str(env, 'REDIS_URL', defaults.redisUrl),
     redisPrefix: str(env, 'REDIS_PREFIX', defaults.redisPrefix),

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_DETECTION_SETTINGS } from './detection.js';
 
-// Every setting pixveil reads, with the value used when its variable is unset.
+// Every setting pixveil reads, with the value used when its variable is unset: the one
+// table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it.
 // The README's configuration table is written from this list.
 export const defaults = Object.freeze({
   host: '127.0.0.1',
@@ -9,29 +11,28 @@ export const defaults = Object.freeze({
   dataDir: './data',
   modelDir: path.join(os.homedir(), '.cache', 'pixveil', 'models'),
   modelPullOnStart: true,
+  /** Extra model manifests (your own ONNX models); empty: only the packaged ones. */
+  modelManifestDir: '',
+  /** Download models from `<mirror>/<file>` instead of their upstream URLs; empty: upstream. */
+  modelMirror: '',
   maxUploadBytes: 50 * 1024 * 1024,
   maxPixels: 100_000_000,
   maxBatchFiles: 100,
   maxQueueSize: 1000,
-  workers: Math.max(1, os.availableParallelism()),
-  workerConcurrency: 2,
+  poolThreads: Math.max(1, os.availableParallelism()),
+  tasksPerThread: 2,
   ortIntraOpThreads: 1,
   faceModel: 'ultraface-rfb-320',
   objectModel: 'yolox-nano',
   plateModel: 'hyperlpr-y5fu-320',
-  tiling: 'auto' as 'auto' | 'off',
-  platesOnVehicles: true,
-  faceTileScale: 2.6,
-  plateTileScale: 2.4,
-  facesOnPersons: true,
-  maxPersons: 8,
-  faceBlurMargin: 0.15,
-  plateBlurMargin: 0.15,
+  detection: DEFAULT_DETECTION_SETTINGS,
   keepMetadata: false,
   jobTtlSeconds: 24 * 3600,
   logLevel: 'info' as 'debug' | 'info' | 'warn' | 'error',
   maxAttempts: 3,
   stalledMs: 30_000,
+  /** First retry delay after a transient failure; doubles per attempt (both queues). */
+  retryBaseMs: 1000,
   shutdownGraceMs: 20_000,
   redisUrl: '',
   redisPrefix: 'pixveil',

@@ -1,4 +1,5 @@
 import { errors, isPixveilError, PixveilError } from '../errors.js';
+import { httpStatusOf } from './http-status.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { UploadBuffer } from './upload-buffer.js';
 import type { Principal } from '../auth/authenticator.js';
@@ -105,7 +106,7 @@ export class Reply {
   error(err: unknown): void {
     const e = isPixveilError(err) ? err : errors.internal((err as Error)?.message ?? String(err));
     this.errorCode = e.code;
-    this.json(e.status, e.toJSON(), e.headers);
+    this.json(httpStatusOf(e), e.toJSON(), e.headers);
   }
 
   /** Sends a whole body, honouring backpressure with tryEnd/onWritable for large ones. */

@@ -1,5 +1,6 @@
 import { invalidOption } from '../errors.js';
-import type { JobOptions } from '../queue/job.js';
+import { outputFormatOf } from '../image-format.js';
+import { JOB_OPTION_DEFAULTS, type JobOptions } from '../job.js';
 
 export interface OptionContext {
   /** Detectors this node has; asking for a missing one is a 400, not a silent skip. */
@@ -28,9 +29,9 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
   for (const key of params.keys()) {
     if (!KNOWN.has(key)) throw invalidOption('query parameter', `one of ${[...KNOWN].join(', ')}`, key);
   }
-  const blur = params.get('blur') ?? 'gaussian';
+  const blur = params.get('blur') ?? JOB_OPTION_DEFAULTS.blur;
   if (!['gaussian', 'pixelate', 'solid'].includes(blur)) throw invalidOption('blur', 'one of gaussian, pixelate, solid', blur);
-  const shape = params.get('shape') ?? 'box';
+  const shape = params.get('shape') ?? JOB_OPTION_DEFAULTS.shape;
   if (!['box', 'ellipse'].includes(shape)) throw invalidOption('shape', 'one of box, ellipse', shape);
 
   const detectRaw = params.get('detect');
@@ -49,12 +50,11 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
     if (!ctx.objectClasses.includes(name)) throw invalidOption('blur_classes', 'class names of the object model (e.g. person,car)', name);
   }
 
-  const formatRaw = (params.get('format') ?? 'same').toLowerCase();
-  const format = formatRaw === 'jpg' ? 'jpeg' : formatRaw;
-  if (!['same', 'jpeg', 'png', 'webp'].includes(format)) throw invalidOption('format', 'one of same, jpeg, png, webp', params.get('format'));
+  const format = outputFormatOf(params.get('format') ?? JOB_OPTION_DEFAULTS.format);
+  if (!format) throw invalidOption('format', 'one of same, jpeg, png, webp', params.get('format'));
 
   const qualityRaw = params.get('quality');
-  const quality = qualityRaw === null ? 90 : Number(qualityRaw);
+  const quality = qualityRaw === null ? JOB_OPTION_DEFAULTS.quality : Number(qualityRaw);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw invalidOption('quality', 'an integer between 1 and 100', qualityRaw);
 
   return {
@@ -67,7 +67,7 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
       object: threshold(params, 'object_threshold', ctx.defaultThresholds.object),
     },
     blurClasses,
-    format: format as JobOptions['format'],
+    format,
     quality,
   };
 }

@@ -7,6 +7,7 @@ import { readBody, readRequest, Reply, respondWithErrors, type BodyTiming, type 
 import { isMultipart } from './multipart.js';
 import { postBatch, postImage } from './routes/images.js';
 import { getJob, getResult } from './routes/jobs.js';
+import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
 import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -140,6 +141,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   if (ctx.role !== 'worker') {
     for (const spec of ingestRoutes(ctx)) register(spec);
     registerStream(app, ctx, slots);
+    registerSite(app, ctx);
   }
   for (const spec of commonRoutes(ctx)) register(spec);
 

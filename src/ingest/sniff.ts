@@ -1,4 +1,4 @@
-import type { ImageExt } from '../storage/keys.js';
+import type { ImageExt } from '../image-format.js';
 
 // Magic bytes decide the type; Content-Type and file names are only hints a client can get wrong.
 const OTHER_SIGNATURES: Array<[string, (b: Buffer) => boolean]> = [

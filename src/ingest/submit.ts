@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
-import { newJobId, type Job, type JobOptions } from '../queue/job.js';
+import { contentTypes } from '../image-format.js';
+import { newJobId, type Job, type JobOptions } from '../job.js';
 import { storageKeys } from '../storage/keys.js';
-import { contentTypes } from '../storage/keys.js';
 import type { IngestContext } from './context.js';
 import { describeUnsupported, sniffImageType } from './sniff.js';
 

@@ -1,4 +1,4 @@
-import type { Job } from '../queue/job.js';
+import type { Job } from '../job.js';
 
 const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
 

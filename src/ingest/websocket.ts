@@ -2,11 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { writeAudit } from '../auth/audit.js';
 import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
-import type { Job, JobOptions } from '../queue/job.js';
+import type { Job, JobOptions } from '../job.js';
 import type { IngestContext } from './context.js';
+import { httpStatusOf } from './http-status.js';
 import { Reply, readRequest } from './http.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
+import { readOfferedProtocols } from './ws-protocol.js';
 import { limitKey } from './server.js';
 import type { UploadSlots } from './upload-slots.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
@@ -78,7 +80,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
 
   const sendError = (ws: WebSocket<StreamUser>, e: PixveilError) => {
     const retry = e.headers['Retry-After'];
-    send(ws, JSON.stringify({ type: 'error', ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
+    send(ws, JSON.stringify({ type: 'error', status: httpStatusOf(e), ...e.toJSON(), ...(retry ? { retry_after_seconds: Number(retry) } : {}) }), false);
   };
 
   async function accept(ws: WebSocket<StreamUser>, bytes: Buffer): Promise<void> {
@@ -115,7 +117,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
         method: 'WS',
         route: '/v1/stream',
         jobIds: jobId ? [jobId] : [],
-        status: failure ? failure.status : 202,
+        status: failure ? httpStatusOf(failure) : 202,
         code: failure?.code,
         bytesIn: bytes.length,
         durationMs: performance.now() - started,
@@ -145,12 +147,13 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, slots: Upl
       const returnImage = ['1', 'true', 'yes'].includes((params.get('return_image') ?? '').toLowerCase());
       params.delete('return_image');
       (async () => {
-        const principal = await ctx.auth.authenticate({ headers: info.headers, queryToken });
+        const offered = readOfferedProtocols(protocol);
+        const principal = await ctx.auth.authenticate({ headers: info.headers, queryToken: offered.token ?? queryToken });
         reply.principal = principal;
         const options = parseJobOptions(params, ctx.options);
         if (reply.aborted) return;
         const user: StreamUser = { principal, remoteAddress: info.remoteAddress, options, returnImage, pending: new Set(), accepting: 0, backlog: [], closed: false };
-        res.cork(() => res.upgrade<StreamUser>(user, key, protocol, extensions, context));
+        res.cork(() => res.upgrade<StreamUser>(user, key, offered.selected, extensions, context));
         reply.done = true;
         writeAudit(ctx.log, { principal, method: 'GET', route: '/v1/stream', jobIds: [], status: 101, bytesIn: 0, durationMs: performance.now() - started, remote: info.remoteAddress });
       })().catch((err) => reply.error(err));

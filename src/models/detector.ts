@@ -1,10 +1,11 @@
 import ort from 'onnxruntime-node';
 import type { RawImage } from '../addon/types.js';
-import { prepareModelInput, type PixelRegion } from '../pipeline/preprocess.js';
+import { prepareModelInput, type PixelRegion } from './input.js';
 import { resolveInputSize, type InputSize } from './input-size.js';
 import type { ModelManifest } from './manifest.js';
 import { blazefaceAnchors, decodeBlazeface } from './postprocess/blazeface.js';
 import type { RawDetection } from './postprocess/candidates.js';
+import type { DecodeContext } from './postprocess/decode-context.js';
 import { decodeNms } from './postprocess/nms.js';
 import { decodeRetinaface, RETINAFACE_DEFAULTS, retinafacePriors } from './postprocess/retinaface.js';
 import { decodeUltraface } from './postprocess/ultraface.js';
@@ -186,56 +187,56 @@ export class Detector {
     const prepared = await prepareModelInput(image, input, region);
     const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, inputDims(this.manifest, input)) };
     const results = await this.session.run(feeds);
-    const { transform } = prepared;
-    const W = image.width, H = image.height;
     const first = () => results[this.session.outputNames[0]];
-    const normalized = output.normalized ? { width: input.width, height: input.height } : undefined;
+    // Each kind's NMS overlap: the manifest's `iou`, else the kind's usual value.
+    const ctx = (iou: number): DecodeContext => ({
+      inputWidth: input.width,
+      inputHeight: input.height,
+      imageWidth: image.width,
+      imageHeight: image.height,
+      transform: prepared.transform,
+      threshold,
+      iou,
+    });
+    const normalized = Boolean(output.normalized);
     switch (output.kind) {
       case 'yolox': {
         const out = first();
-        return decodeYolox(out.data as Float32Array, out.dims, input.width, input.height, output.strides ?? [8, 16, 32], threshold, transform, W, H);
+        return decodeYolox(out.data as Float32Array, out.dims, ctx(0.45), { strides: output.strides ?? [8, 16, 32] });
       }
       case 'ultraface':
-        return decodeUltraface(results[output.scores ?? 'scores'].data as Float32Array, results[output.boxes ?? 'boxes'].data as Float32Array, input.width, input.height, threshold, transform, W, H, output.iou ?? 0.3);
+        return decodeUltraface(results[output.scores ?? 'scores'].data as Float32Array, results[output.boxes ?? 'boxes'].data as Float32Array, ctx(output.iou ?? 0.3));
       case 'yolov5-corners': {
         const out = first();
-        return decodeYolov5Corners(out.data as Float32Array, out.dims, output.corners ?? 4, threshold, transform, W, H, { iou: output.iou, normalized });
+        return decodeYolov5Corners(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { corners: output.corners ?? 4, normalized });
       }
       case 'yolov5': {
         const out = first();
-        return decodeYolov5Corners(out.data as Float32Array, out.dims, 0, threshold, transform, W, H, { iou: output.iou, classAware: true, normalized });
+        return decodeYolov5Corners(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { corners: 0, classAware: true, normalized });
       }
       case 'yolov8': {
         const out = first();
-        return decodeYolov8(out.data as Float32Array, out.dims, threshold, transform, W, H, { iou: output.iou, normalized });
+        return decodeYolov8(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { normalized });
       }
       case 'nms': {
+        // The model ran NMS already; ours only drops exact duplicates.
         const out = first();
-        return decodeNms(out.data as Float32Array, out.dims, threshold, transform, W, H, { normalized });
+        return decodeNms(out.data as Float32Array, out.dims, ctx(0.9), { normalized });
       }
       case 'retinaface':
-        return decodeRetinaface(
-          results[output.boxes ?? 'loc'].data as Float32Array,
-          results[output.scores ?? 'conf'].data as Float32Array,
-          this.priors!,
-          output.variances ?? RETINAFACE_DEFAULTS.variances,
-          input.width,
-          input.height,
-          threshold,
-          transform,
-          W,
-          H,
-          output.iou ?? 0.4,
-        );
+        return decodeRetinaface(results[output.boxes ?? 'loc'].data as Float32Array, results[output.scores ?? 'conf'].data as Float32Array, ctx(output.iou ?? 0.4), {
+          priors: this.priors!,
+          variances: output.variances ?? RETINAFACE_DEFAULTS.variances,
+        });
       case 'blazeface': {
         const logits = concat(this.heads.map((h) => results[h.scores].data as Float32Array));
         const regressors = concat(this.heads.map((h) => results[h.boxes].data as Float32Array));
-        return decodeBlazeface(logits, regressors, this.priors!, input.width, input.height, threshold, transform, W, H, output.iou ?? 0.3);
+        return decodeBlazeface(logits, regressors, ctx(output.iou ?? 0.3), { anchors: this.priors! });
       }
       case 'yunet': {
         const tensor = (name: string) => results[name].data as Float32Array;
         const heads: YunetHeads[] = (output.strides ?? YUNET_STRIDES).map((stride) => ({ stride, cls: tensor(`cls_${stride}`), obj: tensor(`obj_${stride}`), bbox: tensor(`bbox_${stride}`), kps: tensor(`kps_${stride}`) }));
-        return decodeYunet(heads, { inputWidth: input.width, inputHeight: input.height, imageWidth: W, imageHeight: H, transform, threshold, iou: output.iou ?? 0.3 });
+        return decodeYunet(heads, ctx(output.iou ?? 0.3));
       }
     }
   }

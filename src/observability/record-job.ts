@@ -1,4 +1,4 @@
-import type { Job } from '../queue/job.js';
+import type { Job } from '../job.js';
 import type { Metrics } from './metrics.js';
 
 /** Prometheus figures for a job this node processed (each job is counted by one node only). */

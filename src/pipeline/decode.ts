@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import { errors, PixveilError } from '../errors.js';
-import type { ImageExt } from '../storage/keys.js';
+import { imageExtOf, type ImageExt } from '../image-format.js';
 import { defaults } from '../config/defaults.js';
 
 export interface DecodeLimits {
@@ -16,8 +16,6 @@ export interface DecodedImage {
   /** Page count before we took the first (animated GIF/WebP, multi-page). */
   pages: number;
 }
-
-const FORMATS: Record<string, ImageExt> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
 
 /**
  * One decode per image: EXIF orientation applied, converted to 8-bit sRGB (CMYK, 16-bit and
@@ -34,7 +32,7 @@ export async function decodeImage(input: Buffer, maxPixels: number, limits: Deco
   } catch (err) {
     throw errors.undecodable((err as Error).message);
   }
-  const format = meta.format ? FORMATS[meta.format] : undefined;
+  const format = meta.format ? imageExtOf(meta.format) : undefined;
   if (!format) throw errors.unsupportedMediaType(meta.format ?? 'unknown');
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;

@@ -2,59 +2,18 @@ import { pixelOps } from '../addon/index.js';
 import type { Detector } from '../models/detector.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
 import type { RawImage } from '../addon/types.js';
-import type { JobOptions } from '../queue/job.js';
+import type { DetectionSettings } from '../config/detection.js';
+import type { JobOptions } from '../job.js';
 import { headRegions } from './faces-on-persons.js';
 import { vehicleRegions } from './plates-on-vehicles.js';
-import type { PixelRegion } from './preprocess.js';
+import type { PixelRegion } from '../models/input.js';
 import { planTiles } from './tiling.js';
 
 export interface Detectors {
   faces?: Detector;
   plates?: Detector;
   objects?: Detector;
-  /** Quality settings the pool thread was set up with; processImage falls back to the defaults. */
-  settings?: DetectionSettings;
 }
-
-/** Quality features of the detection stage; fixed per pool (see WorkerSetup). */
-export interface DetectionSettings {
-  /**
-   * Extra passes on tiles of large images so small faces and plates are not shrunk away. auto: always;
-   * fallback: only where the person/vehicle crops cannot stand in for them (no person or vehicle
-   * found, or more than maxPersons/maxVehicles); off: never.
-   */
-  tiling: 'auto' | 'fallback' | 'off';
-  /** Largest downscale a tile may apply, in model inputs: 2 → a tile covers 2× the model input. */
-  tileScale: { faces: number; plates: number };
-  /** Least overlap of neighbouring tiles, as a share of a tile; objects up to that size lie whole in some tile. */
-  tileOverlap: number;
-  /** Face passes on the head of each person the object detector found (runs it even when objects are not requested). */
-  facesOnPersons: boolean;
-  /** Persons below this score give no face pass; most head crops per image. */
-  personScore: number;
-  maxPersons: number;
-  /** Plate passes on the vehicles the object detector found (runs it even when objects are not requested). */
-  platesOnVehicles: boolean;
-  /** Vehicles below this score give no plate pass; most vehicle crops per image. */
-  vehicleScore: number;
-  maxVehicles: number;
-  /** Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side). */
-  blurMargin: { face: number; plate: number };
-}
-
-export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
-  tiling: 'auto',
-  // 1080p: 6 face tiles at 2.43× and 6 plate tiles at 2.22× (eval/README.md, "Cost").
-  tileScale: Object.freeze({ faces: 2.6, plates: 2.4 }),
-  tileOverlap: 0.15,
-  facesOnPersons: true,
-  personScore: 0.3,
-  maxPersons: 8,
-  platesOnVehicles: true,
-  vehicleScore: 0.25,
-  maxVehicles: 8,
-  blurMargin: Object.freeze({ face: 0.15, plate: 0.15 }),
-}) as DetectionSettings;
 
 export type Timed = <T>(stage: string, work: () => Promise<T> | T) => Promise<T>;
 

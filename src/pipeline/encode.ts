@@ -1,12 +1,6 @@
 import sharp from 'sharp';
 import type { RawImage } from '../addon/types.js';
-import type { OutputFormat } from '../queue/job.js';
-import type { ImageExt } from '../storage/keys.js';
-
-export function outputExt(requested: OutputFormat, inputFormat: ImageExt): ImageExt {
-  if (requested === 'same') return inputFormat;
-  return requested === 'jpeg' ? 'jpg' : requested;
-}
+import type { ImageExt } from '../image-format.js';
 
 /**
  * Encodes the anonymized pixels. They come from raw memory, so no EXIF, GPS, XMP or ICC

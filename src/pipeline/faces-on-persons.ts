@@ -1,5 +1,5 @@
 import type { RawDetection } from '../models/postprocess/candidates.js';
-import { clipRegion, type PixelRegion } from './preprocess.js';
+import { clipRegion, type PixelRegion } from '../models/input.js';
 
 export interface HeadRegionOptions {
   /** Persons below this score give no face pass. */

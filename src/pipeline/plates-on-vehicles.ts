@@ -1,5 +1,5 @@
 import type { RawDetection } from '../models/postprocess/candidates.js';
-import { clipRegion, type PixelRegion } from './preprocess.js';
+import { clipRegion, type PixelRegion } from '../models/input.js';
 
 /** COCO classes that carry licence plates. */
 export const VEHICLE_CLASSES: ReadonlySet<string> = new Set(['car', 'truck', 'bus', 'motorcycle']);

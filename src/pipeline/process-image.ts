@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { pixelOps } from '../addon/index.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
-import type { Box, Detection, DetectionKind, JobOptions } from '../queue/job.js';
-import type { ImageExt } from '../storage/keys.js';
+import { outputExt, type ImageExt } from '../image-format.js';
+import type { Box, Detection, DetectionKind, JobOptions } from '../job.js';
 import { decodeImage } from './decode.js';
-import { DEFAULT_DETECTION_SETTINGS, detectAll, type DetectionSettings, type Detectors } from './detect.js';
-import { encodeImage, outputExt } from './encode.js';
+import type { DetectionSettings } from '../config/detection.js';
+import { detectAll, type Detectors } from './detect.js';
+import { encodeImage } from './encode.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -36,7 +37,7 @@ export async function processImage(
   options: JobOptions,
   detectors: Detectors,
   limits: { maxPixels: number; maxDimension?: number },
-  settings: DetectionSettings = detectors.settings ?? DEFAULT_DETECTION_SETTINGS,
+  settings: DetectionSettings,
 ): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {

@@ -1,8 +1,6 @@
-import type { Box, Detection, JobOptions } from '../queue/job.js';
+import type { Box, Detection, JobOptions } from '../job.js';
 
-/** Faces and plates are blurred a little beyond their box so hairlines, ears and plate frames go too. */
-export const BLUR_MARGIN = 0.15;
-
+/** Grows a box by `margin` of its size (half per side), inside the image: faces and plates are blurred a little beyond their box so hairlines and plate frames go too. */
 export function enlarge(box: Box, margin: number, imageWidth: number, imageHeight: number): Box {
   const dx = (box.width * margin) / 2;
   const dy = (box.height * margin) / 2;

@@ -1,4 +1,4 @@
-import type { PixelRegion } from './preprocess.js';
+import type { PixelRegion } from '../models/input.js';
 
 /** Evenly spread starts of `n` windows of `tile` over `size`, the last one ending at the edge. */
 function starts(size: number, tile: number, n: number): number[] {

@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { JobOptions } from '../queue/job.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
+import type { JobOptions } from '../job.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
-export interface ImagePoolOptions extends WorkerSetup {
+export interface ImagePoolOptions extends ThreadSetup {
   threads: number;
   concurrencyPerThread: number;
 }
 
-/** Under tsx the sources are .ts; compiled, the worker is the .js beside this file. */
-function workerFile(): string {
-  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  return fs.existsSync(js) ? js : fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** Under tsx the sources are .ts; compiled, the thread entry is the .js beside this file. */
+function threadEntryFile(): string {
+  const js = fileURLToPath(new URL('./thread.js', import.meta.url));
+  return fs.existsSync(js) ? js : fileURLToPath(new URL('./thread.ts', import.meta.url));
 }
 
 /** Copies only when the bytes do not own their whole ArrayBuffer (pooled or sliced Buffers). */
@@ -35,7 +35,7 @@ export class ImagePool {
     this.threads = threads;
     this.capacity = threads * concurrencyPerThread;
     this.piscina = new Piscina({
-      filename: workerFile(),
+      filename: threadEntryFile(),
       minThreads: threads,
       maxThreads: threads,
       concurrentTasksPerWorker: concurrencyPerThread,

@@ -1,11 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Job, JobResult } from '../queue/job.js';
+import type { Job, JobResult } from '../job.js';
 import type { JobQueue } from '../queue/queue.js';
-import { contentTypes, storageKeys } from '../storage/keys.js';
+import { contentTypes } from '../image-format.js';
+import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
+
+/** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
+export type ImageRunner = Pick<ImagePool, 'run' | 'capacity' | 'threads'>;
 
 export interface JobRunnerOptions {
   keepOriginals: boolean;
@@ -37,7 +41,7 @@ export class JobRunner {
   constructor(
     private readonly queue: JobQueue,
     private readonly store: ObjectStore,
-    private readonly pool: ImagePool,
+    private readonly pool: ImageRunner,
     private readonly log: Logger,
     private readonly options: JobRunnerOptions,
   ) {}
@@ -90,9 +94,9 @@ export class JobRunner {
       const fetchMs = performance.now() - storeStart;
       const outcome = await this.pool.run(original, job.options);
       if (!outcome.ok) {
-        log.warn('job failed', { code: outcome.code, error: outcome.message, permanent: outcome.permanent, attempt: job.attempts });
+        log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;
-        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, permanent: outcome.permanent })));
+        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, retryable: outcome.retryable })));
         return;
       }
       const processedKey = storageKeys.processed(job.id, outcome.format);
@@ -128,10 +132,10 @@ export class JobRunner {
         log.warn('could not record the outcome; the job will be reclaimed and run again', { error: (err as Error).message });
         return;
       }
-      const permanent = isPixveilError(err) ? err.permanent : false;
+      const retryable = isPixveilError(err) ? err.retryable : true;
       const code = isPixveilError(err) ? err.code : 'PROCESSING_ERROR';
       log.warn('job attempt failed', { code, error: (err as Error).message, attempt: job.attempts });
-      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, permanent }))
+      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
     }

@@ -13,9 +13,10 @@ export async function createJobQueue(config: Config, log: Logger): Promise<JobQu
       maxQueueSize: config.maxQueueSize,
       maxAttempts: config.maxAttempts,
       stalledMs: config.stalledMs,
+      retryBaseMs: config.retryBaseMs,
       jobTtlSeconds: config.jobTtlSeconds,
       onError: (err) => log.warn('redis connection error', { error: err.message }),
     });
   }
-  return new MemoryJobQueue({ maxQueueSize: config.maxQueueSize, maxAttempts: config.maxAttempts, jobTtlMs: config.jobTtlSeconds * 1000 });
+  return new MemoryJobQueue({ maxQueueSize: config.maxQueueSize, maxAttempts: config.maxAttempts, jobTtlMs: config.jobTtlSeconds * 1000, retryBaseMs: config.retryBaseMs });
 }

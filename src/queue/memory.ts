@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { defaults } from '../config/defaults.js';
 import { errors } from '../errors.js';
-import { isFinished, type Job, type JobResult } from './job.js';
+import { isFinished, type Job, type JobResult } from '../job.js';
 import type { FailureReport, JobQueue, QueueStats } from './queue.js';
 
 export interface MemoryQueueOptions {
@@ -12,7 +13,13 @@ export interface MemoryQueueOptions {
   retryBaseMs: number;
 }
 
-const DEFAULTS: MemoryQueueOptions = Object.freeze({ maxQueueSize: 1000, maxAttempts: 3, jobTtlMs: 24 * 3600_000, retryBaseMs: 200 });
+// The settings' defaults (src/config/defaults.ts), for queues built without a Config (tests).
+const DEFAULTS: MemoryQueueOptions = Object.freeze({
+  maxQueueSize: defaults.maxQueueSize,
+  maxAttempts: defaults.maxAttempts,
+  jobTtlMs: defaults.jobTtlSeconds * 1000,
+  retryBaseMs: defaults.retryBaseMs,
+});
 
 /** The embedded-mode queue: jobs and their status live in this process only. */
 export class MemoryJobQueue implements JobQueue {
@@ -87,7 +94,7 @@ export class MemoryJobQueue implements JobQueue {
 
   async fail(id: string, failure: FailureReport): Promise<Job> {
     const job = this.mustGet(id);
-    if (!failure.permanent && job.attempts < this.options.maxAttempts && !this.closed) {
+    if (failure.retryable && job.attempts < this.options.maxAttempts && !this.closed) {
       this.processing--;
       job.status = 'queued';
       job.error = { code: failure.code, message: failure.message };

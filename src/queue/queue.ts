@@ -1,4 +1,4 @@
-import type { Job, JobError, JobResult } from './job.js';
+import type { Job, JobError, JobResult } from '../job.js';
 
 export interface QueueStats {
   /** Jobs waiting to be claimed. */
@@ -12,8 +12,32 @@ export interface QueueStats {
 }
 
 export interface FailureReport extends JobError {
-  /** true: fail now (bad image); false: retry until the attempt limit. */
-  permanent: boolean;
+  /** false: fail now (bad image); true: retry until the attempt limit. */
+  retryable: boolean;
+}
+
+export interface DeadLetter {
+  /** Dead-letter stream entry id; pass it to retry(). */
+  entryId: string;
+  jobId: string;
+  /** `exhausted`: transient failures used every attempt; `stalled`: workers died or hung holding it every time. */
+  reason: string;
+  code: string;
+  message: string;
+  attempts: number;
+  failedAt: number;
+  /** The job as enqueued (options, input); undefined if the entry lacks it. */
+  job?: Pick<Job, 'id' | 'createdAt' | 'options' | 'input' | 'tenant'>;
+}
+
+/** Jobs whose attempts ran out, kept for an operator (`pixveil dlq`). */
+export interface DeadLetterOperations {
+  /** Oldest first, at most `count`, starting after `afterEntryId` (for paging). */
+  list(options?: { count?: number; afterEntryId?: string }): Promise<DeadLetter[]>;
+  /** Requeues one, by entry id or job id, with fresh attempts; the job id, or undefined when there is no such entry. */
+  retry(entryOrJobId: string): Promise<string | undefined>;
+  /** Requeues up to `max`, oldest first; their ids. */
+  retryAll(max?: number): Promise<string[]>;
 }
 
 /**
@@ -22,6 +46,8 @@ export interface FailureReport extends JobError {
  */
 export interface JobQueue {
   readonly kind: 'memory' | 'redis';
+  /** Present where failed jobs are dead-lettered (Redis); the in-process queue just fails them. */
+  readonly deadLetters?: DeadLetterOperations;
   /** Records the job as queued and makes it claimable. Throws QUEUE_FULL (429) or SERVICE_UNAVAILABLE (503). */
   enqueue(job: Job): Promise<void>;
   /** Up to `max` jobs, waiting at most `blockMs` for the first; they come back marked `processing`. */

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { errors } from '../errors.js';
-import type { Job } from './job.js';
-import { createConnection } from './redis-connection.js';
+import type { Job } from '../job.js';
+import { createConnection } from '../redis/connection.js';
 import { decodeJob } from './redis-status.js';
 
 export interface FinishedWaiter {

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from './job.js';
+import type { Job, JobStatus } from '../job.js';
 
 // A job's status hash: `job` holds the JSON of the fields that never change
 // (id, tenant, createdAt, options, input); the Lua scripts only touch the flat

@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
+import { defaults } from '../config/defaults.js';
 import { errors, invalidOption } from '../errors.js';
-import { isFinished, type Job, type JobResult } from './job.js';
+import { isFinished, type Job, type JobResult } from '../job.js';
+import { createConnection, isNoGroupError, toRedisError } from '../redis/connection.js';
+import { queueKeys, type QueueKeys } from '../redis/keys.js';
+import { RedisDeadLetters } from './dead-letter.js';
 import type { FailureReport, JobQueue, QueueStats } from './queue.js';
-import { createConnection, isNoGroupError, toQueueError } from './redis-connection.js';
 import { FinishedEvents } from './redis-events.js';
-import { queueKeys, type QueueKeys } from './redis-keys.js';
-import { defineScripts, queueScript, runScript } from './redis-scripts.js';
+import { queueScripts } from './redis-scripts.js';
 import { decodeJob, encodeJobBase } from './redis-status.js';
 
 export interface RedisQueueOptions {
@@ -39,15 +41,16 @@ export interface RedisQueueOptions {
   onError: (err: Error) => void;
 }
 
+/** The settings' defaults (src/config/defaults.ts) plus what only this queue has. */
 export const REDIS_QUEUE_DEFAULTS: Readonly<Omit<RedisQueueOptions, 'consumerName'>> = Object.freeze({
   url: 'redis://127.0.0.1:6379',
-  prefix: 'pixveil',
+  prefix: defaults.redisPrefix,
   queueName: 'images',
-  maxQueueSize: 1000,
-  maxAttempts: 3,
-  stalledMs: 30_000,
-  jobTtlSeconds: 24 * 3600,
-  retryBaseMs: 1000,
+  maxQueueSize: defaults.maxQueueSize,
+  maxAttempts: defaults.maxAttempts,
+  stalledMs: defaults.stalledMs,
+  jobTtlSeconds: defaults.jobTtlSeconds,
+  retryBaseMs: defaults.retryBaseMs,
   streamMaxLen: 10_000,
   commandTimeoutMs: 1500,
   consumerActiveMs: 60_000,
@@ -77,9 +80,11 @@ function positiveInt(options: RedisQueueOptions, name: keyof RedisQueueOptions):
 export class RedisStreamQueue implements JobQueue {
   readonly kind = 'redis' as const;
   readonly options: Readonly<RedisQueueOptions>;
+  /** Key names only (tests and the deploy check compare them); the connections stay private. */
   readonly keys: QueueKeys;
+  readonly deadLetters: RedisDeadLetters;
   /** Commands; never blocks, so other calls are not stuck behind a claim. */
-  readonly redis: Redis;
+  private readonly redis: Redis;
   private readonly blocking: Redis;
   private readonly events: FinishedEvents;
   /** Jobs this consumer holds → their stream entry ids, refreshed by the heartbeat. */
@@ -100,7 +105,8 @@ export class RedisStreamQueue implements JobQueue {
     const { url, commandTimeoutMs, onError } = this.options;
     this.redis = createConnection(url, 'commands', commandTimeoutMs, onError);
     this.blocking = createConnection(url, 'blocking', commandTimeoutMs, onError);
-    defineScripts(this.redis);
+    queueScripts.define(this.redis);
+    this.deadLetters = new RedisDeadLetters(this.redis, this.keys, this.options.jobTtlSeconds);
     this.events = new FinishedEvents(url, this.keys.finishedChannel, commandTimeoutMs, onError);
     // Keep held entries fresh well inside both the stall timeout and the "consumer seen" window.
     const beatMs = Math.max(50, Math.floor(Math.min(this.options.stalledMs, this.options.consumerActiveMs) / 3));
@@ -116,7 +122,7 @@ export class RedisStreamQueue implements JobQueue {
       await queue.ensureGroup();
     } catch (err) {
       await queue.close();
-      throw toQueueError(err);
+      throw toRedisError(err);
     }
     return queue;
   }
@@ -133,14 +139,14 @@ export class RedisStreamQueue implements JobQueue {
     try {
       return await work();
     } catch (err) {
-      throw toQueueError(err);
+      throw toRedisError(err);
     }
   }
 
   async enqueue(job: Job): Promise<void> {
     const { keys, options } = this;
     const entry = await this.guard(() =>
-      runScript(this.redis, 'enqueue', keys.stream, keys.delayed, keys.job(job.id), job.id, encodeJobBase(job), job.attempts, options.jobTtlSeconds, options.maxQueueSize),
+      queueScripts.run(this.redis, 'enqueue', keys.stream, keys.delayed, keys.job(job.id), job.id, encodeJobBase(job), job.attempts, options.jobTtlSeconds, options.maxQueueSize),
     );
     if (!entry) throw errors.queueFull(options.maxQueueSize, 1);
   }
@@ -156,7 +162,7 @@ export class RedisStreamQueue implements JobQueue {
         await this.guard(() => this.ensureGroup());
         return [];
       }
-      throw toQueueError(err);
+      throw toRedisError(err);
     }
   }
 
@@ -167,7 +173,7 @@ export class RedisStreamQueue implements JobQueue {
     const pipeline = this.redis.pipeline();
     pipeline.zadd(keys.workers, now, options.consumerName);
     pipeline.zremrangebyscore(keys.workers, '-inf', now - options.consumerActiveMs);
-    queueScript(pipeline, 'promote', keys.stream, keys.delayed, PROMOTE_BATCH);
+    queueScripts.queue(pipeline, 'promote', keys.stream, keys.delayed, PROMOTE_BATCH);
     const results = (await pipeline.exec()) ?? [];
     for (const [err] of results) if (err) throw err;
     const nextDueMs = Number(results[2]?.[1] ?? -1);
@@ -207,7 +213,7 @@ export class RedisStreamQueue implements JobQueue {
     const pipeline = this.redis.pipeline();
     const entryIds = entries.map(([entryId, fields]) => {
       const id = fields[fields.indexOf('id') + 1] ?? '';
-      queueScript(pipeline, 'start', keys.stream, keys.job(id), keys.dead, keys.failedCount, keys.group, entryId, options.maxAttempts, options.jobTtlSeconds, keys.finishedChannel, options.streamMaxLen, id);
+      queueScripts.queue(pipeline, 'start', keys.stream, keys.job(id), keys.dead, keys.failedCount, keys.group, entryId, options.maxAttempts, options.jobTtlSeconds, keys.finishedChannel, options.streamMaxLen, id);
       return entryId;
     });
     const results = (await pipeline.exec()) ?? [];
@@ -227,7 +233,7 @@ export class RedisStreamQueue implements JobQueue {
   async complete(id: string, result: JobResult): Promise<Job> {
     const { keys, options } = this;
     const reply = await this.recording(id, () =>
-      runScript(this.redis, 'complete', keys.stream, keys.job(id), keys.delayed, keys.completedCount, keys.group, JSON.stringify(result), options.jobTtlSeconds, keys.finishedChannel, id),
+      queueScripts.run(this.redis, 'complete', keys.stream, keys.job(id), keys.delayed, keys.completedCount, keys.group, JSON.stringify(result), options.jobTtlSeconds, keys.finishedChannel, id),
     );
     return this.settled(id, reply);
   }
@@ -235,10 +241,10 @@ export class RedisStreamQueue implements JobQueue {
   async fail(id: string, failure: FailureReport): Promise<Job> {
     const { keys, options } = this;
     const reply = await this.recording(id, () =>
-      runScript(
+      queueScripts.run(
         this.redis, 'fail',
         keys.stream, keys.job(id), keys.delayed, keys.dead, keys.failedCount,
-        keys.group, failure.code, failure.message, failure.permanent ? '1' : '0', options.maxAttempts,
+        keys.group, failure.code, failure.message, failure.retryable ? '0' : '1', options.maxAttempts,
         options.retryBaseMs, options.jobTtlSeconds, keys.finishedChannel, id, options.streamMaxLen,
       ),
     );
@@ -255,7 +261,7 @@ export class RedisStreamQueue implements JobQueue {
       return await work();
     } catch (err) {
       this.held.delete(id);
-      throw toQueueError(err);
+      throw toRedisError(err);
     }
   }
 
@@ -337,7 +343,7 @@ export class RedisStreamQueue implements JobQueue {
     if (!this.claiming || this.redis.status !== 'ready') return;
     const { keys, options } = this;
     await this.redis.zadd(keys.workers, Date.now(), options.consumerName);
-    if (this.held.size > 0) await runScript(this.redis, 'heartbeat', keys.stream, keys.group, options.consumerName, ...this.held.values());
+    if (this.held.size > 0) await queueScripts.run(this.redis, 'heartbeat', keys.stream, keys.group, options.consumerName, ...this.held.values());
   }
 
   /**
@@ -352,7 +358,7 @@ export class RedisStreamQueue implements JobQueue {
     this.events.close();
     if (this.redis.status === 'ready') {
       await this.redis.zrem(this.keys.workers, this.options.consumerName).catch(() => undefined);
-      await runScript(this.redis, 'forgetConsumer', this.keys.stream, this.keys.group, this.options.consumerName).catch(() => undefined);
+      await queueScripts.run(this.redis, 'forgetConsumer', this.keys.stream, this.keys.group, this.options.consumerName).catch(() => undefined);
       await this.redis.quit().catch(() => undefined);
     }
     this.redis.disconnect();

@@ -3,9 +3,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { errors } from '../errors.js';
+import { contentTypes, imageExtOf } from '../image-format.js';
 import type { ObjectStore } from './storage.js';
 
-const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.json': 'application/json' };
+function contentTypeOf(file: string): string | undefined {
+  const ext = path.extname(file).slice(1);
+  if (ext === 'json') return 'application/json';
+  const image = imageExtOf(ext);
+  return image && contentTypes[image];
+}
 
 /** Objects as files under one directory; writes go to a temp file and are renamed so readers never see half a file. */
 export class LocalObjectStore implements ObjectStore {
@@ -50,7 +56,7 @@ export class LocalObjectStore implements ObjectStore {
     } catch (err) {
       throw errors.storage('get', key, err);
     }
-    return { stream: createReadStream(full), size, contentType: TYPES[path.extname(full)] ?? 'application/octet-stream' };
+    return { stream: createReadStream(full), size, contentType: contentTypeOf(full) ?? 'application/octet-stream' };
   }
 
   async exists(key: string): Promise<boolean> {

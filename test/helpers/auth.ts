@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as jose from 'jose';
-import { startNode } from '../../src/app.js';
+import { startNode } from '../../src/commands/node.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { modelDir } from './fixtures.js';
@@ -25,7 +25,7 @@ export async function startLoggedNode(overrides: Partial<Config> = {}, env: Reco
       done();
     },
   });
-  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', WORKERS: '1', ...env }, overrides);
+  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', POOL_THREADS: '1', ...env }, overrides);
   const node = await startNode(config, 'serve', createLogger('debug', {}, sink));
   return {
     node,

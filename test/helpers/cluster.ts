@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
-import { queueKeys, type QueueKeys } from '../../src/queue/redis-keys.js';
+import { queueKeys, type QueueKeys } from '../../src/redis/keys.js';
 import { facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { freePort } from './free-port.js';
@@ -119,7 +119,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     DATA_DIR: dataDir,
     MODEL_DIR: modelDir,
     MODEL_PULL_ON_START: 'false',
-    WORKERS: '1',
+    POOL_THREADS: '1',
     // The tests upload hundreds of images from one address.
     RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_UPLOADS: '256',

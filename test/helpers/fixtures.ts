@@ -1,17 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { packageRoot } from '../../src/paths.js';
+import { ensureDarknetPhotos } from './photos.js';
 
-/** ../shared beside the checkout holds the models and photos; tests never copy them into the repo. */
-export const sharedDir = process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared');
-export const modelDir = process.env.MODEL_DIR ?? path.join(sharedDir, 'models');
-export const facesDir = path.join(sharedDir, 'fixtures', 'faces');
-export const platesDir = path.join(sharedDir, 'fixtures', 'plates');
-/** Debian's darknet package ships dog.jpg (a car, a bicycle, a dog); scripts/test-prereqs.mjs extracts it when not installed. */
-export const darknetDir =
-  process.env.DARKNET_DATA ??
-  (fs.existsSync('/usr/share/darknet/data/dog.jpg') ? '/usr/share/darknet/data' : path.join(packageRoot, '.cache', 'darknet', 'usr', 'share', 'darknet', 'data'));
+export { facesDir, modelDir, platesDir, sharedDir } from './photos.js';
+/** Debian's darknet photos (dog.jpg has a car, a bicycle and a dog), fetched on first use. */
+export const darknetDir = ensureDarknetPhotos();
 
 export function fixture(...parts: string[]): string {
   const file = path.join(...parts);

@@ -74,13 +74,27 @@ describe('faces are found and made unrecognisable', () => {
     assert.ok((await detailCorrelation(original, output, core(UF3_FACES[2]))) > 0.6, 're-encoding alone keeps the detail');
   });
 
-  test('objects are not blurred unless asked (blur_classes=person)', async () => {
+  test('objects are reported but not blurred unless asked; blur_classes=person blurs them', async () => {
     const original = readFixture(facesDir, 'uf_3.jpg');
-    const res = await uploadFile(server.url, original, 'uf_3.jpg', '?blur_classes=person&detect=objects');
-    const job = await waitForJob(server.url, (await res.json()).job_id);
-    const people = job.result.detections.filter((d: any) => d.label === 'person');
-    assert.ok(people.length >= 3);
-    assert.ok(people.every((p: any) => p.blurred));
-    assert.ok(!job.result.detections.some((d: any) => d.kind === 'face'), 'faces were not asked for');
+    const run = async (query: string) => {
+      const res = await uploadFile(server.url, original, 'uf_3.jpg', query);
+      const job = await waitForJob(server.url, (await res.json()).job_id);
+      assert.equal(job.status, 'completed');
+      const output = Buffer.from(await (await fetch(`${server.url}/v1/jobs/${job.job_id}/result`)).arrayBuffer());
+      const people = job.result.detections.filter((d: any) => d.label === 'person');
+      assert.ok(people.length >= 3, `found ${people.length} persons`);
+      assert.ok(!job.result.detections.some((d: any) => d.kind === 'face'), 'faces were not asked for');
+      // The best-scored person's box, pixels and all: kept or blurred as the flags say.
+      const person = [...people].sort((x: any, y: any) => y.score - x.score)[0];
+      return { people, correlation: await detailCorrelation(original, output, core(person.box)) };
+    };
+
+    const reported = await run('?detect=objects');
+    assert.ok(reported.people.every((p: any) => p.blurred === false && p.blurBox === undefined), 'not asked: none blurred');
+    assert.ok(reported.correlation > 0.6, `not asked: the person keeps its detail (correlation ${reported.correlation.toFixed(2)})`);
+
+    const asked = await run('?blur_classes=person&detect=objects');
+    assert.ok(asked.people.every((p: any) => p.blurred === true && p.blurBox), 'asked: every person blurred');
+    assert.ok(asked.correlation < 0.25, `asked: the person's detail is gone (correlation ${asked.correlation.toFixed(2)})`);
   });
 });

@@ -96,7 +96,7 @@ describe('bad requests get a clear error and lose nothing', () => {
 
 describe('backpressure', () => {
   test('uploads beyond MAX_QUEUE_SIZE get 429 with Retry-After, and accepted ones all complete', async () => {
-    const server = await startTestNode({ maxQueueSize: 3, workers: 1, workerConcurrency: 1 });
+    const server = await startTestNode({ maxQueueSize: 3, poolThreads: 1, tasksPerThread: 1 });
     try {
       const dog = readFixture(darknetDir, 'dog.jpg');
       const responses = await Promise.all(Array.from({ length: 12 }, () => uploadFile(server.url, dog, 'dog.jpg')));

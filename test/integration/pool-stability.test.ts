@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_THRESHOLDS } from '../../src/config/job-defaults.js';
+import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
+import { DEFAULT_THRESHOLDS } from '../../src/job.js';
 import { ImagePool, ownedArrayBuffer } from '../../src/pool/image-pool.js';
-import type { JobOptions } from '../../src/queue/job.js';
+import type { JobOptions } from '../../src/job.js';
 import { darknetDir, facesDir, modelDir, platesDir } from '../helpers/fixtures.js';
 
 const options: JobOptions = {
@@ -29,6 +30,8 @@ function createPool(): ImagePool {
     intraOpThreads: 1,
     executionProviders: ['cpu'],
     maxPixels: 50_000_000,
+    maxDimension: 20_000,
+    detection: DEFAULT_DETECTION_SETTINGS,
   });
 }
 

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPixveilError } from '../../src/errors.js';
-import type { Job } from '../../src/queue/job.js';
+import type { Job } from '../../src/job.js';
 import { RedisStreamQueue } from '../../src/queue/redis-streams.js';
 import { makeJob, makeResult, randomQueueOptions, sleep, startRedisServer } from '../helpers/redis-server.js';
+import { httpStatusOf } from '../../src/ingest/http-status.js';
 
 async function rejection(work: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
   const started = Date.now();
@@ -18,7 +19,7 @@ async function rejection(work: Promise<unknown>): Promise<{ err: unknown; ms: nu
 function assertUnavailable(err: unknown): void {
   assert.ok(isPixveilError(err), `expected a PixveilError, got ${String(err)}`);
   assert.equal(err.code, 'SERVICE_UNAVAILABLE');
-  assert.equal(err.status, 503);
+  assert.equal(httpStatusOf(err), 503);
   assert.ok(err.headers['Retry-After']);
 }
 

@@ -1,9 +1,10 @@
+// Redis-only behaviour: key layout, reclaiming stalled jobs, heartbeats, backoff timing, dead letters.
+// What every queue must do is in queue-contract.test.ts.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PixveilError } from '../../src/errors.js';
-import { listDeadLetters, retryAllDeadLetters, retryDeadLetter } from '../../src/queue/dead-letter.js';
-import type { Job } from '../../src/queue/job.js';
-import { queueKeys } from '../../src/queue/redis-keys.js';
+import { Redis } from 'ioredis';
+import type { Job } from '../../src/job.js';
+import { queueKeys } from '../../src/redis/keys.js';
 import type { RedisQueueOptions, RedisStreamQueue } from '../../src/queue/redis-streams.js';
 import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -30,6 +31,13 @@ function queueFactory(t: TestContext, overrides: Partial<RedisQueueOptions> = {}
     opened.push(queue);
     return queue;
   };
+}
+
+/** A client of our own for looking at the keys directly; the queue keeps its connections private. */
+function rawClient(t: TestContext): Redis {
+  const redis = new Redis(server.url);
+  t.after(() => redis.disconnect());
+  return redis;
 }
 
 async function claimOne(queue: RedisStreamQueue, timeoutMs = 3000): Promise<Job> {
@@ -106,18 +114,6 @@ test('enqueue → claim → complete, with waitForFinish and onFinished on anoth
   assert.equal(stats.consumers, 1, 'only the worker has read from the group');
 });
 
-test('waitForFinish returns the job as it stands after the timeout', async (t) => {
-  const open = queueFactory(t);
-  const queue = await open();
-  const job = makeJob();
-  await queue.enqueue(job);
-  await claimOne(queue);
-  const started = Date.now();
-  const current = await queue.waitForFinish(job.id, 300);
-  assert.ok(Date.now() - started >= 280);
-  assert.equal(current?.status, 'processing');
-});
-
 test('two consumers claiming concurrently get every job exactly once', async (t) => {
   const open = queueFactory(t);
   const a = await open({ consumerName: 'worker-a' });
@@ -183,7 +179,7 @@ test('transient failures retry with exponential backoff, then complete', async (
   await queue.enqueue(job);
   await claimOne(queue);
 
-  const retrying = await queue.fail(job.id, { code: 'STORAGE_ERROR', message: 'S3 timed out', permanent: false });
+  const retrying = await queue.fail(job.id, { code: 'STORAGE_ERROR', message: 'S3 timed out', retryable: true });
   assert.equal(retrying.status, 'queued');
   assert.deepEqual(retrying.error, { code: 'STORAGE_ERROR', message: 'S3 timed out' });
   let failedAt = Date.now();
@@ -191,7 +187,7 @@ test('transient failures retry with exponential backoff, then complete', async (
   assert.ok(Date.now() - failedAt >= 120, 'first retry waits about retryBaseMs');
   assert.equal(second.attempts, 2);
 
-  await queue.fail(job.id, { code: 'STORAGE_ERROR', message: 'S3 timed out again', permanent: false });
+  await queue.fail(job.id, { code: 'STORAGE_ERROR', message: 'S3 timed out again', retryable: true });
   failedAt = Date.now();
   const third = await claimOne(queue);
   assert.ok(Date.now() - failedAt >= 270, 'second retry waits about twice as long');
@@ -205,36 +201,19 @@ test('transient failures retry with exponential backoff, then complete', async (
   assert.equal(stats.deadLetter, 0);
 });
 
-test('a permanent failure fails at once and is not dead-lettered', async (t) => {
-  const open = queueFactory(t);
-  const queue = await open();
-  const job = makeJob();
-  await queue.enqueue(job);
-  await claimOne(queue);
-  const failed = await queue.fail(job.id, { code: 'UNDECODABLE_IMAGE', message: 'not an image', permanent: true });
-  assert.equal(failed.status, 'failed');
-  assert.equal(failed.attempts, 1);
-  assert.deepEqual(failed.error, { code: 'UNDECODABLE_IMAGE', message: 'not an image' });
-  assert.equal((await queue.waitForFinish(job.id, 1000))?.status, 'failed');
-  assert.deepEqual(await queue.claim(1, 200), []);
-  const stats = await queue.stats();
-  assert.equal(stats.failed, 1);
-  assert.equal(stats.deadLetter, 0);
-});
-
 test('exhausted retries are dead-lettered with the reason, and a dead-letter retry requeues the job', async (t) => {
   const open = queueFactory(t, { maxAttempts: 2, retryBaseMs: 20 });
   const queue = await open();
   const job = makeJob();
   await queue.enqueue(job);
   await claimOne(queue);
-  await queue.fail(job.id, { code: 'INTERNAL', message: 'boom 1', permanent: false });
+  await queue.fail(job.id, { code: 'INTERNAL', message: 'boom 1', retryable: true });
   await claimOne(queue);
-  const failed = await queue.fail(job.id, { code: 'INTERNAL', message: 'boom 2', permanent: false });
+  const failed = await queue.fail(job.id, { code: 'INTERNAL', message: 'boom 2', retryable: true });
   assert.equal(failed.status, 'failed');
   assert.equal(failed.attempts, 2);
 
-  const [dead, ...rest] = await listDeadLetters(queue);
+  const [dead, ...rest] = await queue.deadLetters.list();
   assert.equal(rest.length, 0);
   assert.equal(dead.jobId, job.id);
   assert.equal(dead.reason, 'exhausted');
@@ -244,8 +223,8 @@ test('exhausted retries are dead-lettered with the reason, and a dead-letter ret
   assert.deepEqual(dead.job?.input, job.input);
   assert.deepEqual(await queue.stats().then((s) => [s.failed, s.deadLetter]), [1, 1]);
 
-  assert.equal(await retryDeadLetter(queue, job.id), job.id);
-  assert.equal(await retryDeadLetter(queue, dead.entryId), undefined, 'an entry is requeued once');
+  assert.equal(await queue.deadLetters.retry(job.id), job.id);
+  assert.equal(await queue.deadLetters.retry(dead.entryId), undefined, 'an entry is requeued once');
   const requeued = await queue.get(job.id);
   assert.equal(requeued?.status, 'queued');
   assert.equal(requeued?.attempts, 0);
@@ -273,32 +252,12 @@ test('a job whose workers keep dying is dead-lettered as stalled; retryAll reque
   const failed = await waiting;
   assert.equal(failed?.status, 'failed');
   assert.equal(failed?.error?.code, 'MAX_ATTEMPTS');
-  const [dead] = await listDeadLetters(third);
+  const [dead] = await third.deadLetters.list();
   assert.equal(dead.reason, 'stalled');
   assert.equal((await third.stats()).processing, 0);
 
-  assert.deepEqual(await retryAllDeadLetters(third), [job.id]);
+  assert.deepEqual(await third.deadLetters.retryAll(), [job.id]);
   assert.equal((await claimOne(third)).attempts, 1);
-});
-
-test('enqueue beyond maxQueueSize answers 429 QUEUE_FULL with Retry-After; pending jobs count', async (t) => {
-  const open = queueFactory(t, { maxQueueSize: 3 });
-  const queue = await open();
-  for (let i = 0; i < 3; i++) await queue.enqueue(makeJob());
-  const full = await queue.enqueue(makeJob()).then(
-    () => assert.fail('enqueue should be refused'),
-    (err: unknown) => err,
-  );
-  assert.ok(full instanceof PixveilError);
-  assert.equal(full.code, 'QUEUE_FULL');
-  assert.equal(full.status, 429);
-  assert.ok(Number(full.headers['Retry-After']) >= 1);
-
-  const claimed = await claimOne(queue);
-  await assert.rejects(queue.enqueue(makeJob()), { code: 'QUEUE_FULL' }, 'a claimed, unfinished job still counts');
-  await queue.complete(claimed.id, makeResult(claimed.id));
-  await queue.enqueue(makeJob());
-  assert.equal((await queue.stats()).waiting, 3);
 });
 
 test('the stream stays bounded: finished jobs leave no entries behind', async (t) => {
@@ -311,15 +270,16 @@ test('the stream stays bounded: finished jobs leave no entries behind', async (t
       const jobs = await queue.claim(16, 0);
       if (jobs.length === 0) break;
       for (const job of jobs) {
-        if (finished % 7 === 0) await queue.fail(job.id, { code: 'UNDECODABLE_IMAGE', message: 'bad', permanent: true });
+        if (finished % 7 === 0) await queue.fail(job.id, { code: 'UNDECODABLE_IMAGE', message: 'bad', retryable: false });
         else await queue.complete(job.id, makeResult(job.id));
         finished++;
       }
     }
   }
   assert.equal(finished, 500);
-  assert.equal(await queue.redis.xlen(queue.keys.stream), 0);
-  assert.equal(await queue.redis.zcard(queue.keys.delayed), 0);
+  const redis = rawClient(t);
+  assert.equal(await redis.xlen(queue.keys.stream), 0);
+  assert.equal(await redis.zcard(queue.keys.delayed), 0);
   const stats = await queue.stats();
   assert.equal(stats.completed + stats.failed, 500);
   assert.equal(stats.waiting + stats.processing, 0);
@@ -328,7 +288,7 @@ test('the stream stays bounded: finished jobs leave no entries behind', async (t
 test('a lost stream (Redis flushed or restarted without persistence) is recreated with its group', async (t) => {
   const open = queueFactory(t);
   const queue = await open();
-  await queue.redis.del(queue.keys.stream);
+  await rawClient(t).del(queue.keys.stream);
   const job = makeJob();
   await queue.enqueue(job);
   assert.equal((await claimOne(queue)).id, job.id);

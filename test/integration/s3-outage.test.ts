@@ -7,6 +7,7 @@ import { isPixveilError } from '../../src/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { storageKeys } from '../../src/storage/keys.js';
 import { startS3Server } from '../helpers/s3-server.js';
+import { httpStatusOf } from '../../src/ingest/http-status.js';
 
 const MiB = 1024 * 1024;
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -37,7 +38,7 @@ async function expectStorageError(promise: Promise<unknown>, withinMs: number, p
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(isPixveilError(err), `expected a PixveilError, got ${String(err)}`);
     assert.equal(err.code, 'STORAGE_ERROR');
-    assert.equal(err.status, 503);
+    assert.equal(httpStatusOf(err), 503);
     if (pattern) assert.match(err.message, pattern);
     return true;
   });

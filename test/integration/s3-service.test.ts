@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config/config.js';
-import { startNode } from '../../src/app.js';
+import { startNode } from '../../src/commands/node.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { darknetDir, facesDir, modelDir, readFixture } from '../helpers/fixtures.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';

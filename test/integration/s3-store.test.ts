@@ -6,10 +6,12 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config/config.js';
 import { isPixveilError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3.js';
-import { storageKeys, contentTypes } from '../../src/storage/keys.js';
+import { contentTypes } from '../../src/image-format.js';
+import { storageKeys } from '../../src/storage/keys.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { facesDir, platesDir } from '../helpers/fixtures.js';
 import path from 'node:path';
+import { httpStatusOf } from '../../src/ingest/http-status.js';
 
 const MiB = 1024 * 1024;
 const PREFIX = 'tenant-a';
@@ -57,8 +59,8 @@ async function expectStorageError(promise: Promise<unknown>, withinMs: number, p
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(isPixveilError(err), `expected a PixveilError, got ${String(err)}`);
     assert.equal(err.code, 'STORAGE_ERROR');
-    assert.equal(err.status, 503);
-    assert.equal(err.permanent, false);
+    assert.equal(httpStatusOf(err), 503);
+    assert.equal(err.retryable, true);
     if (pattern) assert.match(err.message, pattern);
     return true;
   });

@@ -8,9 +8,8 @@ import { blurRegionsFallback } from '../../src/addon/fallback/blur.js';
 import { nmsFallback } from '../../src/addon/fallback/nms.js';
 import { normalizeToChwFallback } from '../../src/addon/fallback/tensor.js';
 import type { BlurRegion, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { packageRoot } from '../../src/paths.js';
+import { facesDir } from '../helpers/photos.js';
 
-const facesDir = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'faces');
 // A face in uf_3.jpg (1024×768), labelled by hand.
 const FACE: BlurRegion = { x: 399, y: 243, width: 94, height: 115 };
 

@@ -11,14 +11,14 @@ import { nmsFallback } from '../../src/addon/fallback/nms.js';
 import { normalizeToChwFallback } from '../../src/addon/fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from '../../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { planInput } from '../../src/pipeline/preprocess.js';
+import { planInput } from '../../src/models/input.js';
 import { packageRoot } from '../../src/paths.js';
+import { facesDir } from '../helpers/photos.js';
 
 /** Gaussian: the addon keeps 8.8 fixed point between box passes, the fallback float; rounding may differ by 1. */
 const GAUSSIAN_TOLERANCE = 1;
 const TENSOR_TOLERANCE = 1e-5;
 
-const facesDir = path.join(process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared'), 'fixtures', 'faces');
 const photos = fs.existsSync(facesDir) ? fs.readdirSync(facesDir).filter((f) => f.endsWith('.jpg')).sort() : [];
 const loaded = loadNativeAddon();
 const addon = loaded.ok ? loaded.addon : undefined;

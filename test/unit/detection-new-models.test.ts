@@ -10,9 +10,9 @@ import { Detector } from '../../src/models/detector.js';
 import { inputSizeFor } from '../../src/models/input-size.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import type { RawDetection } from '../../src/models/postprocess/candidates.js';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/pipeline/detect.js';
+import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { processImage } from '../../src/pipeline/process-image.js';
-import type { JobOptions } from '../../src/queue/job.js';
+import type { JobOptions } from '../../src/job.js';
 import { modelDir } from '../helpers/fixtures.js';
 
 // YuNet-n and YOLOv9-t on real photos, straight through Detector (the pipeline's resolution-aware

@@ -5,16 +5,27 @@ import { describe, test } from 'node:test';
 import { Detector, ModelShapeError } from '../../src/models/detector.js';
 import { loadManifests, validateManifest, type ModelManifest } from '../../src/models/manifest.js';
 import { blazefaceAnchors, decodeBlazeface } from '../../src/models/postprocess/blazeface.js';
+import type { DecodeContext } from '../../src/models/postprocess/decode-context.js';
 import { decodeNms } from '../../src/models/postprocess/nms.js';
 import { decodeRetinaface, retinafacePriors } from '../../src/models/postprocess/retinaface.js';
 import { decodeYolov5Corners } from '../../src/models/postprocess/yolov5-corners.js';
 import { decodeYolov8 } from '../../src/models/postprocess/yolov8.js';
 import { extractFromTar } from '../../src/models/tar.js';
-import { chwToHwc } from '../../src/pipeline/preprocess.js';
+import { chwToHwc } from '../../src/models/input.js';
 import { planTiles } from '../../src/pipeline/tiling.js';
 import { modelDir } from '../helpers/fixtures.js';
 
 const identity = { scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
+/** A decode context whose input maps 1:1 onto an image of the same size. */
+const ctxOf = (threshold: number, width: number, height: number, iou: number): DecodeContext => ({
+  inputWidth: width,
+  inputHeight: height,
+  imageWidth: width,
+  imageHeight: height,
+  transform: identity,
+  threshold,
+  iou,
+});
 const manifests = loadManifests();
 const base = manifests.get('yolox-nano')!;
 const withOutput = (output: object, extra: object = {}) => ({ ...base, output, ...extra });
@@ -49,7 +60,7 @@ describe('output kinds decode a tiny synthetic tensor', () => {
   test('yolov5: objectness × class score, cx,cy,w,h in input pixels', () => {
     // two rows, 2 classes: one confident box of class 1, one below threshold
     const out = Float32Array.from([50, 40, 20, 10, 0.9, 0.1, 0.8, 10, 10, 4, 4, 0.2, 0.9, 0.1]);
-    const d = decodeYolov5Corners(out, [1, 2, 7], 0, 0.5, identity, 100, 100, { classAware: true });
+    const d = decodeYolov5Corners(out, [1, 2, 7], ctxOf(0.5, 100, 100, 0.45), { corners: 0, classAware: true });
     assert.equal(d.length, 1);
     assert.deepEqual([d[0].x1, d[0].y1, d[0].x2, d[0].y2, d[0].classId], [40, 35, 60, 45, 1]);
     assert.ok(Math.abs(d[0].score - 0.72) < 1e-6);
@@ -60,15 +71,15 @@ describe('output kinds decode a tiny synthetic tensor', () => {
     const out = new Float32Array((4 + 2) * n);
     const set = (ch: number, i: number, v: number) => (out[ch * n + i] = v);
     [30, 30, 10, 20, 0.1, 0.7].forEach((v, ch) => set(ch, 1, v));
-    const d = decodeYolov8(out, [1, 6, n], 0.5, identity, 100, 100);
+    const d = decodeYolov8(out, [1, 6, n], ctxOf(0.5, 100, 100, 0.45));
     assert.equal(d.length, 1);
     assert.deepEqual([d[0].x1, d[0].y1, d[0].x2, d[0].y2, d[0].classId], [25, 20, 35, 40, 1]);
   });
 
   test('nms: [1, N, 6] x1,y1,x2,y2,score,class and [N, 7] batch,x1,y1,x2,y2,class,score', () => {
-    const six = decodeNms(Float32Array.from([1, 2, 11, 12, 0.9, 3, 0, 0, 0, 0, 0, 0]), [1, 2, 6], 0.5, identity, 100, 100);
+    const six = decodeNms(Float32Array.from([1, 2, 11, 12, 0.9, 3, 0, 0, 0, 0, 0, 0]), [1, 2, 6], ctxOf(0.5, 100, 100, 0.9));
     assert.deepEqual(six.map((d) => [d.x1, d.y1, d.x2, d.y2, d.classId]), [[1, 2, 11, 12, 3]]);
-    const seven = decodeNms(Float32Array.from([0, 5, 6, 25, 26, 2, 0.8]), [1, 7], 0.5, identity, 100, 100);
+    const seven = decodeNms(Float32Array.from([0, 5, 6, 25, 26, 2, 0.8]), [1, 7], ctxOf(0.5, 100, 100, 0.9));
     assert.deepEqual(seven.map((d) => [d.x1, d.y1, d.x2, d.y2, d.classId]), [[5, 6, 25, 26, 2]]);
     assert.ok(Math.abs(seven[0].score - 0.8) < 1e-6);
   });
@@ -77,7 +88,7 @@ describe('output kinds decode a tiny synthetic tensor', () => {
     const priors = retinafacePriors(32, 32, { strides: [16], minSizes: [[16]], variances: [0.1, 0.2] });
     assert.equal(priors.length, 4 * 4);
     const conf = Float32Array.from([1, 0, 1, 0, 1, 0, 0.1, 0.9]);
-    const d = decodeRetinaface(new Float32Array(16), conf, priors, [0.1, 0.2], 32, 32, 0.5, identity, 32, 32);
+    const d = decodeRetinaface(new Float32Array(16), conf, ctxOf(0.5, 32, 32, 0.4), { priors, variances: [0.1, 0.2] });
     assert.deepEqual(d.map((x) => [x.x1, x.y1, x.x2, x.y2]), [[16, 16, 32, 32]]);
   });
 
@@ -88,7 +99,7 @@ describe('output kinds decode a tiny synthetic tensor', () => {
     const regressors = new Float32Array(896 * 16);
     logits[600] = 3; // an anchor on the 8×8 layer
     regressors.set([4, -4, 40, 50], 600 * 16);
-    const d = decodeBlazeface(logits, regressors, anchors, 256, 256, 0.5, identity, 256, 256);
+    const d = decodeBlazeface(logits, regressors, ctxOf(0.5, 256, 256, 0.3), { anchors });
     assert.equal(d.length, 1);
     const cx = anchors[1200] * 256 + 4;
     const cy = anchors[1201] * 256 - 4;

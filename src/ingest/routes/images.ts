@@ -1,5 +1,5 @@
 import { errors } from '../../errors.js';
-import type { Job } from '../../queue/job.js';
+import type { Job } from '../../job.js';
 import type { IngestContext } from '../context.js';
 import { isMultipart, parseMultipart } from '../multipart.js';
 import { parseJobOptions } from '../options.js';

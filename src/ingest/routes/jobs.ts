@@ -1,5 +1,6 @@
 import { errors } from '../../errors.js';
 import { invalidOption } from '../../errors.js';
+import { isJobId } from '../../job.js';
 import type { IngestContext } from '../context.js';
 import type { RequestInfo } from '../http.js';
 import type { Call } from '../server.js';
@@ -19,15 +20,13 @@ function waitMs(info: RequestInfo): number {
   return ms;
 }
 
-const JOB_ID = /^[\w-]{1,64}$/;
-
 /**
  * Another tenant's job answers exactly like a missing one (404, checked before any wait), so
  * neither the status code nor the response time says that an id exists.
  */
 async function findJob(ctx: IngestContext, call: Call, wait: number) {
   const id = call.info.params[0];
-  if (!JOB_ID.test(id)) throw errors.jobNotFound(id.slice(0, 64));
+  if (!isJobId(id)) throw errors.jobNotFound(id.slice(0, 64));
   const owner = tenantOf(call);
   const visible = (job: { tenant?: string } | undefined) => job && (!ctx.auth.required || job.tenant === owner);
   let job = await ctx.queue.get(id);

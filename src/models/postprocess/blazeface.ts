@@ -1,5 +1,5 @@
-import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
+import type { DecodeContext } from './decode-context.js';
 
 /**
  * MediaPipe BlazeFace anchors (SSD anchor calculator with fixed_anchor_size): one centre per grid
@@ -27,15 +27,11 @@ export function blazefaceAnchors(inputWidth: number, inputHeight: number, stride
 export function decodeBlazeface(
   logits: Float32Array,
   regressors: Float32Array,
-  anchors: Float32Array,
-  inputWidth: number,
-  inputHeight: number,
-  threshold: number,
-  transform: InputTransform,
-  imageWidth: number,
-  imageHeight: number,
-  iou = 0.3,
+  ctx: DecodeContext,
+  options: { anchors: Float32Array },
 ): RawDetection[] {
+  const { inputWidth, inputHeight, threshold } = ctx;
+  const { anchors } = options;
   const n = Math.min(logits.length, anchors.length / 2);
   const stride = regressors.length / Math.max(1, logits.length);
   const candidates = new CandidateSet();
@@ -50,5 +46,5 @@ export function decodeBlazeface(
     const h = regressors[r + 3];
     candidates.add(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score, 0);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, iou, false);
+  return candidates.finish(ctx, false);
 }

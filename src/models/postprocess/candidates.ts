@@ -1,5 +1,5 @@
 import { pixelOps } from '../../addon/index.js';
-import type { InputTransform } from '../../addon/types.js';
+import type { DecodeContext } from './decode-context.js';
 
 /** A detection in image pixels (x1,y1 top-left, x2,y2 bottom-right). */
 export interface RawDetection {
@@ -28,7 +28,9 @@ export class CandidateSet {
     this.points.push(points);
   }
 
-  finish(transform: InputTransform, imageWidth: number, imageHeight: number, iou: number, classAware: boolean): RawDetection[] {
+  /** Maps to image pixels with ctx.transform, clips to the image and applies NMS at ctx.iou. */
+  finish(ctx: Pick<DecodeContext, 'transform' | 'imageWidth' | 'imageHeight' | 'iou'>, classAware: boolean): RawDetection[] {
+    const { transform, imageWidth, imageHeight, iou } = ctx;
     if (this.scores.length === 0) return [];
     const boxes = Float32Array.from(this.boxes);
     const keep = pixelOps.nms(boxes, Float32Array.from(this.scores), iou, classAware ? Int32Array.from(this.classes) : undefined);

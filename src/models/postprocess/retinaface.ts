@@ -1,5 +1,5 @@
-import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
+import type { DecodeContext } from './decode-context.js';
 
 export interface RetinafacePriors {
   strides: number[];
@@ -29,16 +29,11 @@ export function retinafacePriors(inputWidth: number, inputHeight: number, p: Ret
 export function decodeRetinaface(
   loc: Float32Array,
   conf: Float32Array,
-  priors: Float32Array,
-  variances: [number, number],
-  inputWidth: number,
-  inputHeight: number,
-  threshold: number,
-  transform: InputTransform,
-  imageWidth: number,
-  imageHeight: number,
-  iou = 0.4,
+  ctx: DecodeContext,
+  options: { priors: Float32Array; variances: readonly [number, number] },
 ): RawDetection[] {
+  const { inputWidth, inputHeight, threshold } = ctx;
+  const { priors, variances } = options;
   const n = Math.min(priors.length / 4, loc.length / 4, conf.length / 2);
   const candidates = new CandidateSet();
   for (let i = 0; i < n; i++) {
@@ -51,5 +46,5 @@ export function decodeRetinaface(
     const h = ph * Math.exp(loc[i * 4 + 3] * variances[1]);
     candidates.add((cx - w / 2) * inputWidth, (cy - h / 2) * inputHeight, (cx + w / 2) * inputWidth, (cy + h / 2) * inputHeight, score, 0);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, iou, false);
+  return candidates.finish(ctx, false);
 }

@@ -1,5 +1,5 @@
-import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
+import type { DecodeContext } from './decode-context.js';
 
 /**
  * YOLOv5 rows [1, N, 5 + 2·corners + classes]: cx,cy,w,h,objectness, corner points, class scores,
@@ -9,19 +9,17 @@ import { CandidateSet, type RawDetection } from './candidates.js';
 export function decodeYolov5Corners(
   output: Float32Array,
   dims: readonly number[],
-  corners: number,
-  threshold: number,
-  transform: InputTransform,
-  imageWidth: number,
-  imageHeight: number,
-  options: { iou?: number; classAware?: boolean; normalized?: { width: number; height: number } } = {},
+  ctx: DecodeContext,
+  options: { corners: number; classAware?: boolean; normalized?: boolean },
 ): RawDetection[] {
+  const { threshold } = ctx;
+  const { corners } = options;
   const rows = dims.at(-2) ?? 0;
   const cols = dims.at(-1) ?? 0;
   const classOffset = 5 + corners * 2;
   const numClasses = cols - classOffset;
-  const sx = options.normalized?.width ?? 1;
-  const sy = options.normalized?.height ?? 1;
+  const sx = options.normalized ? ctx.inputWidth : 1;
+  const sy = options.normalized ? ctx.inputHeight : 1;
   const candidates = new CandidateSet();
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -40,5 +38,5 @@ export function decodeYolov5Corners(
     const cx = output[o] * sx, cy = output[o + 1] * sy, w = output[o + 2] * sx, h = output[o + 3] * sy;
     candidates.add(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score, best);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, options.iou ?? 0.45, options.classAware ?? false);
+  return candidates.finish(ctx, options.classAware ?? false);
 }

@@ -1,5 +1,5 @@
-import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
+import type { DecodeContext } from './decode-context.js';
 
 /**
  * YOLOv8 / YOLO11 head [1, 4 + classes, N]: channel-major (transposed against YOLOv5), rows
@@ -8,17 +8,15 @@ import { CandidateSet, type RawDetection } from './candidates.js';
 export function decodeYolov8(
   output: Float32Array,
   dims: readonly number[],
-  threshold: number,
-  transform: InputTransform,
-  imageWidth: number,
-  imageHeight: number,
-  options: { iou?: number; normalized?: { width: number; height: number } } = {},
+  ctx: DecodeContext,
+  options: { normalized?: boolean } = {},
 ): RawDetection[] {
+  const { threshold } = ctx;
   const channels = dims.at(-2) ?? 0;
   const n = dims.at(-1) ?? 0;
   const numClasses = channels - 4;
-  const sx = options.normalized?.width ?? 1;
-  const sy = options.normalized?.height ?? 1;
+  const sx = options.normalized ? ctx.inputWidth : 1;
+  const sy = options.normalized ? ctx.inputHeight : 1;
   const candidates = new CandidateSet();
   for (let i = 0; i < n; i++) {
     let best = 0;
@@ -34,5 +32,5 @@ export function decodeYolov8(
     const cx = output[i] * sx, cy = output[n + i] * sy, w = output[2 * n + i] * sx, h = output[3 * n + i] * sy;
     candidates.add(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, bestScore, best);
   }
-  return candidates.finish(transform, imageWidth, imageHeight, options.iou ?? 0.45, true);
+  return candidates.finish(ctx, true);
 }

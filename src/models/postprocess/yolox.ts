@@ -1,5 +1,5 @@
-import type { InputTransform } from '../../addon/types.js';
 import { CandidateSet, type RawDetection } from './candidates.js';
+import type { DecodeContext } from './decode-context.js';
 
 /**
  * YOLOX raw head output [1, N, 5 + classes]: grid offsets and log sizes per stride,
@@ -8,19 +8,15 @@ import { CandidateSet, type RawDetection } from './candidates.js';
 export function decodeYolox(
   output: Float32Array,
   dims: readonly number[],
-  inputWidth: number,
-  inputHeight: number,
-  strides: number[],
-  threshold: number,
-  transform: InputTransform,
-  imageWidth: number,
-  imageHeight: number,
+  ctx: DecodeContext,
+  options: { strides: readonly number[] },
 ): RawDetection[] {
+  const { inputWidth, inputHeight, threshold } = ctx;
   const [, rows, cols] = dims;
   const numClasses = cols - 5;
   const candidates = new CandidateSet();
   let row = 0;
-  for (const stride of strides) {
+  for (const stride of options.strides) {
     const gw = Math.floor(inputWidth / stride);
     const gh = Math.floor(inputHeight / stride);
     for (let gy = 0; gy < gh; gy++) {
@@ -48,5 +44,5 @@ export function decodeYolox(
       }
     }
   }
-  return candidates.finish(transform, imageWidth, imageHeight, 0.45, true);
+  return candidates.finish(ctx, true);
 }

@@ -40,5 +40,5 @@ export function decodeYunet(heads: YunetHeads[], ctx: DecodeContext): RawDetecti
       candidates.add(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score, 0, points);
     }
   }
-  return candidates.finish(ctx.transform, ctx.imageWidth, ctx.imageHeight, ctx.iou, false);
+  return candidates.finish(ctx, false);
 }

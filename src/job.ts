@@ -1,10 +1,10 @@
+// The words every layer shares about a job: its options, input, detections, result and id.
 import crypto from 'node:crypto';
-import type { ImageExt } from '../storage/keys.js';
+import type { ImageExt, OutputFormat } from './image-format.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
 export type BlurStyle = 'gaussian' | 'pixelate' | 'solid';
 export type BlurShape = 'box' | 'ellipse';
-export type OutputFormat = 'same' | 'jpeg' | 'png' | 'webp';
 export type DetectionKind = 'face' | 'plate' | 'object';
 
 /** Per-request processing options, already validated (see ingest/options.ts). */
@@ -84,6 +84,30 @@ export interface Job {
 /** 128 random bits, URL-safe: job ids are not guessable. */
 export function newJobId(): string {
   return crypto.randomBytes(16).toString('base64url');
+}
+
+// The one job-id rule: what newJobId makes (22 characters) with room for longer ids, and
+// nothing that could step out of a storage key or a Redis key.
+const JOB_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+export function isJobId(id: string): boolean {
+  return JOB_ID.test(id);
+}
+
+/** Default score thresholds: chosen for recall, since a missed face is a privacy leak (see `npm run eval`). */
+export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.freeze({ face: 0.6, plate: 0.15, object: 0.35 });
+
+/** Options a request gets for what it does not say. */
+export const JOB_OPTION_DEFAULTS = Object.freeze({ blur: 'gaussian', shape: 'box', format: 'same', quality: 90 } as const);
+
+/** What a request with no options gets: every configured detector, gaussian box blur, same format. */
+export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string }): JobOptions {
+  return {
+    ...JOB_OPTION_DEFAULTS,
+    detect: { faces: Boolean(models.faceModel), plates: Boolean(models.plateModel), objects: Boolean(models.objectModel) },
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    blurClasses: [],
+  };
 }
 
 export function isFinished(job: Job): boolean {

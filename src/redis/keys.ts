@@ -1,3 +1,4 @@
+// Every Redis key name pixveil uses (queue and rate limiter) is built in this file.
 import { invalidOption } from '../errors.js';
 
 /** Consumer group every worker of a queue joins; one group per stream. */
@@ -46,4 +47,9 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     pattern: `${base}:*`,
     job: (id: string) => `${base}:job:${id}`,
   });
+}
+
+/** The rate limiter's bucket of one tenant: `<prefix>:ratelimit:<tenant>` (outside any queue's slot). */
+export function rateLimitKey(prefix: string, tenant: string): string {
+  return `${prefix ? `${prefix}:` : ''}ratelimit:${tenant}`;
 }

@@ -1,6 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { errors, isPixveilError } from '../errors.js';
 
+// The one way pixveil opens a Redis connection, for the queue and the rate limiter alike.
+
 export type ConnectionRole = 'commands' | 'blocking' | 'subscriber';
 
 /** Reconnect delay after the n-th failed try: 100 ms doubling, capped at 2 s. */
@@ -14,12 +16,13 @@ export function reconnectDelay(times: number): number {
  * bounded time; ioredis keeps reconnecting in the background. The subscriber
  * keeps its offline queue so SUBSCRIBE is sent (and re-sent) once connected.
  */
-export function createConnection(url: string, role: ConnectionRole, timeoutMs: number, onError: (err: Error) => void): Redis {
+export function createConnection(url: string, role: ConnectionRole, timeoutMs: number, onError: (err: Error) => void, user = 'queue'): Redis {
   const common: RedisOptions = {
     lazyConnect: true,
     retryStrategy: reconnectDelay,
     connectTimeout: Math.max(timeoutMs, 1000),
-    connectionName: `pixveil-queue-${role}`,
+    // `pixveil-queue-commands`, `pixveil-ratelimit-commands`…: CLIENT LIST says who holds what.
+    connectionName: `pixveil-${user}-${role}`,
   };
   const byRole: Record<ConnectionRole, RedisOptions> = {
     commands: { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: timeoutMs },
@@ -35,8 +38,8 @@ export function createConnection(url: string, role: ConnectionRole, timeoutMs: n
 // Replies that mean "Redis cannot serve right now", not "this command is wrong".
 const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS)\b/;
 
-/** Connection trouble becomes SERVICE_UNAVAILABLE (503); our own errors and real command errors pass through. */
-export function toQueueError(err: unknown): unknown {
+/** Connection trouble becomes SERVICE_UNAVAILABLE; our own errors and real command errors pass through. */
+export function toRedisError(err: unknown): unknown {
   if (isPixveilError(err)) return err;
   if (err instanceof Error && err.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(err.message)) return err;
   const unavailable = errors.unavailable('Redis');

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { defaultJobOptions } from '../config/job-defaults.js';
-import { loadManifests } from '../models/manifest.js';
+import { ConfigError, type Config } from '../config/config.js';
+import { defaultJobOptions } from '../job.js';
+import { configuredModels, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
@@ -11,9 +11,8 @@ const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
 
 /** `pixveil process <dir>`: the same pool and pipeline as the service, without HTTP or a queue. */
 export async function processDirectory(config: Config, dir: string, outDir: string) {
-  const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
-  const needed = [config.faceModel, config.objectModel, config.plateModel].filter(Boolean).map((n) => manifests.get(n)!);
-  await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: process.env.MODEL_MIRROR || undefined });
+  const needed = presentModels(configuredModels(config, knownManifests(config)));
+  await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
   const options = defaultJobOptions(config);
   await fs.mkdir(outDir, { recursive: true });
@@ -40,4 +39,14 @@ export async function processDirectory(config: Config, dir: string, outDir: stri
   }
   const seconds = (Date.now() - started) / 1000;
   return { input: dir, output: outDir, images: files.length, failed, seconds, images_per_second: Math.round((files.length / seconds) * 100) / 100 };
+}
+
+/** `pixveil process <dir> [out]`: prints the summary; exit code 1 when any image failed. */
+export async function runProcessCommand(config: Config, args: string[]): Promise<void> {
+  const [dir, out] = args;
+  if (!dir) throw new ConfigError('Usage: pixveil process <dir> [out]');
+  await fs.access(dir);
+  const summary = await processDirectory(config, dir, out ?? path.join(dir, 'anonymized'));
+  console.log(JSON.stringify(summary, null, 2));
+  if (summary.failed > 0) process.exitCode = 1;
 }

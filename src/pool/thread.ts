@@ -7,15 +7,14 @@ import { isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
-import { detectionSettingsFrom } from './pool-options.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, WorkerSetup } from './task.js';
+import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
 sharp.concurrency(1);
 sharp.cache(false);
 
-const setup = workerData as WorkerSetup;
+const setup = workerData as ThreadSetup;
 
 async function loadDetectors(): Promise<Detectors> {
   const manifests = loadManifests(setup.extraManifestDir);
@@ -26,8 +25,7 @@ async function loadDetectors(): Promise<Detectors> {
     if (!manifest) throw new Error(`Unknown model ${name}`);
     return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
   };
-  const settings = detectionSettingsFrom(setup);
-  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel), settings };
+  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
 }
 
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
@@ -48,13 +46,13 @@ export default async function runImageTask(task: ImageTask | { warmup: true }): 
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
   try {
-    const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension });
+    const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);
     const image = toArrayBuffer(result.image);
     const reply: ImageTaskResult = { ok: true, ...result, image };
     // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.
     return Piscina.move({ [Piscina.transferableSymbol]: [image], [Piscina.valueSymbol]: reply } as never) as unknown as ImageTaskResult;
   } catch (err) {
-    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, status: err.status, permanent: err.permanent };
-    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, status: 500, permanent: false };
+    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
+    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, retryable: true };
   }
 }

@@ -1,23 +1,24 @@
-import type { Config } from './config/config.js';
-import { DEFAULT_THRESHOLDS } from './config/job-defaults.js';
-import { pixelOps } from './addon/index.js';
-import { Authenticator } from './auth/authenticator.js';
-import { createRateLimiter } from './auth/rate-limit.js';
-import type { IngestContext } from './ingest/context.js';
-import { startHttpServer, type HttpServer } from './ingest/server.js';
-import { loadManifests, type ModelManifest } from './models/manifest.js';
-import { ensureModels } from './models/pull.js';
-import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
-import { recordJobMetrics } from './observability/record-job.js';
-import { ThroughputWindow } from './observability/throughput.js';
-import { poolOptionsFromConfig } from './pool/pool-options.js';
-import { ImagePool } from './pool/image-pool.js';
-import { JobRunner } from './pool/job-runner.js';
-import { createJobQueue } from './queue/index.js';
-import type { JobQueue } from './queue/queue.js';
-import { createObjectStore } from './storage/index.js';
-import type { ObjectStore } from './storage/storage.js';
+// One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
+import { pixelOps } from '../addon/index.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { createRateLimiter } from '../auth/rate-limit.js';
+import type { Config } from '../config/config.js';
+import type { IngestContext } from '../ingest/context.js';
+import { startHttpServer, type HttpServer } from '../ingest/server.js';
+import { DEFAULT_THRESHOLDS } from '../job.js';
+import { configuredModels, knownManifests, presentModels } from '../models/configured.js';
+import { ensureModels } from '../models/pull.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { recordJobMetrics } from '../observability/record-job.js';
+import { ThroughputWindow } from '../observability/throughput.js';
+import { poolOptionsFromConfig } from '../pool/pool-options.js';
+import { ImagePool } from '../pool/image-pool.js';
+import { JobRunner } from '../pool/job-runner.js';
+import { createJobQueue } from '../queue/index.js';
+import type { JobQueue } from '../queue/queue.js';
+import { createObjectStore } from '../storage/index.js';
+import type { ObjectStore } from '../storage/storage.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -31,18 +32,6 @@ export interface PixveilNode {
   runner?: JobRunner;
   /** Stops taking work, finishes or releases jobs in hand within SHUTDOWN_GRACE_MS, closes everything. */
   close(): Promise<void>;
-}
-
-
-function modelsFor(config: Config, manifests: Map<string, ModelManifest>): Record<'faces' | 'plates' | 'objects', ModelManifest | undefined> {
-  const pick = (name: string, task: ModelManifest['task']) => {
-    if (!name) return undefined;
-    const manifest = manifests.get(name);
-    if (!manifest) throw new Error(`Unknown model "${name}": known models are ${[...manifests.keys()].join(', ')}`);
-    if (manifest.task !== task) throw new Error(`Model "${name}" detects ${manifest.task}, not ${task}`);
-    return manifest;
-  };
-  return { faces: pick(config.faceModel, 'faces'), plates: pick(config.plateModel, 'plates'), objects: pick(config.objectModel, 'objects') };
 }
 
 // Cap on waiting for pool tasks after the shutdown grace ran out (their jobs are already given up).
@@ -59,14 +48,12 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   }
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
-  const manifests = loadManifests(process.env.MODEL_MANIFEST_DIR);
-  const models = modelsFor(config, manifests);
+  const models = configuredModels(config, knownManifests(config));
   const metrics = createMetrics();
   metrics.up.set({ role }, 1);
 
-  const needed = Object.values(models).filter((m): m is ModelManifest => Boolean(m));
   if (role !== 'api') {
-    await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: process.env.MODEL_MIRROR || undefined });
+    await ensureModels(config.modelDir, presentModels(models), { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   }
   const store = await createObjectStore(config);
   await store.check();

@@ -1,0 +1,43 @@
+// The detection stage's quality settings and their one set of defaults; config fills them from
+// the environment and the pool hands them whole to every thread.
+
+/** Quality features of the detection stage; set by config (TILING, FACE_TILE_SCALE…), fixed per pool. */
+export interface DetectionSettings {
+  /**
+   * Extra passes on tiles of large images so small faces and plates are not shrunk away. auto: always;
+   * fallback: only where the person/vehicle crops cannot stand in for them (no person or vehicle
+   * found, or more than maxPersons/maxVehicles); off: never.
+   */
+  tiling: 'auto' | 'fallback' | 'off';
+  /** Largest downscale a tile may apply, in model inputs: 2 → a tile covers 2× the model input. */
+  tileScale: { faces: number; plates: number };
+  /** Least overlap of neighbouring tiles, as a share of a tile; objects up to that size lie whole in some tile. */
+  tileOverlap: number;
+  /** Face passes on the head of each person the object detector found (runs it even when objects are not requested). */
+  facesOnPersons: boolean;
+  /** Persons below this score give no face pass; most head crops per image. */
+  personScore: number;
+  maxPersons: number;
+  /** Plate passes on the vehicles the object detector found (runs it even when objects are not requested). */
+  platesOnVehicles: boolean;
+  /** Vehicles below this score give no plate pass; most vehicle crops per image. */
+  vehicleScore: number;
+  maxVehicles: number;
+  /** Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side). */
+  blurMargin: { face: number; plate: number };
+}
+
+export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
+  tiling: 'auto',
+  // 1080p: 6 face tiles at 2.43× and 6 plate tiles at 2.22× (eval/README.md, "Cost").
+  tileScale: Object.freeze({ faces: 2.6, plates: 2.4 }),
+  tileOverlap: 0.15,
+  facesOnPersons: true,
+  personScore: 0.3,
+  maxPersons: 8,
+  platesOnVehicles: true,
+  vehicleScore: 0.25,
+  maxVehicles: 8,
+  blurMargin: Object.freeze({ face: 0.15, plate: 0.15 }),
+}) as DetectionSettings;
+

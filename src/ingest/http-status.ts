@@ -1,0 +1,37 @@
+import type { PixveilError } from '../errors.js';
+
+// The HTTP status of each error code: decided here, at the edge, not where the error is made.
+const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
+  INVALID_OPTION: 400,
+  EMPTY_BODY: 400,
+  BAD_MULTIPART: 400,
+  MISSING_FILE: 400,
+  TOO_MANY_FILES: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  JOB_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
+  RESULT_NOT_READY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IMAGE_TOO_LARGE: 422,
+  UNDECODABLE_IMAGE: 422,
+  ANIMATED_IMAGE: 422,
+  QUEUE_FULL: 429,
+  RATE_LIMITED: 429,
+  TOO_MANY_UPLOADS: 429,
+  TOO_MANY_IN_FLIGHT: 429,
+  HEADERS_TOO_LARGE: 431,
+  INTERNAL: 500,
+  SERVICE_UNAVAILABLE: 503,
+  STORAGE_ERROR: 503,
+  MODEL_MISSING: 503,
+  MODEL_CHECKSUM: 503,
+});
+
+/** A code without an entry is a bug of ours: 500. */
+export function httpStatusOf(err: Pick<PixveilError, 'code'>): number {
+  return STATUS_BY_CODE[err.code] ?? 500;
+}

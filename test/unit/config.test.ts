@@ -1,0 +1,52 @@
+// Settings: one frozen, fully filled object; detection settings nested and handed whole to the pool;
+// renamed variables still honoured under their old names.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { defaults } from '../../src/config/defaults.js';
+import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
+import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
+
+test('every default is filled in and the result is frozen, detection settings included', () => {
+  const config = loadConfig({});
+  for (const key of Object.keys(defaults)) assert.ok(key in config, `${key} missing from the loaded config`);
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.detection));
+  assert.deepEqual(config.detection, DEFAULT_DETECTION_SETTINGS);
+  assert.equal(config.retryBaseMs, defaults.retryBaseMs);
+});
+
+test('the flat detection variables land in one DetectionSettings; the rest keep their defaults', () => {
+  const config = loadConfig({ TILING: 'fallback', FACE_TILE_SCALE: '3', PLATE_BLUR_MARGIN: '0.3', FACES_ON_PERSONS: 'false', MAX_PERSONS: '2' });
+  assert.deepEqual(config.detection, {
+    ...DEFAULT_DETECTION_SETTINGS,
+    tiling: 'fallback',
+    tileScale: { faces: 3, plates: DEFAULT_DETECTION_SETTINGS.tileScale.plates },
+    blurMargin: { face: DEFAULT_DETECTION_SETTINGS.blurMargin.face, plate: 0.3 },
+    facesOnPersons: false,
+    maxPersons: 2,
+  });
+  // The pool gets the same object, not fields re-nested on the way.
+  assert.equal(poolOptionsFromConfig(config).detection, config.detection);
+});
+
+test('bad detection values name their variable', () => {
+  assert.throws(() => loadConfig({ TILING: 'sometimes' }), (err: unknown) => err instanceof ConfigError && /TILING/.test(err.message) && /auto, fallback, off/.test(err.message));
+  assert.throws(() => loadConfig({ FACE_TILE_SCALE: '0.5' }), (err: unknown) => err instanceof ConfigError && /FACE_TILE_SCALE/.test(err.message));
+});
+
+test('POOL_THREADS and POOL_TASKS_PER_THREAD, with WORKERS and WORKER_CONCURRENCY still honoured', () => {
+  const old = loadConfig({ WORKERS: '3', WORKER_CONCURRENCY: '4' });
+  assert.deepEqual([old.poolThreads, old.tasksPerThread], [3, 4]);
+  const both = loadConfig({ WORKERS: '3', POOL_THREADS: '5' });
+  assert.equal(both.poolThreads, 5, 'the new name wins when both are set');
+  assert.throws(() => loadConfig({ WORKERS: 'many' }), ConfigError);
+});
+
+test('model manifest dir and mirror come from config, not from process.env at their use', () => {
+  const config = loadConfig({ MODEL_MANIFEST_DIR: '/srv/manifests', MODEL_MIRROR: 'http://mirror.internal/models' });
+  assert.equal(config.modelManifestDir, '/srv/manifests');
+  assert.equal(config.modelMirror, 'http://mirror.internal/models');
+  assert.equal(poolOptionsFromConfig(config).extraManifestDir, '/srv/manifests');
+  assert.equal(poolOptionsFromConfig(loadConfig({})).extraManifestDir, undefined);
+});

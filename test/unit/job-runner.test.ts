@@ -1,0 +1,262 @@
+// JobRunner against a fake queue, store and pool: the order "store outputs, then complete",
+// failures and their retryability, recording through a queue outage, and abandoning at shutdown.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { errors } from '../../src/errors.js';
+import { newJobId, type Job, type JobResult } from '../../src/job.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
+import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
+import type { FailureReport, JobQueue, QueueStats } from '../../src/queue/queue.js';
+import type { ObjectStore } from '../../src/storage/storage.js';
+
+type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
+
+/** Hands out the jobs it is given once each and records every outcome; `outage` makes complete/fail throw SERVICE_UNAVAILABLE. */
+class FakeQueue implements JobQueue {
+  readonly kind = 'memory' as const;
+  readonly calls: Call[] = [];
+  readonly events: string[];
+  outage = 0;
+  /** complete/fail calls refused by the outage. */
+  refused = 0;
+  private readonly waiting: Job[];
+
+  constructor(jobs: Job[], events: string[]) {
+    this.waiting = [...jobs];
+    this.events = events;
+  }
+
+  async claim(max: number, blockMs: number): Promise<Job[]> {
+    if (this.waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, 20)));
+    return this.waiting.splice(0, max).map((job) => ({ ...job, status: 'processing', attempts: job.attempts + 1, startedAt: Date.now() }));
+  }
+
+  private record(call: Call, status: Job['status']): Job {
+    if (this.outage > 0) {
+      this.outage--;
+      this.refused++;
+      throw errors.unavailable('Redis');
+    }
+    this.calls.push(call);
+    this.events.push(`${call.op}:${call.id}`);
+    return { ...makeJob(call.id), status };
+  }
+
+  async complete(id: string, result: JobResult): Promise<Job> {
+    return this.record({ op: 'complete', id, result }, 'completed');
+  }
+
+  async fail(id: string, failure: FailureReport): Promise<Job> {
+    return this.record({ op: 'fail', id, failure }, failure.retryable ? 'queued' : 'failed');
+  }
+
+  async enqueue(): Promise<void> {}
+  async get(): Promise<Job | undefined> {
+    return undefined;
+  }
+  async waitForFinish(): Promise<Job | undefined> {
+    return undefined;
+  }
+  onFinished(): () => void {
+    return () => {};
+  }
+  async stats(): Promise<QueueStats> {
+    return { waiting: this.waiting.length, processing: 0, completed: 0, failed: 0, deadLetter: 0, consumers: 1 };
+  }
+  async check(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Objects in a Map; `failPuts` makes put() throw STORAGE_ERROR. */
+class FakeStore implements ObjectStore {
+  readonly description = 'fake';
+  readonly objects = new Map<string, Buffer>();
+  failPuts = false;
+
+  constructor(private readonly events: string[]) {}
+
+  async put(key: string, body: Buffer): Promise<void> {
+    if (this.failPuts) throw errors.storage('put', key, new Error('disk full'));
+    this.objects.set(key, body);
+    this.events.push(`put:${key}`);
+  }
+  async get(key: string): Promise<Buffer> {
+    const body = this.objects.get(key);
+    if (!body) throw errors.storage('get', key, new Error('no such key'));
+    return body;
+  }
+  async getStream(): Promise<never> {
+    throw new Error('not used by the runner');
+  }
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(key);
+  }
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+    this.events.push(`delete:${key}`);
+  }
+  async check(): Promise<void> {}
+}
+
+function makeJob(id = newJobId()): Job {
+  const now = Date.now();
+  return {
+    id,
+    status: 'queued',
+    createdAt: now,
+    updatedAt: now,
+    attempts: 0,
+    options: { blur: 'gaussian', shape: 'box', detect: { faces: true, plates: true, objects: false }, thresholds: { face: 0.6, plate: 0.15, object: 0.35 }, blurClasses: [], format: 'same', quality: 90 },
+    input: { key: `original/${id}.jpg`, filename: 'a.jpg', bytes: 3, format: 'jpg' },
+  };
+}
+
+const processed = (): ImageTaskResult => ({
+  ok: true,
+  image: new Uint8Array([1, 2, 3, 4]).buffer,
+  format: 'jpg',
+  width: 2,
+  height: 2,
+  detections: [{ kind: 'face', label: 'face', score: 0.9, box: { x: 0, y: 0, width: 1, height: 1 }, blurred: true }],
+  timings: { decode: 1 },
+  models: { faces: 'ultraface-rfb-320' },
+});
+
+function setup(jobs: Job[], run: ImageRunner['run'], options: Partial<JobRunnerOptions> = {}) {
+  const events: string[] = [];
+  const queue = new FakeQueue(jobs, events);
+  const store = new FakeStore(events);
+  for (const job of jobs) store.objects.set(job.input.key, Buffer.from('jpg'));
+  const finished: Job[] = [];
+  const pool: ImageRunner = { run, capacity: 2, threads: 1 };
+  const runner = new JobRunner(queue, store, pool, silentLogger, {
+    keepOriginals: true,
+    claimBlockMs: 20,
+    errorBackoffMs: 5,
+    settleRetryMs: 2000,
+    onJobFinished: (job) => finished.push(job),
+    ...options,
+  });
+  return { queue, store, runner, events, finished };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('a processed job has both outputs stored before it is completed, and is reported finished', async () => {
+  const job = makeJob();
+  const { queue, store, runner, events, finished } = setup([job], async () => processed());
+  runner.start();
+  await until(() => queue.calls.length === 1, 'complete');
+  await runner.stop(1000);
+  const call = queue.calls[0];
+  assert.equal(call.op, 'complete');
+  if (call.op !== 'complete') return;
+  assert.equal(call.result.processedKey, `processed/${job.id}.jpg`);
+  assert.equal(call.result.metadataKey, `metadata/${job.id}.json`);
+  assert.deepEqual(events, [`put:processed/${job.id}.jpg`, `put:metadata/${job.id}.json`, `complete:${job.id}`]);
+  assert.deepEqual([...store.objects.get(call.result.processedKey)!], [1, 2, 3, 4]);
+  const record = JSON.parse(store.objects.get(call.result.metadataKey)!.toString());
+  assert.equal(record.job_id, job.id);
+  assert.equal(record.detections.length, 1);
+  assert.deepEqual(finished.map((j) => j.status), ['completed']);
+});
+
+test('KEEP_ORIGINALS=false deletes the original only after the job completed', async () => {
+  const job = makeJob();
+  const { runner, events } = setup([job], async () => processed(), { keepOriginals: false });
+  runner.start();
+  await until(() => events.includes(`delete:${job.input.key}`), 'the original deleted');
+  await runner.stop(1000);
+  assert.ok(events.indexOf(`complete:${job.id}`) < events.indexOf(`delete:${job.input.key}`));
+});
+
+test('a bad image fails the job as not retryable, with the pool thread’s code', async () => {
+  const failure: ImageTaskFailure = { ok: false, code: 'UNDECODABLE_IMAGE', message: 'not an image', retryable: false };
+  const { queue, runner, store, finished } = setup([makeJob()], async () => failure);
+  runner.start();
+  await until(() => queue.calls.length === 1, 'fail');
+  await runner.stop(1000);
+  assert.deepEqual(queue.calls.map((c) => c.op === 'fail' && c.failure), [{ code: 'UNDECODABLE_IMAGE', message: 'not an image', retryable: false }]);
+  assert.ok(![...store.objects.keys()].some((k) => k.startsWith('processed/')), 'nothing stored for a failed job');
+  assert.deepEqual(finished.map((j) => j.status), ['failed']);
+});
+
+test('a storage failure while storing outputs fails the attempt as retryable and never completes it', async () => {
+  const { queue, store, runner, finished } = setup([makeJob()], async () => processed());
+  store.failPuts = true;
+  runner.start();
+  await until(() => queue.calls.length === 1, 'fail');
+  await runner.stop(1000);
+  const [call] = queue.calls;
+  assert.equal(call.op, 'fail');
+  if (call.op !== 'fail') return;
+  assert.equal(call.failure.code, 'STORAGE_ERROR');
+  assert.equal(call.failure.retryable, true);
+  assert.deepEqual(finished, [], 'a retried job is not finished');
+});
+
+test('an unexpected error in the pool is retryable PROCESSING_ERROR', async () => {
+  const { queue, runner } = setup([makeJob()], async () => {
+    throw new Error('thread crashed');
+  });
+  runner.start();
+  await until(() => queue.calls.length === 1, 'fail');
+  await runner.stop(1000);
+  const [call] = queue.calls;
+  assert.ok(call.op === 'fail' && call.failure.code === 'PROCESSING_ERROR' && call.failure.retryable === true);
+});
+
+test('settle: complete() is retried through a short queue outage, so finished work is recorded once', async () => {
+  const job = makeJob();
+  const { queue, runner, finished } = setup([job], async () => processed());
+  queue.outage = 3;
+  runner.start();
+  await until(() => queue.calls.length === 1, 'complete after the outage');
+  await runner.stop(1000);
+  assert.equal(queue.outage, 0, 'every failed try was retried');
+  assert.deepEqual(queue.calls.map((c) => `${c.op}:${c.id}`), [`complete:${job.id}`]);
+  assert.equal(finished.length, 1);
+});
+
+test('settle gives up after settleRetryMs and leaves the job to be reclaimed: no fail() for a queue outage', async () => {
+  const { queue, runner, finished } = setup([makeJob()], async () => processed(), { settleRetryMs: 30 });
+  queue.outage = Number.POSITIVE_INFINITY;
+  runner.start();
+  await until(() => queue.refused > 1 && runner.activeJobs === 0, 'the runner to try, then give up');
+  // Redis answers again: the runner must not come back to record anything for the job.
+  queue.outage = 0;
+  await runner.stop(1000);
+  assert.deepEqual(queue.calls, []);
+  assert.deepEqual(finished, []);
+});
+
+test('abandon: jobs still running when the grace runs out are left pending, not failed', async () => {
+  let reject!: (err: Error) => void;
+  const { queue, runner } = setup([makeJob()], () => new Promise((_resolve, fail) => (reject = fail)));
+  runner.start();
+  await until(() => runner.activeJobs === 1, 'the job to start');
+  assert.equal(await runner.stop(20), 1, 'one job left running');
+  // The pool is torn down under it: its error is not the job's and must not fail it.
+  reject(new Error('pool destroyed'));
+  await until(() => runner.activeJobs === 0, 'the job to end');
+  assert.deepEqual(queue.calls, []);
+});
+
+test('stop within the grace lets a running job finish and record its outcome', async () => {
+  let release!: (outcome: ImageTaskResult) => void;
+  const job = makeJob();
+  const { queue, runner } = setup([job], () => new Promise((resolve) => (release = resolve)));
+  runner.start();
+  await until(() => runner.activeJobs === 1, 'the job to start');
+  const stopping = runner.stop(5000);
+  release(processed());
+  assert.equal(await stopping, 0);
+  assert.deepEqual(queue.calls.map((c) => `${c.op}:${c.id}`), [`complete:${job.id}`]);
+});
