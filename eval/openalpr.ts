@@ -21,7 +21,7 @@ export interface OpenalprImage {
  * Labels are in the pixels of the image as stored; the pipeline applies EXIF orientation first, so a
  * rotated photo's box is turned the same way (none of the development split is rotated today).
  */
-function upright(box: [number, number, number, number], orientation: number, width: number, height: number): [number, number, number, number] {
+export function upright(box: [number, number, number, number], orientation: number, width: number, height: number): [number, number, number, number] {
   const [x, y, w, h] = box;
   switch (orientation) {
     case 1:
