@@ -126,6 +126,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
     let failure: PixveilError | undefined;
     try {
       await access.spend(user.principal);
+      ctx.admission.check(1);
       const release = slots.acquire(limitKey(user.principal, user.remoteAddress));
       let job: Job;
       try {

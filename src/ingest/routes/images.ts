@@ -19,6 +19,7 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
     const idempotencyKey = idempotencyKeyOf(info.headers);
     const contentType = info.headers['content-type'];
     const body = await call.body!;
+    ctx.admission.check(1);
     let bytes = body;
     let filename: string | undefined = info.headers['x-filename'];
     if (isMultipart(contentType)) {
@@ -47,6 +48,13 @@ export async function postBatch(ctx: IngestContext, call: Call, view: BatchView)
   const body = await call.body!;
   const files = await parseMultipart(contentType!, body, { maxFiles: ctx.config.maxBatchFiles, maxFileBytes: ctx.config.maxUploadBytes, fields: ['files', 'file', 'files[]'] });
   if (files.length === 0) throw errors.missingFile('files');
+  try {
+    // The whole batch or none of it: a half-accepted batch would leave the client guessing.
+    ctx.admission.check(files.length);
+  } catch (err) {
+    countOutcome(ctx, err);
+    throw err;
+  }
   const results = [];
   let accepted = 0;
   for (const [index, file] of files.entries()) {
