@@ -27,6 +27,8 @@ export class Admission {
   private backlog = 0;
   private consumers = 1;
   private acceptedSinceRefresh = 0;
+  /** Admitted, not yet enqueued or given up: counted so that uploads racing in together cannot all pass. */
+  private admitting = 0;
   private timer?: NodeJS.Timeout;
   private refreshing = false;
 
@@ -78,7 +80,7 @@ export class Admission {
   }
 
   private current(): { backlog: number; rate: DrainRate } {
-    return { backlog: this.backlog + this.acceptedSinceRefresh, rate: this.estimator.rate(this.clock()) };
+    return { backlog: this.backlog + this.acceptedSinceRefresh + this.admitting, rate: this.estimator.rate(this.clock()) };
   }
 
   /** Throws OVERLOADED when `count` more jobs would wait past the SLO; LATENCY_SLO_SECONDS=0 admits all. */
@@ -89,6 +91,21 @@ export class Admission {
     const wait = predictedWaitSeconds(backlog + count, rate);
     if (wait <= slo) return;
     throw errors.overloaded(wait, slo, rate.perSecond, retryAfterSeconds(backlog + count, rate, slo));
+  }
+
+  /**
+   * Checks and holds room for `count` jobs until the returned release is called (after enqueue,
+   * which counts them itself, or after the upload failed). Every upload route goes through here.
+   */
+  admit(count = 1): () => void {
+    this.check(count);
+    this.admitting += count;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.admitting -= count;
+    };
   }
 
   /** An upload this node enqueued: counted in the backlog until the next refresh sees it. */

@@ -107,6 +107,17 @@ test('Admission refuses with 429 OVERLOADED and Retry-After once backlog / drain
   assert.throws(() => admission.check(100), (err: { code: string; headers: Record<string, string> }) => err.code === 'OVERLOADED' && err.headers['Retry-After'] === '12');
   assert.equal(admission.view().predicted_wait_seconds, 59);
 
+  // Uploads racing in before any is enqueued hold their room: the 119th-and-later of them are refused.
+  const racing = new Admission(q.queue, config, createMetrics(), silentLogger, 2, () => now);
+  q.set({ waiting: 0, processing: 0, completed: 0 });
+  await racing.refresh();
+  const held = Array.from({ length: 120 }, () => racing.admit(1));
+  assert.throws(() => racing.admit(1), { code: 'OVERLOADED' });
+  held[0]();
+  held[0]();
+  racing.admit(1);
+  assert.throws(() => racing.admit(1), { code: 'OVERLOADED' }, 'a release counts once');
+
   const off = new Admission(q.queue, loadConfig({ LATENCY_SLO_SECONDS: '0' }), createMetrics(), silentLogger, 2, () => now);
   off.check(1_000_000);
 });
