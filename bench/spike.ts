@@ -1,7 +1,7 @@
 // `npm run bench:spike`: an open-loop spike against a real pixveil. Real 1080p photos are offered
 // at a fixed rate (100/s for 30 s, then 10/s for 30 s by default) whatever the server answers;
-// each offered image is a virtual client that honours Retry-After (plus up to 50% jitter) within a
-// retry budget. Every accepted job is followed to its stored result, then everything is accounted
+// each offered image is a virtual client that honours Retry-After (at least; exponential backoff
+// capped at --max-backoff when refused again; plus up to 50% jitter) within a retry budget. Every accepted job is followed to its stored result, then everything is accounted
 // for: accepted first time or after retries, refused for good, completed, lost, duplicated,
 // latency from first attempt to stored result, server RSS peak, 5xx. Optional faults mid-spike.
 // Writes bench/results/spike-<mode>[-<fault>].json. Flags: see `usage` below.
@@ -14,7 +14,7 @@ import { buildCorpus } from './corpus.js';
 import { rssOf, startSpikeServers, type FaultKind, type Mode } from './spike-servers.js';
 
 const usage = `npm run bench:spike -- [--mode=embedded|distributed] [--s3] [--rate=100] [--seconds=30]
-  [--rate-after=10] [--seconds-after=30] [--retry-budget=30] [--drain-timeout=240] [--slo=60]
+  [--rate-after=10] [--seconds-after=30] [--retry-budget=12] [--max-backoff=30] [--drain-timeout=240] [--slo=60]
   [--fault=none|kill-worker|redis-restart|s3-outage] [--fault-at=15] [--fault-seconds=10]
   [--worker-restart=yes|no] [--workers=2] [--threads=N] [--out=FILE]`;
 
@@ -26,7 +26,8 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'rate-after': { type: 'string', default: '10' },
     'seconds-after': { type: 'string', default: '30' },
-    'retry-budget': { type: 'string', default: '30' },
+    'retry-budget': { type: 'string', default: '12' },
+    'max-backoff': { type: 'string', default: '30' },
     'drain-timeout': { type: 'string', default: '240' },
     slo: { type: 'string', default: '60' },
     fault: { type: 'string', default: 'none' },
@@ -57,6 +58,7 @@ const seconds = num('seconds');
 const rateAfter = num('rate-after');
 const secondsAfter = num('seconds-after');
 const retryBudget = num('retry-budget');
+const maxBackoffS = num('max-backoff');
 const drainTimeoutS = num('drain-timeout');
 const slo = num('slo');
 const faultAt = num('fault-at');
@@ -82,6 +84,8 @@ const statusCounts = new Map<string, number>();
 const count = (key: string) => statusCounts.set(key, (statusCounts.get(key) ?? 0) + 1);
 let refusedWithoutRetryAfter = 0;
 let fiveXX = 0;
+/** 5xx answers to the bench's own status polls (GET /v1/jobs/:id?wait=), apart from uploads. */
+let poll5xx = 0;
 let networkErrors = 0;
 
 async function main() {
@@ -129,7 +133,9 @@ async function main() {
       if (status >= 500) fiveXX++;
       const retryable = status === 0 || status === 429 || status === 503 || status === 409;
       if ((status === 429 || status === 503) && retryAfter === null) refusedWithoutRetryAfter++;
-      const waitS = Number(retryAfter ?? 1) || 1;
+      // Retry-After is the least wait; a client refused again backs off exponentially (capped), so
+      // thousands of refused clients do not all come back every second.
+      const waitS = Math.max(Number(retryAfter ?? 1) || 1, Math.min(maxBackoffS, 2 ** (offer.attempts - 1)));
       const next = Date.now() + waitS * 1000 * (1 + Math.random() * 0.5);
       if (!retryable || offer.attempts >= retryBudget || next > retryUntil) {
         offer.state = 'refused';
@@ -151,7 +157,7 @@ async function main() {
       }
       try {
         const res = await fetch(`${url}/v1/jobs/${offer.jobId}?wait=10s`, { signal: AbortSignal.timeout(20_000) });
-        if (res.status >= 500) fiveXX++;
+        if (res.status >= 500) poll5xx++;
         const job = (await res.json().catch(() => ({}))) as { status?: string; finished_at?: string };
         if (job.status === 'completed' || job.status === 'failed') {
           offer.finishedAt = Date.parse(job.finished_at!);
@@ -233,7 +239,7 @@ async function main() {
     s3: flags.s3,
     fault,
     fault_note: faultNote,
-    schedule: { rate, seconds, rate_after: rateAfter, seconds_after: secondsAfter, retry_budget: retryBudget, drain_timeout_s: drainTimeoutS, slo_s: slo },
+    schedule: { rate, seconds, rate_after: rateAfter, seconds_after: secondsAfter, retry_budget: retryBudget, max_backoff_s: maxBackoffS, drain_timeout_s: drainTimeoutS, slo_s: slo },
     offered: offers.length,
     accepted_first_time: accepted.filter((o) => o.attempts === 1).length,
     accepted_after_retries: accepted.filter((o) => o.attempts > 1).length,
@@ -253,7 +259,8 @@ async function main() {
     latency_from_accept_s: summary(admitted),
     latency_first_time_accepted_s: summary(firstTime),
     server_rss_peak_mb: Math.round(rssPeak / 1024 / 1024),
-    responses_5xx: fiveXX,
+    upload_5xx: fiveXX,
+    status_poll_5xx: poll5xx,
     network_errors: networkErrors,
     refused_without_retry_after: refusedWithoutRetryAfter,
     answers: Object.fromEntries([...statusCounts.entries()].sort()),

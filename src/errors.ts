@@ -93,7 +93,7 @@ export const errors = {
   notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, { retryable: false }),
   methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { retryable: false }),
   storage: (op: string, key: string, cause: unknown) =>
-    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause }),
+    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause, headers: { 'Retry-After': '2' } }),
   modelMissing: (name: string, path: string, source: string) =>
     new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, { retryable: true }),
   modelChecksum: (name: string, path: string, expected: string, actual: string, source: string) =>

@@ -22,6 +22,12 @@ export interface JobRunnerOptions {
    * unreachable. Past it the job is left to be reclaimed and run again; its outputs are overwritten.
    */
   settleRetryMs?: number;
+  /**
+   * How long one storage call (fetch the original, store an output) is retried through
+   * STORAGE_ERROR before the attempt fails. An S3 outage of seconds then costs no attempts
+   * (MAX_ATTEMPTS); held jobs are heartbeated meanwhile, so they are not reclaimed. Default 30 s.
+   */
+  storageRetryMs?: number;
   /** Called for each job this node finished (completed or failed for good), for metrics. */
   onJobFinished?: (job: Job) => void;
 }
@@ -90,7 +96,7 @@ export class JobRunner {
     let recording = false;
     try {
       const storeStart = performance.now();
-      const original = await this.store.get(job.input.key);
+      const original = await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
       const outcome = await this.pool.run(original, job.options);
       if (!outcome.ok) {
@@ -102,7 +108,8 @@ export class JobRunner {
       const processedKey = storageKeys.processed(job.id, outcome.format);
       const metadataKey = storageKeys.metadata(job.id);
       const putStart = performance.now();
-      await this.store.put(processedKey, Buffer.from(outcome.image), contentTypes[outcome.format]);
+      const image = Buffer.from(outcome.image);
+      await this.storing(() => this.store.put(processedKey, image, contentTypes[outcome.format]));
       const timings: Record<string, number> = { queue_wait: Math.max(0, (job.startedAt ?? Date.now()) - job.createdAt), fetch_original: round(fetchMs), ...outcome.timings };
       const result: JobResult = {
         processedKey,
@@ -116,7 +123,8 @@ export class JobRunner {
         models: outcome.models,
       };
       const record = metadataRecord(job, result);
-      await this.store.put(metadataKey, Buffer.from(JSON.stringify(record, null, 2)), 'application/json');
+      const metadata = Buffer.from(JSON.stringify(record, null, 2));
+      await this.storing(() => this.store.put(metadataKey, metadata, 'application/json'));
       timings.store = round(performance.now() - putStart);
       result.totalMs = Date.now() - job.createdAt;
       // Only reached once both outputs are stored; a failed put throws past this to fail().
@@ -153,6 +161,22 @@ export class JobRunner {
       } catch (err) {
         if (!isUnavailable(err) || this.abandoned || Date.now() >= deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, this.options.errorBackoffMs));
+      }
+    }
+  }
+
+  /** A storage call, retried with doubling pauses (up to 5 s) while it fails with STORAGE_ERROR, for storageRetryMs. */
+  private async storing<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.storageRetryMs ?? 30_000);
+    let pause = this.options.errorBackoffMs;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const transient = isPixveilError(err) && err.code === 'STORAGE_ERROR';
+        if (!transient || this.abandoned || Date.now() + pause >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, 5000);
       }
     }
   }
