@@ -9,9 +9,14 @@ export interface DrainRateOptions {
   windowMs: number;
   /** Completions in busy intervals needed before the measurement replaces the prior. */
   minFinished: number;
+  /**
+   * The last few seconds of busy time, too: when the rate falls (a worker died, ingest took the
+   * CPU), the lower recent figure is used at once instead of after the whole window.
+   */
+  recentMs: number;
 }
 
-export const DRAIN_RATE_DEFAULTS: DrainRateOptions = Object.freeze({ windowMs: 30_000, minFinished: 10 });
+export const DRAIN_RATE_DEFAULTS: DrainRateOptions = Object.freeze({ windowMs: 30_000, minFinished: 10, recentMs: 5000 });
 
 interface Interval {
   end: number;
@@ -59,11 +64,22 @@ export class DrainRateEstimator {
     const prior = this.priorPerSecond();
     let finished = 0;
     let ms = 0;
+    let recentFinished = 0;
+    let recentMs = 0;
     for (const i of this.busy) {
       finished += i.finished;
       ms += i.ms;
+      if (i.end > now - this.options.recentMs) {
+        recentFinished += i.finished;
+        recentMs += i.ms;
+      }
     }
-    if (finished >= this.options.minFinished && ms > 0) return { perSecond: (finished * 1000) / ms, source: 'measured' };
+    if (finished >= this.options.minFinished && ms > 0) {
+      const whole = (finished * 1000) / ms;
+      // A recent stretch counts once it spans most of recentMs (a single short interval is noise).
+      const recent = recentMs >= this.options.recentMs * 0.6 ? (recentFinished * 1000) / recentMs : whole;
+      return { perSecond: Math.min(whole, recent), source: 'measured' };
+    }
     // Not enough busy time yet: the prior, or what idle-time completions already prove, whichever is higher.
     const seen = this.all.reduce((s, i) => s + i.finished, 0);
     const observed = seen / (this.options.windowMs / 1000);

@@ -36,6 +36,16 @@ test('intervals that began with nothing waiting do not count: they measure arriv
   assert.equal(busy.perSecond, 10);
 });
 
+test('a falling rate is seen within recentMs, not only after the whole window', () => {
+  const rate = new DrainRateEstimator(() => 1, { windowMs: 30_000, minFinished: 10, recentMs: 5000 });
+  let finished = 0;
+  for (let s = 0; s <= 20; s++) rate.observe(s * 1000, (finished += s === 0 ? 0 : 10), 500);
+  assert.equal(rate.rate(20_000).perSecond, 10);
+  // A worker dies: 2/s from now on.
+  for (let s = 21; s <= 25; s++) rate.observe(s * 1000, (finished += 2), 500);
+  assert.equal(rate.rate(25_000).perSecond, 2, 'the last 5 s, not (200 + 10) / 25 s');
+});
+
 test('busy intervals older than the window are forgotten; a counter that went back is ignored', () => {
   const rate = new DrainRateEstimator(() => 1, { windowMs: 10_000, minFinished: 5 });
   rate.observe(0, 0, 100);
