@@ -75,7 +75,9 @@ interface Offer {
   attempts: number;
   state: 'trying' | 'accepted' | 'refused';
   jobId?: string;
-  /** Server's finished_at (ms) when first seen finished; its status then. */
+  /** Server's created_at, started_at and finished_at (ms) when first seen finished; its status then. */
+  createdAt?: number;
+  startedAt?: number;
   finishedAt?: number;
   finalStatus?: string;
 }
@@ -98,6 +100,17 @@ async function main() {
   let rssPeak = 0;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, servers.pids().reduce((s, pid) => s + rssOf(pid), 0))), 250);
 
+  // What admission believed, every 2 s: to compare its predicted wait with the waits that followed.
+  const admissionSamples: Array<{ t: number; predicted_wait_s: number | null; drain_rate: number; source: string; backlog: number }> = [];
+  const admissionTimer = setInterval(() => {
+    void fetch(`${url}/v1/queue`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.json())
+      .then((q: { admission?: { predicted_wait_seconds: number | null; drain_rate_per_second: number; drain_rate_source: string; backlog: number } }) => {
+        if (q.admission) admissionSamples.push({ t: Math.round((Date.now() - start) / 1000), predicted_wait_s: q.admission.predicted_wait_seconds, drain_rate: q.admission.drain_rate_per_second, source: q.admission.drain_rate_source, backlog: q.admission.backlog });
+      })
+      .catch(() => {});
+  }, 2000);
+
   const offers: Offer[] = [];
   const start = Date.now();
   const offerEnd = start + (seconds + secondsAfter) * 1000;
@@ -119,10 +132,14 @@ async function main() {
         status = res.status;
         retryAfter = res.headers.get('retry-after');
         body = (await res.json().catch(() => ({}))) as typeof body;
-      } catch {
+      } catch (err) {
         networkErrors++;
+        const e = err as { name?: string; cause?: { code?: string } };
+        count(`network ${e.cause?.code ?? e.name ?? 'error'}`);
+        status = -1;
       }
-      count(status === 0 ? 'network' : `${status}${body.error?.code ? ` ${body.error.code}` : ''}`);
+      if (status === -1) status = 0;
+      else count(`${status}${body.error?.code ? ` ${body.error.code}` : ''}`);
       if (status === 202 && body.job_id) {
         offer.state = 'accepted';
         offer.acceptedAttemptAt = sentAt;
@@ -158,8 +175,10 @@ async function main() {
       try {
         const res = await fetch(`${url}/v1/jobs/${offer.jobId}?wait=10s`, { signal: AbortSignal.timeout(20_000) });
         if (res.status >= 500) poll5xx++;
-        const job = (await res.json().catch(() => ({}))) as { status?: string; finished_at?: string };
+        const job = (await res.json().catch(() => ({}))) as { status?: string; created_at?: string; started_at?: string; finished_at?: string };
         if (job.status === 'completed' || job.status === 'failed') {
+          offer.createdAt = Date.parse(job.created_at!);
+          offer.startedAt = Date.parse(job.started_at!);
           offer.finishedAt = Date.parse(job.finished_at!);
           offer.finalStatus = job.status;
           continue;
@@ -202,6 +221,7 @@ async function main() {
   await Promise.all(followers);
   const drainedAt = Date.now();
   clearInterval(rssTimer);
+  clearInterval(admissionTimer);
 
   // Final records: a job whose finished_at changed after we first saw it was finished twice.
   let rewritten = 0;
@@ -229,6 +249,10 @@ async function main() {
   const latencies = done.map((o) => (o.finishedAt! - o.firstAttemptAt) / 1000).sort((a, b) => a - b);
   const admitted = done.map((o) => (o.finishedAt! - o.acceptedAttemptAt!) / 1000).sort((a, b) => a - b);
   const firstTime = done.filter((o) => o.attempts === 1).map((o) => (o.finishedAt! - o.firstAttemptAt) / 1000).sort((a, b) => a - b);
+  const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
+  const uploadS = sorted(done.map((o) => (o.createdAt! - o.acceptedAttemptAt!) / 1000));
+  const queueS = sorted(done.map((o) => (o.startedAt! - o.createdAt!) / 1000));
+  const processS = sorted(done.map((o) => (o.finishedAt! - o.startedAt!) / 1000));
   const summary = (xs: number[]) => {
     const at = (p: number) => (xs.length ? Math.round(xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] * 10) / 10 : null);
     return { p50: at(50), p95: at(95), p99: at(99), max: at(100) };
@@ -258,6 +282,11 @@ async function main() {
     /** The attempt that got 202 to stored result: what admission bounds by LATENCY_SLO_SECONDS. */
     latency_from_accept_s: summary(admitted),
     latency_first_time_accepted_s: summary(firstTime),
+    /** The accepted attempt split up: request sent → job created (upload), → started (queue), → finished. */
+    upload_s: summary(uploadS),
+    queue_wait_s: summary(queueS),
+    processing_s: summary(processS),
+    admission_samples: admissionSamples,
     server_rss_peak_mb: Math.round(rssPeak / 1024 / 1024),
     upload_5xx: fiveXX,
     status_poll_5xx: poll5xx,
