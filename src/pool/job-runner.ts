@@ -3,7 +3,7 @@ import { isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, JobResult } from '../job.js';
 import type { JobQueue, SettledJob } from '../queue/queue.js';
-import { contentTypes } from '../image-format.js';
+import { contentTypes, IMAGE_EXTS } from '../image-format.js';
 import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
@@ -135,6 +135,8 @@ export class JobRunner {
         return;
       }
       this.report(settled);
+      // Earlier attempts that died after storing (kill -9 between put and complete) left outputs under their own keys.
+      if (job.attempts > 1) await this.discard(earlierAttemptKeys(job), settled, log);
       if (!this.options.keepOriginals) await this.store.delete(job.input.key).catch((err) => log.warn('could not delete original', { error: (err as Error).message }));
     } catch (err) {
       // Shutdown cut this job short (pool torn down): not the job's fault; another worker reclaims it.
@@ -202,6 +204,16 @@ export class JobRunner {
     if (this.inFlight.size > 0) this.abandoned = true;
     return this.inFlight.size;
   }
+}
+
+/** Every key an earlier attempt of this job could have written. */
+function earlierAttemptKeys(job: Job): string[] {
+  const keys: string[] = [];
+  for (let attempt = 1; attempt < job.attempts; attempt++) {
+    for (const ext of IMAGE_EXTS) keys.push(storageKeys.processed(job.id, ext, attempt));
+    keys.push(storageKeys.metadata(job.id, attempt));
+  }
+  return keys;
 }
 
 function isUnavailable(err: unknown): boolean {
