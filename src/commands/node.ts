@@ -20,6 +20,7 @@ import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import { webhookSecretFor } from '../webhooks/secrets.js';
 import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
 
@@ -79,7 +80,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
     webhooks = new WebhookDispatcher(queue, {
       view: jobView,
-      secretFor: (tenant) => (tenant !== undefined ? config.webhookSecrets[tenant] : undefined) ?? (config.webhookSecret || undefined),
+      secretFor: (tenant) => webhookSecretFor(config, tenant),
+      onAttempt: (delivered) => metrics.webhookAttempts.inc({ outcome: delivered ? 'delivered' : 'error' }),
       allowPrivate: config.webhookAllowPrivate,
       timeoutMs: config.webhookTimeoutMs,
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },

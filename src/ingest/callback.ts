@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import type { JobCallback } from '../job.js';
 import { checkCallbackTarget } from '../webhooks/address-policy.js';
+import { webhookSecretFor } from '../webhooks/secrets.js';
 import type { IngestContext } from './context.js';
 
 /**
@@ -13,7 +14,7 @@ export async function callbackFor(ctx: IngestContext, params: URLSearchParams, t
   const raw = params.get('callback_url');
   const url = raw ?? config.webhookDefaults[tenant ?? '*'] ?? config.webhookDefaults['*'];
   if (url === undefined || url === '') return undefined;
-  if (!((tenant !== undefined && config.webhookSecrets[tenant]) || config.webhookSecret)) {
+  if (!webhookSecretFor(config, tenant)) {
     throw errors.invalidCallbackUrl('webhooks are not configured on this server (no WEBHOOK_SECRET to sign them with)');
   }
   if (raw !== null) await checkCallbackTarget(raw, config.webhookAllowPrivate);

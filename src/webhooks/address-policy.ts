@@ -108,11 +108,20 @@ export function parseCallbackUrl(raw: string): URL {
   return url;
 }
 
+/** getaddrinfo has no timeout of its own; a resolver that hangs must not hold an upload. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Parses and resolves a callback URL and checks every address it resolves to. Throws
  * INVALID_CALLBACK_URL naming the host and the range it lies in.
  */
-export async function checkCallbackTarget(raw: string, allowPrivate: boolean): Promise<CallbackTarget> {
+export async function checkCallbackTarget(raw: string, allowPrivate: boolean, resolveTimeoutMs = 5000): Promise<CallbackTarget> {
   const url = parseCallbackUrl(raw);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: CallbackTarget['addresses'];
@@ -120,7 +129,7 @@ export async function checkCallbackTarget(raw: string, allowPrivate: boolean): P
     addresses = [{ address: host, family: net.isIP(host) as 4 | 6 }];
   } else {
     try {
-      addresses = (await dns.lookup(host, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+      addresses = (await withTimeout(dns.lookup(host, { all: true, verbatim: true }), resolveTimeoutMs)).map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
     } catch (err) {
       throw errors.invalidCallbackUrl(`host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
     }

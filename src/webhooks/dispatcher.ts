@@ -18,7 +18,12 @@ export interface WebhookDispatcherOptions {
   /** Deliveries in flight at once on this node. */
   concurrency: number;
   log: Logger;
+  /** Called after each attempt (metrics). */
+  onAttempt?: (delivered: boolean) => void;
 }
+
+// Pause after the queue backend failed, before polling it again.
+const ERROR_BACKOFF_MS = 1000;
 
 /** The webhook request of one attempt: JSON body and headers, signed. */
 export function webhookRequest(delivery: WebhookDelivery, view: (job: Job) => object, secret: string, nowMs = Date.now()): { body: string; headers: Record<string, string> } {
@@ -52,6 +57,8 @@ export class WebhookDispatcher {
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   private wake?: () => void;
+  /** Set while the queue backend fails, so an outage is logged once, not on every poll. */
+  private failing = false;
 
   constructor(
     private readonly queue: JobQueue,
@@ -73,11 +80,16 @@ export class WebhookDispatcher {
     while (this.running) {
       const free = this.options.concurrency - this.inFlight.size;
       let due: WebhookDelivery[] = [];
+      let pauseMs = this.options.pollMs;
       if (free > 0) {
         try {
           due = await this.queue.webhooks.claimDeliveries(free, this.leaseMs);
+          if (this.failing) this.options.log.info('webhook deliveries readable again');
+          this.failing = false;
         } catch (err) {
-          this.options.log.warn('could not read due webhook deliveries; retrying', { error: (err as Error).message });
+          if (!this.failing) this.options.log.warn('could not read due webhook deliveries; retrying', { error: (err as Error).message });
+          this.failing = true;
+          pauseMs = Math.max(pauseMs, ERROR_BACKOFF_MS);
         }
       }
       for (const delivery of due) {
@@ -85,7 +97,7 @@ export class WebhookDispatcher {
         this.inFlight.add(task);
       }
       if (due.length === 0 && this.running) await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
+        const timer = setTimeout(resolve, pauseMs);
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -102,12 +114,13 @@ export class WebhookDispatcher {
       const secret = this.options.secretFor(delivery.job.tenant);
       if (!secret) throw new Error('no signing secret for this tenant (WEBHOOK_SECRET, WEBHOOK_SECRETS)');
       // Checked again now: the name may resolve elsewhere than at upload (DNS rebinding).
-      const target = await checkCallbackTarget(delivery.url, this.options.allowPrivate);
+      const target = await checkCallbackTarget(delivery.url, this.options.allowPrivate, Math.min(5000, this.options.timeoutMs));
       const { body, headers } = webhookRequest(delivery, this.options.view, secret);
       await postWebhook(target, body, headers, this.options.timeoutMs);
     } catch (err) {
       error = (err as Error).message || String(err);
     }
+    this.options.onAttempt?.(error === undefined);
     if (error === undefined) hookLog.info('webhook delivered', { attempt: delivery.attempt });
     else hookLog.warn('webhook attempt failed', { attempt: delivery.attempt, error, final: delivery.attempt >= policy.maxAttempts });
     try {

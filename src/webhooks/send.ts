@@ -15,6 +15,14 @@ export function postWebhook(target: CallbackTarget, body: string, headers: Recor
   };
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
     const request = client.request(url, {
       method: 'POST',
       lookup,
@@ -22,24 +30,25 @@ export function postWebhook(target: CallbackTarget, body: string, headers: Recor
       timeout: timeoutMs,
       agent: false,
     });
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms (WEBHOOK_TIMEOUT_MS)`)), timeoutMs);
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms (WEBHOOK_TIMEOUT_MS)`)));
-    request.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
+    const tooSlow = () => new Error(`no answer within ${timeoutMs} ms (WEBHOOK_TIMEOUT_MS)`);
+    // The whole attempt, body of the answer included, ends by the deadline, whatever the receiver does.
+    const timer = setTimeout(() => {
+      done(tooSlow());
+      request.destroy();
+    }, timeoutMs);
+    request.on('timeout', () => {
+      done(tooSlow());
+      request.destroy();
     });
+    request.on('error', (err) => done(err));
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
       response.resume();
+      response.on('error', (err) => done(err));
       response.on('end', () => {
-        clearTimeout(timer);
-        if (status >= 200 && status < 300) resolve();
-        else if (status >= 300 && status < 400) reject(new Error(`answered ${status}; redirects are not followed`));
-        else reject(new Error(`answered ${status}`));
-      });
-      response.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
+        if (status >= 200 && status < 300) done();
+        else if (status >= 300 && status < 400) done(new Error(`answered ${status}; redirects are not followed`));
+        else done(new Error(`answered ${status}`));
       });
     });
     request.end(body);

@@ -7,7 +7,6 @@ import WebSocket from 'ws';
 import { jobView } from '../../src/ingest/views.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryJobQueue } from '../../src/queue/memory.js';
-import { refusedRange } from '../../src/webhooks/address-policy.js';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
 import { makeJob, makeResult } from '../helpers/redis-server.js';
 import { smallPhotos } from '../helpers/cluster.js';
@@ -156,15 +155,6 @@ test('SSRF: loopback, private, link-local, IPv6 loopback, IPv4-mapped IPv6 and n
   assert.equal(status, 400, 'the WebSocket upgrade is refused too');
   // The same receiver is fine once private addresses are allowed (the other node).
   assert.equal((await uploadFile(node.url, photo, 'a.jpg', withCallback(receiver.url))).status, 202);
-});
-
-test('address policy: every refused range, public addresses pass', () => {
-  for (const address of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd12:3456::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::7f00:1', '::127.0.0.1']) {
-    assert.ok(refusedRange(address), `${address} is refused`);
-  }
-  for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2a00:1450:4001::200e']) {
-    assert.equal(refusedRange(address), undefined, `${address} is public`);
-  }
 });
 
 test('delivery time: the address is checked again, so a callback that now points at a private address is never contacted', async () => {
