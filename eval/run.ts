@@ -8,6 +8,7 @@
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Detector } from '../src/models/detector.js';
 import { loadManifests } from '../src/models/manifest.js';
@@ -21,7 +22,9 @@ import { buildSynthetic } from './synthetic.js';
 sharp.concurrency(1);
 sharp.cache(false);
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+// node:util parseArgs: unknown or malformed flags stop the run instead of being silently ignored.
+const EVAL_FLAGS = ['faces', 'plates', 'objects', 'face-threshold', 'plate-threshold', 'object-threshold', 'tiling', 'face-tile-scale', 'plate-tile-scale', 'tile-overlap', 'vehicles', 'max-vehicles', 'persons', 'max-persons', 'person-score', 'face-margin', 'plate-margin', 'synthetic', 'label'];
+const args: Record<string, string | undefined> = parseArgs({ options: Object.fromEntries(EVAL_FLAGS.map((f) => [f, { type: 'string' as const }])), strict: true }).values as Record<string, string | undefined>;
 const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
 
 export const BUCKETS = [
