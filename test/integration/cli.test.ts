@@ -231,6 +231,22 @@ describe('pixveil process on real photos', () => {
     assert.deepEqual([forced.summary.processed, forced.summary.skipped], [2, 0]);
   });
 
+  test('on a terminal: a redrawn progress bar with images/s and ETA', async () => {
+    // util-linux `script` (Debian's essential bsdutils) gives the CLI a pseudo-terminal as stderr.
+    const input = path.join(tmp, 'tty');
+    fs.mkdirSync(input);
+    for (const name of ['uf_2.jpg', 'uf_3.jpg']) fs.copyFileSync(path.join(facesDir, name), path.join(input, name));
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, cli, 'process', input].map(quote).join(' ');
+    const child = spawn('script', ['-qec', `${command} >/dev/null`, '/dev/null'], { env: { ...process.env, MODEL_DIR: modelDir, POOL_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout!.on('data', (d) => (screen += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, screen);
+    assert.match(screen, /\[#+-*\] \d+% \d\/2 \(processed \d, skipped 0, failed 0\) [\d.]+ images\/s ETA \S+/);
+    assert.ok(screen.includes('\r\x1b[2K'), 'the bar is redrawn in place');
+  });
+
   test('--recursive keeps the folder structure under out and never walks into out; flags reach the pipeline', async () => {
     const input = path.join(tmp, 'tree');
     fs.mkdirSync(path.join(input, 'day1', 'cam2'), { recursive: true });
