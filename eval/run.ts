@@ -24,7 +24,15 @@ sharp.cache(false);
 
 // node:util parseArgs: unknown or malformed flags stop the run instead of being silently ignored.
 const EVAL_FLAGS = ['faces', 'plates', 'objects', 'face-threshold', 'plate-threshold', 'object-threshold', 'tiling', 'face-tile-scale', 'plate-tile-scale', 'tile-overlap', 'vehicles', 'max-vehicles', 'persons', 'max-persons', 'person-score', 'face-margin', 'plate-margin', 'synthetic', 'label'];
-const args: Record<string, string | undefined> = parseArgs({ options: Object.fromEntries(EVAL_FLAGS.map((f) => [f, { type: 'string' as const }])), strict: true }).values as Record<string, string | undefined>;
+function evalFlags(): Record<string, string | undefined> {
+  try {
+    return parseArgs({ options: Object.fromEntries(EVAL_FLAGS.map((f) => [f, { type: 'string' as const }])), strict: true }).values as Record<string, string | undefined>;
+  } catch (err) {
+    console.error(`eval: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+const args = evalFlags();
 const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
 
 export const BUCKETS = [

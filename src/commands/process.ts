@@ -79,7 +79,10 @@ interface Found {
  * listing in memory). Folders are entered only when recursive, and never the output folder; a
  * folder named like an image (`dir.jpg`) is a folder.
  */
-async function* walk(dir: string, rel: string, recursive: boolean, skip: string): AsyncGenerator<Found> {
+async function* walk(dir: string, rel: string, recursive: boolean, skip: string, ancestors: string[] = []): AsyncGenerator<Found> {
+  // Real paths of the folders above, so a link back up the tree is not followed forever.
+  const real = await fsp.realpath(dir);
+  if (ancestors.includes(real)) return;
   const handle = await fsp.opendir(dir);
   for await (const entry of handle) {
     const file = path.join(dir, entry.name);
@@ -92,7 +95,7 @@ async function* walk(dir: string, rel: string, recursive: boolean, skip: string)
       isFile = !stat || stat.isFile();
     }
     if (isDir) {
-      if (recursive && path.resolve(file) !== skip) yield* walk(file, path.join(rel, entry.name), recursive, skip);
+      if (recursive && path.resolve(file) !== skip) yield* walk(file, path.join(rel, entry.name), recursive, skip, [...ancestors, real]);
     } else if (isFile && IMAGE_FILE.test(entry.name)) {
       yield { file, rel: path.join(rel, entry.name) };
     }
@@ -108,6 +111,29 @@ async function* walk(dir: string, rel: string, recursive: boolean, skip: string)
 export function outputNameOf(inputName: string, out: ImageExt): string {
   const ext = path.extname(inputName);
   return CANONICAL[ext] === out ? inputName : `${inputName}.${out}`;
+}
+
+/** `outputNameOf`, and past any input beside it that keeps its own name there (`x.jpeg` next to `x.jpeg.jpg`). */
+async function freeOutputName(inputDir: string, inputName: string, out: ImageExt): Promise<string> {
+  let name = outputNameOf(inputName, out);
+  if (name === inputName) return name;
+  for (let stem = inputName; await fsp.stat(path.join(inputDir, name)).then(() => true, () => false); ) {
+    stem = `${stem}~`;
+    name = `${stem}.${out}`;
+  }
+  return name;
+}
+
+/** Written under a temporary name, then renamed: an interrupted run never leaves a half file that looks done. */
+async function writeAtomically(file: string, data: Buffer | string): Promise<void> {
+  const tmp = `${file}.${process.pid}.partial`;
+  try {
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 function expectedExt(name: string, options: JobOptions): ImageExt {
@@ -174,7 +200,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   };
 
   const one = async ({ file, rel }: Found) => {
-    const name = outputNameOf(path.basename(rel), expectedExt(rel, options));
+    const name = await freeOutputName(path.dirname(file), path.basename(rel), expectedExt(rel, options));
     const dir = path.join(outDir, path.dirname(rel));
     const image = path.join(dir, name);
     if (!flags.force && (await isDone(file, image, `${image}.json`))) {
@@ -190,12 +216,12 @@ export async function processDirectory(config: Config, input: string, outDir: st
     const outcome = await pool.run(bytes, options);
     if (!outcome.ok) return fail(rel, outcome.code, outcome.message);
     // The bytes decide the format: a PNG named .jpg comes out as PNG, under a name that says so.
-    const written = outcome.format === expectedExt(rel, options) ? image : path.join(dir, outputNameOf(path.basename(rel), outcome.format));
+    const written = outcome.format === expectedExt(rel, options) ? image : path.join(dir, await freeOutputName(path.dirname(file), path.basename(rel), outcome.format));
     try {
       await fsp.mkdir(dir, { recursive: true });
-      await fsp.writeFile(written, Buffer.from(outcome.image));
+      await writeAtomically(written, Buffer.from(outcome.image));
       const { image: _bytes, ok: _ok, ...record } = outcome;
-      await fsp.writeFile(`${written}.json`, JSON.stringify({ file: rel, output: path.relative(outDir, written), ...record }, null, 2));
+      await writeAtomically(`${written}.json`, JSON.stringify({ file: rel, output: path.relative(outDir, written), ...record }, null, 2));
       counts.processed++;
     } catch (err) {
       fail(rel, 'WRITE_ERROR', `cannot write ${written}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

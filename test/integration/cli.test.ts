@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
 import { darknetDir, facesDir, modelDir } from '../helpers/fixtures.js';
 import { startModelHost } from '../helpers/model-host.js';
@@ -186,24 +187,29 @@ describe('pixveil process on real photos', () => {
     fs.mkdirSync(path.join(input, 'dir.jpg'), { recursive: true });
     fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), path.join(input, 'x.jpg'));
     fs.copyFileSync(path.join(darknetDir, 'dog.jpg'), path.join(input, 'x.jpeg'));
+    // A file already named what x.jpeg would become: x.jpeg moves aside to x.jpeg~.jpg.
+    fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'x.jpeg.jpg'));
     fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'dir.jpg', 'inside.jpg'));
     fs.writeFileSync(path.join(input, 'broken.png'), 'not a png at all');
     fs.symlinkSync(path.join(input, 'gone.jpg'), path.join(input, 'unreadable.jpg'));
     const out = path.join(tmp, 'mixed-out');
     const r = await finish(['process', input, out]);
     assert.equal(r.code, 1, r.output);
-    assert.deepEqual(fs.readdirSync(out).sort(), ['failures.jsonl', 'x.jpeg.jpg', 'x.jpeg.jpg.json', 'x.jpg', 'x.jpg.json']);
-    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'x.jpg.json'), 'utf8')).file, 'x.jpg');
-    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'x.jpeg.jpg.json'), 'utf8')).file, 'x.jpeg');
-    assert.notDeepEqual(fs.readFileSync(path.join(out, 'x.jpg')), fs.readFileSync(path.join(out, 'x.jpeg.jpg')));
-    assert.equal(r.summary.processed, 2);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['failures.jsonl', 'x.jpeg.jpg', 'x.jpeg.jpg.json', 'x.jpeg~.jpg', 'x.jpeg~.jpg.json', 'x.jpg', 'x.jpg.json']);
+    for (const [output, from] of [['x.jpg', 'x.jpg'], ['x.jpeg~.jpg', 'x.jpeg'], ['x.jpeg.jpg', 'x.jpeg.jpg']]) {
+      const record = JSON.parse(fs.readFileSync(path.join(out, `${output}.json`), 'utf8'));
+      assert.deepEqual([record.file, record.output], [from, output]);
+      const { width } = JSON.parse(fs.readFileSync(path.join(out, `${output}.json`), 'utf8'));
+      assert.equal(width, (await sharp(path.join(input, from)).metadata()).width, `${output} is ${from} anonymized`);
+    }
+    assert.equal(r.summary.processed, 3);
     assert.equal(r.summary.skipped, 0);
     assert.equal(r.summary.failed, 2);
     assert.ok(r.summary.images_per_second > 0);
     const failures = fs.readFileSync(path.join(out, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(failures.map((f) => [f.file, f.code]).sort(), [['broken.png', 'UNDECODABLE_IMAGE'], ['unreadable.jpg', 'READ_ERROR']]);
     assert.equal(r.summary.report, path.join(out, 'failures.jsonl'));
-    assert.match(r.stderr, /^done 4\/4 \(processed 2, skipped 0, failed 2\) [\d.]+ images\/s/m, 'plain progress lines without a terminal');
+    assert.match(r.stderr, /^done 5\/5 \(processed 3, skipped 0, failed 2\) [\d.]+ images\/s/m, 'plain progress lines without a terminal');
   });
 
   test('resumable: a rerun skips finished images, a newer input is redone, --force redoes all', async () => {
@@ -253,11 +259,12 @@ describe('pixveil process on real photos', () => {
     fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), path.join(input, 'top.jpg'));
     fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'day1', 'a.jpg'));
     fs.copyFileSync(path.join(darknetDir, 'dog.jpg'), path.join(input, 'day1', 'cam2', 'b.jpg'));
+    fs.symlinkSync(input, path.join(input, 'day1', 'back-to-top'));
     const flat = await finish(['process', input, '--detect', 'faces']);
     assert.equal(flat.summary.processed, 1, 'without --recursive only the top folder');
     const r = await finish(['process', input, '--recursive', '--format', 'png', '--detect', 'faces', '--blur', 'solid']);
     assert.equal(r.code, 0, r.output);
-    assert.deepEqual([r.summary.processed, r.summary.skipped, r.summary.failed], [3, 0, 0], 'anonymized/ itself is not input');
+    assert.deepEqual([r.summary.processed, r.summary.skipped, r.summary.failed], [3, 0, 0], 'anonymized/ itself is not input, a link back up is not followed');
     const out = path.join(input, 'anonymized');
     for (const rel of ['top.jpg.png', 'day1/a.jpg.png', 'day1/cam2/b.jpg.png']) {
       assert.ok(fs.existsSync(path.join(out, rel)) && fs.existsSync(path.join(out, `${rel}.json`)), rel);
