@@ -10,6 +10,8 @@
         "native/src/blur.cc",
         "native/src/device.cc",
         "native/src/nms.cc",
+        "native/src/preprocess.cc",
+        "native/src/pyramid.cc",
         "native/src/tensor.cc"
       ],
       "include_dirs": [

@@ -5,39 +5,30 @@
 //   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
 //   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
+//   [--sets=fixtures,synthetic,openalpr,cars] [--face-long-side=960] (dynamic face models, e.g. --faces=yunet-n:
+//   one whole-image pass at that long side instead of face tiles; see face-pass.ts)
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { Detector } from '../src/models/detector.js';
-import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
-import type { Detectors } from '../src/pipeline/detect.js';
 import { processImage } from '../src/pipeline/process-image.js';
-import type { Detection, JobOptions } from '../src/job.js';
+import type { Detection } from '../src/job.js';
+import { loadEvalConfig, parseArgs } from './config.js';
+import { loadOpenalpr } from './openalpr.js';
 import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type GtImage } from './ground-truth.js';
 import { buildSynthetic } from './synthetic.js';
+import { buildCarComposites } from './synthetic-cars.js';
 
 sharp.concurrency(1);
 sharp.cache(false);
 
-// node:util parseArgs: unknown or malformed flags stop the run instead of being silently ignored.
-const EVAL_FLAGS = ['faces', 'plates', 'objects', 'face-threshold', 'plate-threshold', 'object-threshold', 'tiling', 'face-tile-scale', 'plate-tile-scale', 'tile-overlap', 'vehicles', 'max-vehicles', 'persons', 'max-persons', 'person-score', 'face-margin', 'plate-margin', 'synthetic', 'label'];
-function evalFlags(): Record<string, string | undefined> {
-  try {
-    return parseArgs({ options: Object.fromEntries(EVAL_FLAGS.map((f) => [f, { type: 'string' as const }])), strict: true }).values as Record<string, string | undefined>;
-  } catch (err) {
-    console.error(`eval: ${(err as Error).message}`);
-    process.exit(2);
-  }
-}
-const args = evalFlags();
-const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
+const args = parseArgs(process.argv.slice(2));
 
 export const BUCKETS = [
-  { name: '<16', min: 0, max: 16 },
-  { name: '16-32', min: 16, max: 32 },
+  { name: '<12', min: 0, max: 12 },
+  { name: '12-16', min: 12, max: 16 },
+  { name: '16-24', min: 16, max: 24 },
+  { name: '24-32', min: 24, max: 32 },
   { name: '32-96', min: 32, max: 96 },
   { name: '>96', min: 96, max: Infinity },
 ] as const;
@@ -78,49 +69,26 @@ async function rawPixels(data: Buffer) {
 }
 
 async function main() {
-  const manifests = loadManifests();
-  const modelDirs = [process.env.MODEL_DIR ?? path.resolve(repoRoot, '../shared/models'), process.env.EXTRA_MODEL_DIR].filter(Boolean) as string[];
-  const load = async (name: string | undefined) => {
-    if (!name || name === 'none') return undefined;
-    const m = manifests.get(name) ?? (() => { throw new Error(`unknown model ${name}`); })();
-    const file = modelDirs.map((d) => path.join(d, m.file)).find((f) => fs.existsSync(f));
-    if (!file) throw new Error(`model file ${m.file} not found in ${modelDirs.join(', ')}`);
-    return Detector.load(m, file, { intraOpThreads: 1, executionProviders: ['cpu'] });
-  };
-  const names = { faces: args.faces ?? 'ultraface-rfb-320', plates: args.plates ?? 'hyperlpr-y5fu-320', objects: args.objects ?? 'yolox-nano' };
-  const detectors: Detectors = { faces: await load(names.faces), plates: await load(names.plates), objects: await load(names.objects) };
-  const settings: DetectionSettings = {
-    ...DEFAULT_DETECTION_SETTINGS,
-    tiling: (args.tiling ?? DEFAULT_DETECTION_SETTINGS.tiling) as DetectionSettings['tiling'],
-    tileScale: { faces: num('face-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.faces), plates: num('plate-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.plates) },
-    tileOverlap: num('tile-overlap', DEFAULT_DETECTION_SETTINGS.tileOverlap),
-    platesOnVehicles: (args.vehicles ?? (DEFAULT_DETECTION_SETTINGS.platesOnVehicles ? 'on' : 'off')) === 'on',
-    maxVehicles: num('max-vehicles', DEFAULT_DETECTION_SETTINGS.maxVehicles),
-    facesOnPersons: (args.persons ?? (DEFAULT_DETECTION_SETTINGS.facesOnPersons ? 'on' : 'off')) === 'on',
-    maxPersons: num('max-persons', DEFAULT_DETECTION_SETTINGS.maxPersons),
-    personScore: num('person-score', DEFAULT_DETECTION_SETTINGS.personScore),
-    blurMargin: { face: num('face-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.face), plate: num('plate-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.plate) },
-  };
-  const options: JobOptions = {
-    // Solid fill changes every covered pixel, so "unchanged" means "not covered by any blur region".
-    blur: 'solid',
-    shape: 'box',
-    detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/job.ts).
-    thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
-    blurClasses: [],
-    format: 'png',
-    quality: 90,
-  };
+  const { names, detectors, settings, options, faceLongSide, release } = await loadEvalConfig(args);
 
-  const images: Array<{ name: string; data: Buffer; gt: GtImage; set: 'fixtures' | 'synthetic' }> = loadGroundTruth().map((gt) => ({ name: gt.image, data: fs.readFileSync(resolveImage(gt.image)), gt, set: 'fixtures' }));
-  if ((args.synthetic ?? 'on') === 'on') for (const s of await buildSynthetic()) images.push({ ...s, set: 'synthetic' });
+  const sets = new Set((args.sets ?? 'fixtures,synthetic,openalpr,cars').split(','));
+  if (args.synthetic === 'off') sets.delete('synthetic');
+  type EvalSet = 'fixtures' | 'synthetic' | 'openalpr' | 'cars';
+  const images: Array<{ name: string; data: Buffer; gt: GtImage; set: EvalSet; region?: string }> = [];
+  if (sets.has('fixtures')) for (const gt of loadGroundTruth()) images.push({ name: gt.image, data: fs.readFileSync(resolveImage(gt.image)), gt, set: 'fixtures' });
+  if (sets.has('synthetic')) for (const s of await buildSynthetic()) images.push({ ...s, set: 'synthetic' });
+  if (sets.has('cars')) for (const s of await buildCarComposites()) images.push({ ...s, set: 'cars' });
+  if (sets.has('openalpr')) for (const o of await loadOpenalpr()) images.push({ name: o.name, data: fs.readFileSync(o.file), gt: o.gt, set: 'openalpr', region: o.region });
 
   const tallies = new Map<string, Tally>();
   const tally = (key: string) => tallies.get(key) ?? (tallies.set(key, newTally()), tallies.get(key)!);
   const precision = new Map<GtClass, { dets: number; tp: number }>(GT_CLASSES.map((c) => [c, { dets: 0, tp: 0 }]));
-  const timings: Record<'fixtures' | 'synthetic', Record<string, number[]>> = { fixtures: {}, synthetic: {} };
+  const timings: Record<EvalSet, Record<string, number[]>> = { fixtures: {}, synthetic: {}, openalpr: {}, cars: {} };
   const perImage: unknown[] = [];
+  // openalpr labels one plate per photo: plate boxes off it are counted here, to be looked at (eval/tools/crop-boxes.ts).
+  // onLabelled: a second or badly fitting box on the labelled plate itself (it overlaps it), not another object.
+  const unlabelled: Array<{ image: string; box: Detection['box']; score: number; onLabelled: boolean }> = [];
+  const openalprImages = { all: 0, withUnlabelled: 0 };
 
   // Warm the sessions so the first image's timings are not load costs.
   await processImage(images[0].data, options, detectors, { maxPixels: 100e6 }, settings);
@@ -131,6 +99,8 @@ async function main() {
     const after = await rawPixels(result.image);
     const used = new Set<number>();
     const missed: unknown[] = [];
+    // Score of the detection matched to each labelled object, so a threshold can be chosen afterwards from the JSON.
+    const matchedScores: Array<{ class: GtClass; score: number }> = [];
     for (const obj of img.gt.objects) {
       let best = -1;
       let bestIou = IOU_MATCH;
@@ -139,7 +109,10 @@ async function main() {
         const v = iou(obj.box, d.box);
         if (v >= bestIou) [best, bestIou] = [i, v];
       });
-      if (best >= 0) used.add(best);
+      if (best >= 0) {
+        used.add(best);
+        matchedScores.push({ class: obj.class, score: result.detections[best].score });
+      }
       else missed.push(obj);
       let pixels = 0;
       let unchanged = 0;
@@ -153,7 +126,13 @@ async function main() {
           if (before.data[p] === after.data[p] && before.data[p + 1] === after.data[p + 1] && before.data[p + 2] === after.data[p + 2]) unchanged++;
         }
       }
-      for (const key of [`${img.set}|${obj.class}|${bucketOf(obj.box)}`, `${img.set}|${obj.class}|all`, `all|${obj.class}|all`]) {
+      const keys =
+        img.set === 'openalpr'
+          ? [`openalpr|${obj.class}|${bucketOf(obj.box)}`, `openalpr|${obj.class}|all`, `openalpr-${img.region}|${obj.class}|all`]
+          : img.set === 'cars'
+            ? [`cars|${obj.class}|${bucketOf(obj.box)}`, `cars|${obj.class}|all`]
+            : [`${img.set}|${obj.class}|${bucketOf(obj.box)}`, `${img.set}|${obj.class}|all`, `all|${obj.class}|all`];
+      for (const key of keys) {
         const t = tally(key);
         t.gt++;
         t.found += best >= 0 ? 1 : 0;
@@ -172,7 +151,14 @@ async function main() {
       p.dets++;
       p.tp += used.has(i) ? 1 : 0;
     });
-    perImage.push({ image: img.name, timings: result.timings, detections: result.detections.length, missed });
+    if (img.set === 'openalpr') {
+      const off = result.detections.filter((d, i) => d.kind === 'plate' && !used.has(i));
+      const plate = img.gt.objects[0].box;
+      for (const d of off) unlabelled.push({ image: img.name, box: d.box, score: d.score, onLabelled: iou(plate, d.box) > 0 });
+      openalprImages.all++;
+      openalprImages.withUnlabelled += off.length > 0 ? 1 : 0;
+    }
+    perImage.push({ image: img.name, timings: result.timings, detections: result.detections.length, missed, matchedScores });
   }
 
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : '  -  ');
@@ -185,7 +171,11 @@ async function main() {
     lines.push(`${set.padEnd(10)} ${cls.padEnd(8)} ${bucket.padEnd(7)} ${String(t.gt).padStart(4)} ${String(t.found).padStart(6)}  ${pct(t.found, t.gt)}   ${pct(t.unblurred, t.pixels)}`);
     report[key] = { ...t, recall: t.gt ? t.found / t.gt : null, recall24: t.gt24 ? t.found24 / t.gt24 : null, unblurredShare: t.pixels ? t.unblurred / t.pixels : null };
   }
-  lines.push('recall for objects >= 24 px (short side), all sets:');
+  if (openalprImages.all) {
+    const elsewhere = unlabelled.filter((u) => !u.onLabelled).length;
+    lines.push(`openalpr: ${unlabelled.length} plate boxes besides the labelled plate's match in ${openalprImages.all} images (${openalprImages.withUnlabelled} images have any): ${elsewhere} elsewhere = ${(elsewhere / openalprImages.all).toFixed(3)} unlabelled boxes per image, ${unlabelled.length - elsewhere} overlapping the labelled plate`);
+  }
+  lines.push('recall for objects >= 24 px (short side), fixtures + synthetic:');
   for (const cls of GT_CLASSES) {
     const t = tallies.get(`all|${cls}|all`);
     if (t) lines.push(`  ${cls.padEnd(8)} ${pct(t.found24, t.gt24)} (${t.found24}/${t.gt24})`);
@@ -193,19 +183,23 @@ async function main() {
   lines.push('precision on fixtures (classes labelled exhaustively in the image):');
   for (const [cls, p] of precision) lines.push(`  ${cls.padEnd(8)} ${pct(p.tp, p.dets)} (${p.tp}/${p.dets} detections)`);
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  lines.push('median stage ms (single thread): fixtures (0.1-2 MP) | synthetic (1920x1080)');
-  const stages = [...new Set([...Object.keys(timings.fixtures), ...Object.keys(timings.synthetic)])];
-  for (const s of stages) lines.push(`  ${s.padEnd(24)} ${String(timings.fixtures[s] ? median(timings.fixtures[s]).toFixed(1) : '-').padStart(8)} | ${String(timings.synthetic[s] ? median(timings.synthetic[s]).toFixed(1) : '-').padStart(8)}`);
-  const detectMs = (set: 'fixtures' | 'synthetic') => Object.entries(timings[set]).filter(([s]) => s.startsWith('detect')).reduce((n, [, v]) => n + median(v), 0);
-  lines.push(`  ${'detect total'.padEnd(24)} ${detectMs('fixtures').toFixed(1).padStart(8)} | ${detectMs('synthetic').toFixed(1).padStart(8)}`);
+  lines.push('median stage ms (single thread): fixtures (0.1-2 MP) | synthetic (1920x1080) | openalpr | cars (1920x1080)');
+  const setNames: EvalSet[] = ['fixtures', 'synthetic', 'openalpr', 'cars'];
+  const stages = [...new Set(setNames.flatMap((n) => Object.keys(timings[n])))];
+  const cell = (set: EvalSet, stage: string) => String(timings[set][stage] ? median(timings[set][stage]).toFixed(1) : '-').padStart(8);
+  for (const s of stages) lines.push(`  ${s.padEnd(24)} ${setNames.map((n) => cell(n, s)).join(' | ')}`);
+  const detectMs = (set: EvalSet) => Object.entries(timings[set]).filter(([s]) => s.startsWith('detect')).reduce((n, [, v]) => n + median(v), 0);
+  lines.push(`  ${'detect total'.padEnd(24)} ${setNames.map((n) => detectMs(n).toFixed(1).padStart(8)).join(' | ')}`);
+  // The synthetic composites are 1920×1080, so their medians are the cost of a 1080p image.
+  if (timings.synthetic.decode) lines.push(`cost per 1080p image (single thread, medians): detect ${detectMs('synthetic').toFixed(1)} ms; decode + detect + blur ${(detectMs('synthetic') + median(timings.synthetic.decode) + median(timings.synthetic.blur)).toFixed(1)} ms (PNG encode not counted)`);
   console.log(lines.join('\n'));
 
   const dir = path.join(repoRoot, 'eval', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings, tallies: report, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries((['fixtures', 'synthetic'] as const).map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
+  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings: { ...settings, faceLongSide }, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
   fs.writeFileSync(path.join(dir, 'latest.json'), json);
   if (args.label) fs.writeFileSync(path.join(dir, `${args.label}.json`), json);
-  for (const d of Object.values(detectors)) await d?.release();
+  await release();
 }
 
 await main();

@@ -10,8 +10,8 @@ export interface SyntheticImage {
   gt: GtImage;
 }
 
-const FACE_SIZES = [12, 20, 28, 40, 64, 128];
-const PLATE_SIZES = [10, 14, 20, 28, 40, 64];
+const FACE_SIZES = [12, 14, 18, 22, 28, 40, 64, 128];
+const PLATE_SIZES = [10, 12, 14, 18, 22, 28, 40, 64];
 const BACKGROUNDS = ['darknet:dog.jpg', 'darknet:horses.jpg', 'darknet:person.jpg'];
 const FACE_SOURCES = ['faces/uf_2.jpg', 'faces/uf_3.jpg', 'faces/uf_9.jpg', 'faces/uf_13.jpg', 'faces/uf_20.jpg'];
 const WIDTH = 1920;

@@ -48,6 +48,8 @@ export interface Detection {
   blurred: boolean;
   /** The region actually blurred (the box enlarged), when blurred. */
   blurBox?: Box;
+  /** Faces from models that give them (YuNet): eyes, nose tip, mouth corners as [x, y] in original-image pixels. */
+  landmarks?: Array<[number, number]>;
 }
 
 export interface JobResult {

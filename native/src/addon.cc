@@ -4,17 +4,21 @@
 #include "blur.h"
 #include "device.h"
 #include "nms.h"
+#include "preprocess.h"
+#include "pyramid.h"
 #include "tensor.h"
 
 namespace {
 
 // Bumped when an export's options change, so a stale build is refused by src/addon/native.ts.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("blurRegions", Napi::Function::New(env, pixveil::BlurRegions, "blurRegions"));
   exports.Set("normalizeToChw", Napi::Function::New(env, pixveil::NormalizeToChw, "normalizeToChw"));
+  exports.Set("halveImage", Napi::Function::New(env, pixveil::HalveImage, "halveImage"));
+  exports.Set("regionToTensor", Napi::Function::New(env, pixveil::RegionToTensor, "regionToTensor"));
   exports.Set("nms", Napi::Function::New(env, pixveil::Nms, "nms"));
   exports.Set("cudaAvailable", Napi::Function::New(env, pixveil::CudaAvailable, "cudaAvailable"));
   return exports;

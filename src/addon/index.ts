@@ -4,14 +4,37 @@
 import { isMainThread } from 'node:worker_threads';
 import { blurRegionsFallback } from './fallback/blur.js';
 import { nmsFallback } from './fallback/nms.js';
+import { halveImageFallback } from './fallback/pyramid.js';
+import { regionToTensorFallback } from './fallback/region-tensor.js';
 import { normalizeToChwFallback } from './fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from './native.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
-import { validateBlurArgs, validateNmsArgs, validateTensorArgs } from './validate.js';
+import { deepestLevel, ImagePyramid } from './pyramid.js';
+import { planRegionTensor } from './region-plan.js';
+import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions, TensorLayout, TensorSpec } from './types.js';
+import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs, validateTensorArgs } from './validate.js';
 
-export type { BlurRegion, BlurSpec, InputTransform, ModelInput, RawImage, TensorSpec } from './types.js';
+export { ImagePyramid } from './pyramid.js';
+export type {
+  BlurRegion,
+  BlurSpec,
+  InputTransform,
+  ModelInput,
+  PyramidLevel,
+  RawImage,
+  RegionTensor,
+  RegionTensorOptions,
+  SourceRegion,
+  TensorLayout,
+  TensorSpec,
+} from './types.js';
 
-const fallback = { blurRegions: blurRegionsFallback, nms: nmsFallback, normalizeToChw: normalizeToChwFallback };
+const fallback = {
+  blurRegions: blurRegionsFallback,
+  nms: nmsFallback,
+  normalizeToChw: normalizeToChwFallback,
+  halveImage: halveImageFallback,
+  regionToTensor: regionToTensorFallback,
+};
 
 function chooseImplementation() {
   if (process.env.PIXVEIL_NATIVE === 'off') {
@@ -44,5 +67,28 @@ export const pixelOps = {
   normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
     validateTensorArgs(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
     return chosen.ops.normalizeToChw(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
+  },
+  /**
+   * The anti-aliasing pyramid of one decoded image, built once and passed to every
+   * regionToTensor call on it. Levels are built on first use; maxLevel 0 turns them off.
+   */
+  buildPyramid(image: RawImage, options?: { maxLevel?: number }): ImagePyramid {
+    validatePyramidArgs(image, options);
+    return new ImagePyramid(image, options?.maxLevel ?? deepestLevel(image.width, image.height), chosen.ops.halveImage);
+  },
+  /**
+   * One model input from a region of the image in one pass: crop + resize (bilinear from the
+   * deepest pyramid level that leaves a 1–2× shrink) + channel order + normalise + layout + padding.
+   * Writes into options.out at options.offset when given (one item of a batch tensor).
+   * The transform maps model-input coordinates to full-image pixels.
+   */
+  regionToTensor(pyramid: ImagePyramid, spec: TensorSpec & { layout?: TensorLayout }, options?: RegionTensorOptions): RegionTensor {
+    validateRegionTensorArgs(pyramid, spec, options);
+    const region = options?.region ?? { x: 0, y: 0, width: pyramid.image.width, height: pyramid.image.height };
+    const plan = planRegionTensor(region, spec, pyramid.maxLevel);
+    const tensor = options?.out ?? new Float32Array(3 * spec.width * spec.height);
+    const offset = options?.offset ?? 0;
+    chosen.ops.regionToTensor(pyramid.level(plan.level), plan, tensor, offset);
+    return { tensor, offset, transform: plan.transform, level: plan.level };
   },
 };

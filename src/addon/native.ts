@@ -6,10 +6,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
+import type { RegionTensorPlan } from './region-plan.js';
+import type { BlurRegion, BlurSpec, PyramidLevel, RawImage, TensorSpec } from './types.js';
 
 /** Must equal kAbiVersion in native/src/addon.cc; a stale build is refused rather than misread. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 export const nativeAddonPath = path.join(packageRoot, 'build', 'Release', 'pixveil_native.node');
 
 export type NativeBackend = 'cpu' | 'cuda';
@@ -50,6 +51,18 @@ interface NativeAddon {
     out: Float32Array;
     useCuda: boolean;
   }): NativeBackend;
+  halveImage(options: { data: Uint8Array; width: number; height: number; channels: number; out: Uint8Array }): void;
+  regionToTensor(
+    options: Omit<RegionTensorPlan, 'level' | 'transform'> & {
+      data: Uint8Array;
+      width: number;
+      height: number;
+      channels: number;
+      levelScale: number;
+      out: Float32Array;
+      outOffset: number;
+    },
+  ): void;
   nms(options: { boxes: Float32Array; scores: Float32Array; iouThreshold: number; classes: Int32Array | undefined }): Int32Array;
   cudaAvailable(): CudaStatus;
 }
@@ -144,6 +157,29 @@ export function createNativeOps(addon: NativeAddon, useCuda = false) {
     },
     normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
       return normalizeToChwWith(rgb, contentWidth, contentHeight, offsetX, offsetY, spec).tensor;
+    },
+    halveImage(level: PyramidLevel): PyramidLevel {
+      const width = Math.floor(level.width / 2);
+      const height = Math.floor(level.height / 2);
+      const out = new Uint8Array(width * height * 3);
+      callNative('halveImage', () => addon.halveImage({ data: level.data, width: level.width, height: level.height, channels: level.channels, out }));
+      return { data: out, width, height, channels: 3, scale: level.scale * 2 };
+    },
+    regionToTensor(level: PyramidLevel, plan: RegionTensorPlan, out: Float32Array, offset: number): void {
+      // The plan's fields go across as they are; the transform and level stay on this side.
+      const { level: _level, transform: _transform, ...job } = plan;
+      callNative('regionToTensor', () =>
+        addon.regionToTensor({
+          ...job,
+          data: level.data,
+          width: level.width,
+          height: level.height,
+          channels: level.channels,
+          levelScale: level.scale,
+          out,
+          outOffset: offset,
+        }),
+      );
     },
     nms(boxes: Float32Array, scores: Float32Array, iouThreshold: number, classes?: Int32Array): Int32Array {
       return callNative('nms', () => addon.nms({ boxes, scores, iouThreshold, classes }));

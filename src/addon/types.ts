@@ -49,3 +49,46 @@ export interface ModelInput {
   tensor: Float32Array;
   transform: InputTransform;
 }
+
+/** Tensor layout of a model input: planes (NCHW) or interleaved pixels (NHWC, TensorFlow exports). */
+export type TensorLayout = 'nchw' | 'nhwc';
+
+/**
+ * A rectangle of the decoded image in pixels. Fractional edges are sampled as such; the
+ * rectangle must lie inside the image (clip it first: nothing outside is invented).
+ */
+export interface SourceRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One level of an ImagePyramid: level 0 is the decoded image, level k is 2^k times smaller. */
+export interface PyramidLevel {
+  /** Interleaved 8-bit pixels, `channels` per pixel; levels 1 and up are RGB. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  /** Image pixels per level pixel along each axis: 2^level. */
+  scale: number;
+}
+
+export interface RegionTensorOptions {
+  /** Default: the whole image. */
+  region?: SourceRegion;
+  /** Tensor to write into, e.g. one [N, 3, H, W] batch; default a new one of 3 × H × W. */
+  out?: Float32Array;
+  /** Element index in `out` where this input starts (i × 3 × H × W for batch item i). */
+  offset?: number;
+}
+
+export interface RegionTensor extends ModelInput {
+  /** The caller's `out` (e.g. the whole batch) or a new 3 × H × W tensor, in spec.layout. */
+  tensor: Float32Array;
+  /** Where this input starts in `tensor` (the caller's offset). */
+  offset: number;
+  /** The pyramid level sampled (0 = the full image). */
+  level: number;
+}

@@ -1,7 +1,8 @@
 // Every option of the pixel ops is checked here, before it reaches the addon or the fallback:
 // the C++ side reads a flat options object and checks nothing itself (sharp's split).
 import { invalidOption } from '../errors.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from './types.js';
+import { deepestLevel, ImagePyramid } from './pyramid.js';
+import type { BlurRegion, BlurSpec, RawImage, RegionTensorOptions, SourceRegion, TensorLayout, TensorSpec } from './types.js';
 
 /** Keeps every index and running sum in the addon inside int32/uint32. */
 export const MAX_DIMENSION = 65535;
@@ -9,6 +10,9 @@ export const MAX_DIMENSION = 65535;
 const BLUR_STYLES: readonly BlurSpec['style'][] = ['gaussian', 'pixelate', 'solid'];
 const BLUR_SHAPES: readonly BlurSpec['shape'][] = ['box', 'ellipse'];
 const CHANNEL_ORDERS: readonly TensorSpec['channelOrder'][] = ['rgb', 'bgr'];
+const RESIZES: readonly TensorSpec['resize'][] = ['letterbox', 'stretch'];
+const ALIGNS: readonly TensorSpec['align'][] = ['top-left', 'center'];
+const LAYOUTS: readonly (TensorLayout | undefined)[] = ['nchw', 'nhwc', undefined];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -62,7 +66,8 @@ export function validateNmsArgs(boxes: Float32Array, scores: Float32Array, iouTh
   if (classes.length !== scores.length) throw invalidOption('classes.length', `${scores.length} (scores.length)`, classes.length);
 }
 
-export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): void {
+/** The fields every tensor writer reads; resize and align only matter where the addon plans the resize. */
+function checkTensorSpec(spec: TensorSpec): void {
   if (!isObject(spec)) throw invalidOption('spec', 'a TensorSpec object', spec);
   checkDimension('spec.width', spec.width);
   checkDimension('spec.height', spec.height);
@@ -70,6 +75,10 @@ export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, conten
   if (!isFiniteNumber(spec.padValue)) throw invalidOption('spec.padValue', 'a finite number', spec.padValue);
   checkTriple('spec.mean', spec.mean, false);
   checkTriple('spec.std', spec.std, true);
+}
+
+export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): void {
+  checkTensorSpec(spec);
   if (!isIntegerIn(contentWidth, 1, spec.width)) throw invalidOption('contentWidth', `an integer from 1 to ${spec.width} (spec.width)`, contentWidth);
   if (!isIntegerIn(contentHeight, 1, spec.height)) throw invalidOption('contentHeight', `an integer from 1 to ${spec.height} (spec.height)`, contentHeight);
   const maxX = spec.width - contentWidth;
@@ -79,4 +88,47 @@ export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, conten
   if (!(rgb instanceof Uint8Array)) throw invalidOption('rgb', 'a Uint8Array', rgb);
   const bytes = contentWidth * contentHeight * 3;
   if (rgb.length !== bytes) throw invalidOption('rgb.length', `${bytes} (contentWidth × contentHeight × 3)`, rgb.length);
+}
+
+export function validatePyramidArgs(image: RawImage, options: { maxLevel?: number } | undefined): void {
+  validateImage(image);
+  if (options === undefined) return;
+  if (!isObject(options)) throw invalidOption('options', 'an object with maxLevel, or undefined', options);
+  const deepest = deepestLevel(image.width, image.height);
+  if (options.maxLevel !== undefined && !isIntegerIn(options.maxLevel, 0, deepest)) {
+    throw invalidOption('options.maxLevel', `an integer from 0 to ${deepest} (the levels of a ${image.width}×${image.height} image), or undefined`, options.maxLevel);
+  }
+}
+
+/** Inside the image, at least one pixel each way; fractional edges are allowed. */
+function checkSourceRegion(region: SourceRegion, imageWidth: number, imageHeight: number): void {
+  if (!isObject(region) || Array.isArray(region)) throw invalidOption('options.region', 'an object with x, y, width and height, or undefined', region);
+  const inRange = (v: unknown, min: number, max: number): v is number => isFiniteNumber(v) && v >= min && v <= max;
+  if (!inRange(region.x, 0, imageWidth - 1)) throw invalidOption('options.region.x', `a number from 0 to ${imageWidth - 1} (image.width - 1)`, region.x);
+  if (!inRange(region.y, 0, imageHeight - 1)) throw invalidOption('options.region.y', `a number from 0 to ${imageHeight - 1} (image.height - 1)`, region.y);
+  const maxWidth = imageWidth - region.x;
+  const maxHeight = imageHeight - region.y;
+  if (!inRange(region.width, 1, maxWidth)) throw invalidOption('options.region.width', `a number from 1 to ${maxWidth} (image.width - region.x)`, region.width);
+  if (!inRange(region.height, 1, maxHeight)) throw invalidOption('options.region.height', `a number from 1 to ${maxHeight} (image.height - region.y)`, region.height);
+}
+
+export function validateRegionTensorArgs(pyramid: ImagePyramid, spec: TensorSpec & { layout?: TensorLayout }, options: RegionTensorOptions | undefined): void {
+  if (!(pyramid instanceof ImagePyramid)) throw invalidOption('pyramid', 'an ImagePyramid from pixelOps.buildPyramid', pyramid);
+  checkTensorSpec(spec);
+  checkOneOf('spec.resize', RESIZES, spec.resize);
+  checkOneOf('spec.align', ALIGNS, spec.align);
+  if (!LAYOUTS.includes(spec.layout)) throw invalidOption('spec.layout', 'one of nchw, nhwc, or undefined', spec.layout);
+  if (options === undefined) return;
+  // Not isObject: its narrowing would widen options.region to unknown.
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object with region, out and offset, or undefined', options);
+  if (options.region !== undefined) checkSourceRegion(options.region, pyramid.image.width, pyramid.image.height);
+  const size = 3 * spec.width * spec.height;
+  if (options.out !== undefined) {
+    if (!(options.out instanceof Float32Array)) throw invalidOption('options.out', 'a Float32Array, or undefined', options.out);
+    if (options.out.length < size) throw invalidOption('options.out.length', `at least ${size} (3 × spec.width × spec.height)`, options.out.length);
+  }
+  const maxOffset = (options.out?.length ?? size) - size;
+  if (options.offset !== undefined && !isIntegerIn(options.offset, 0, maxOffset)) {
+    throw invalidOption('options.offset', `an integer from 0 to ${maxOffset} (out.length - 3 × spec.width × spec.height)`, options.offset);
+  }
 }

@@ -11,6 +11,7 @@ import { ensureModels } from '../models/pull.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { recordJobMetrics } from '../observability/record-job.js';
+import { TenantThroughput } from '../observability/tenant-throughput.js';
 import { ThroughputWindow } from '../observability/throughput.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
@@ -75,7 +76,12 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   }
 
   const throughput = new ThroughputWindow();
-  queue.onFinished((job) => throughput.record(job.finishedAt ?? Date.now(), (job.finishedAt ?? Date.now()) - job.createdAt, job.status === 'completed'));
+  const tenantThroughput = new TenantThroughput();
+  queue.onFinished((job) => {
+    const finishedAt = job.finishedAt ?? Date.now();
+    throughput.record(finishedAt, finishedAt - job.createdAt, job.status === 'completed');
+    tenantThroughput.record(job.tenant, finishedAt, finishedAt - job.createdAt, job.status === 'completed');
+  });
 
   const ctx: IngestContext = {
     config,
@@ -84,6 +90,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     log,
     metrics,
     throughput,
+    tenantThroughput,
     pool,
     role,
     startedAt: Date.now(),

@@ -71,6 +71,24 @@ export interface Config {
   readonly bodyTimeoutMs: number;
   readonly bodyMinBytesPerSecond: number;
   readonly maxHeaderBytes: number;
+  /** Whole batch body per request; batch bodies are buffered, so this bounds one request's memory. */
+  readonly maxBatchBytes: number;
+  /** Upload bytes being received at once on this node (HTTP bodies and WebSocket frames); past it 503. */
+  readonly uploadBudgetBytes: number;
+  /** Per WebSocket connection: bytes waiting to be sent (uWS buffer + own queue) before the server closes with 1013. */
+  readonly wsMaxBacklogBytes: number;
+  /** Prepended to JWT tenants so a token's subject never names an API-key tenant by accident; empty maps them on purpose. */
+  readonly jwtTenantPrefix: string;
+  /** Failed authentications per client address and minute before every attempt from it gets 429; 0 disables. */
+  readonly authFailuresPerMinute: number;
+  /** Tenants (API-key tenants, or prefixed JWT tenants) that see cluster-wide /v1/stats and /v1/queue. */
+  readonly adminTenants: readonly string[];
+  /** A JWT scope that grants the same. */
+  readonly adminScope: string;
+  /** Peers whose X-Forwarded-For names the client (ingress, load balancer); exact addresses. */
+  readonly trustedProxies: readonly string[];
+  /** Start on a Redis that keeps nothing across a restart (accepted jobs would be lost). */
+  readonly allowVolatileRedis: boolean;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +164,12 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 function str(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   return raw === undefined ? fallback : raw.trim();
+}
+
+function list(env: Env, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  return Object.freeze(raw.split(',').map((v) => v.trim()).filter(Boolean));
 }
 
 /** The flat detection variables → one DetectionSettings over its defaults. */
@@ -233,6 +257,15 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', defaults.bodyTimeoutMs, 100),
     bodyMinBytesPerSecond: int(env, 'BODY_MIN_BYTES_PER_SECOND', defaults.bodyMinBytesPerSecond, 0),
     maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', defaults.maxHeaderBytes, 1024),
+    maxBatchBytes: int(env, 'MAX_BATCH_BYTES', defaults.maxBatchBytes, 1),
+    uploadBudgetBytes: int(env, 'UPLOAD_BUDGET_BYTES', defaults.uploadBudgetBytes, 1),
+    wsMaxBacklogBytes: int(env, 'WS_MAX_BACKLOG_BYTES', defaults.wsMaxBacklogBytes, 64 * 1024),
+    jwtTenantPrefix: str(env, 'JWT_TENANT_PREFIX', defaults.jwtTenantPrefix),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', defaults.authFailuresPerMinute, 0),
+    adminTenants: list(env, 'ADMIN_TENANTS', defaults.adminTenants),
+    adminScope: str(env, 'ADMIN_SCOPE', defaults.adminScope),
+    allowVolatileRedis: bool(env, 'ALLOW_VOLATILE_REDIS', defaults.allowVolatileRedis),
+    trustedProxies: list(env, 'TRUSTED_PROXIES', defaults.trustedProxies),
     ...overrides,
   };
   checkAuthConfig(config);

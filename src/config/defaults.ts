@@ -76,6 +76,18 @@ export const defaults = Object.freeze({
   bodyMinBytesPerSecond: 1024,
   /** Total request header bytes a route accepts (uWS itself allows far more; see README). */
   maxHeaderBytes: 16 * 1024,
+  /** One batch body; 4x MAX_UPLOAD_BYTES. */
+  maxBatchBytes: 200 * 1024 * 1024,
+  /** Upload bytes in flight on one node; with the parse copy, uploads hold at most twice this. */
+  uploadBudgetBytes: 1024 * 1024 * 1024,
+  wsMaxBacklogBytes: 16 * 1024 * 1024,
+  jwtTenantPrefix: 'jwt:',
+  authFailuresPerMinute: 20,
+  adminTenants: Object.freeze([]) as readonly string[],
+  adminScope: 'pixveil:admin',
+  allowVolatileRedis: false,
+  /** Empty: the socket's peer is the client. */
+  trustedProxies: Object.freeze([]) as readonly string[],
 });
 
 export type Defaults = typeof defaults;

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { RawImage } from '../addon/types.js';
 import { prepareModelInput, type PixelRegion } from './input.js';
+import { resolveInputSize, type InputSize } from './input-size.js';
 import type { ModelManifest } from './manifest.js';
 import { blazefaceAnchors, decodeBlazeface } from './postprocess/blazeface.js';
 import type { RawDetection } from './postprocess/candidates.js';
@@ -11,6 +12,7 @@ import { decodeUltraface } from './postprocess/ultraface.js';
 import { decodeYolov5Corners } from './postprocess/yolov5-corners.js';
 import { decodeYolov8 } from './postprocess/yolov8.js';
 import { decodeYolox } from './postprocess/yolox.js';
+import { decodeYunet, YUNET_STRIDES, type YunetHeads } from './postprocess/yunet.js';
 
 export interface SessionSettings {
   intraOpThreads: number;
@@ -101,6 +103,35 @@ function checkOutputs(manifest: ModelManifest, file: string, meta: Meta[]): void
       expect(missing.length === 0, missing.join(' and '));
       break;
     }
+    case 'yunet': {
+      const strides = output.strides ?? YUNET_STRIDES;
+      const heads = strides.flatMap((s) => [[`cls_${s}`, 1], [`obj_${s}`, 1], [`bbox_${s}`, 4], [`kps_${s}`, 10]] as Array<[string, number]>);
+      const ok = heads.every(([name, cols]) => byName(name) && dimOk(byName(name)!.shape?.at(-1), cols));
+      expect(ok, `per stride s in ${strides.join('/')} outputs ${heads.filter(([n]) => n.endsWith(`_${strides[0]}`)).map(([n, c]) => `"${n.replace(/_\d+$/, '_s')}" [1, N, ${c}]`).join(', ')}`);
+      break;
+    }
+  }
+}
+
+/** Checks the model's input shape: fixed dims equal the manifest's size; a dynamic manifest needs symbolic H and W. */
+function checkInput(manifest: ModelManifest, file: string, shape: Array<number | string> | undefined): void {
+  const { input } = manifest;
+  const want = inputDims(manifest, input);
+  const layout = input.layout ?? 'nchw';
+  if (!shape) return;
+  if (shape.length !== 4) throw new ModelShapeError(manifest, file, `expected input "${input.name}" of shape [${want.join(', ')}] (${layout}), the model has ${fmt(shape)}`);
+  const spatial = layout === 'nhwc' ? [1, 2] : [2, 3];
+  if (input.dynamic) {
+    const fixed = spatial.filter((i) => typeof shape[i] === 'number');
+    const rest = shape.every((d, i) => spatial.includes(i) || dimOk(d, want[i]));
+    if (fixed.length > 0 || !rest) {
+      const dims = want.map((d, i) => (spatial.includes(i) ? (i === spatial[0] ? 'H' : 'W') : d));
+      throw new ModelShapeError(manifest, file, `the manifest declares a dynamic input (H and W multiples of ${input.dynamic.multipleOf}), so input "${input.name}" must be [${dims.join(', ')}] with symbolic H and W (${layout}), the model has ${fmt(shape)}`);
+    }
+    return;
+  }
+  if (shape.some((d, i) => !dimOk(d, want[i]))) {
+    throw new ModelShapeError(manifest, file, `expected input "${input.name}" of shape [${want.join(', ')}] (${layout}), the model has ${fmt(shape)}`);
   }
 }
 
@@ -133,13 +164,10 @@ export class Detector {
     try {
       const inputs = session.inputMetadata as unknown as Meta[];
       const input = inputs.find((i) => i.name === manifest.input.name);
-      const want = inputDims(manifest);
       if (!input) {
         throw new ModelShapeError(manifest, file, `expected an input named "${manifest.input.name}", the model has ${JSON.stringify(session.inputNames)}`);
       }
-      if (input.shape && (input.shape.length !== 4 || input.shape.some((d, i) => !dimOk(d, want[i])))) {
-        throw new ModelShapeError(manifest, file, `expected input "${manifest.input.name}" of shape [${want.join(', ')}] (${manifest.input.layout ?? 'nchw'}), the model has ${fmt(input.shape)}`);
-      }
+      checkInput(manifest, file, input.shape);
       checkOutputs(manifest, file, session.outputMetadata as unknown as Meta[]);
     } catch (err) {
       await session.release();
@@ -148,11 +176,16 @@ export class Detector {
     return new Detector(manifest, session);
   }
 
-  /** Detections in full-image pixels; with `region`, only that crop is fed to the model (tiles, vehicle boxes). */
-  async detect(image: RawImage, threshold: number, region?: PixelRegion): Promise<RawDetection[]> {
-    const { input, output } = this.manifest;
+  /**
+   * Detections in full-image pixels; with `region`, only that crop is fed to the model (tiles, vehicle boxes).
+   * `inputSize` picks this run's input size for a dynamic model (see input-size.ts; InputSizeError when it
+   * is not one the manifest allows); without it the manifest's width and height are used.
+   */
+  async detect(image: RawImage, threshold: number, region?: PixelRegion, options: { inputSize?: InputSize } = {}): Promise<RawDetection[]> {
+    const { output } = this.manifest;
+    const input = { ...this.manifest.input, ...resolveInputSize(this.manifest, options.inputSize) };
     const prepared = await prepareModelInput(image, input, region);
-    const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, inputDims(this.manifest)) };
+    const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, inputDims(this.manifest, input)) };
     const results = await this.session.run(feeds);
     const first = () => results[this.session.outputNames[0]];
     // Each kind's NMS overlap: the manifest's `iou`, else the kind's usual value.
@@ -200,6 +233,11 @@ export class Detector {
         const regressors = concat(this.heads.map((h) => results[h.boxes].data as Float32Array));
         return decodeBlazeface(logits, regressors, ctx(output.iou ?? 0.3), { anchors: this.priors! });
       }
+      case 'yunet': {
+        const tensor = (name: string) => results[name].data as Float32Array;
+        const heads: YunetHeads[] = (output.strides ?? YUNET_STRIDES).map((stride) => ({ stride, cls: tensor(`cls_${stride}`), obj: tensor(`obj_${stride}`), bbox: tensor(`bbox_${stride}`), kps: tensor(`kps_${stride}`) }));
+        return decodeYunet(heads, ctx(output.iou ?? 0.3));
+      }
     }
   }
 
@@ -208,8 +246,9 @@ export class Detector {
   }
 }
 
-function inputDims(manifest: ModelManifest): number[] {
-  const { width, height, layout } = manifest.input;
+function inputDims(manifest: ModelManifest, size: InputSize = manifest.input): number[] {
+  const { width, height } = size;
+  const { layout } = manifest.input;
   return layout === 'nhwc' ? [1, height, width, 3] : [1, 3, height, width];
 }
 

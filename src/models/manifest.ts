@@ -4,13 +4,18 @@ import type { TensorSpec } from '../addon/types.js';
 import { manifestDir } from '../paths.js';
 
 export type ModelTask = 'faces' | 'plates' | 'objects';
-export type OutputKind = 'yolox' | 'ultraface' | 'yolov5-corners' | 'yolov5' | 'yolov8' | 'nms' | 'retinaface' | 'blazeface';
+export type OutputKind = 'yolox' | 'ultraface' | 'yolov5-corners' | 'yolov5' | 'yolov8' | 'nms' | 'retinaface' | 'blazeface' | 'yunet';
 
 /** The model's input tensor: how the decoded image is resized and normalised into it (see TensorSpec). */
 export interface InputSpec extends TensorSpec {
   name: string;
   /** nchw: [1, 3, H, W]; nhwc: [1, H, W, 3] (TensorFlow/MediaPipe exports). */
   layout: 'nchw' | 'nhwc';
+  /**
+   * Set when the model takes any input size whose width and height are multiples of `multipleOf`
+   * (YuNet: 32); width and height are then the size used when a caller asks for none.
+   */
+  dynamic?: { multipleOf: number };
 }
 
 /**
@@ -24,6 +29,8 @@ export interface InputSpec extends TensorSpec {
  * - ultraface: outputs `scores` [1, N, 2] (softmaxed) and `boxes` [1, N, 4] normalised x1,y1,x2,y2.
  * - retinaface: raw `loc` [1, N, 4] and `conf` [1, N, 2] against SSD priors (minSizes, strides, variances).
  * - blazeface: MediaPipe BlazeFace, score logits and box regressors per anchor layer (see blazeface.ts).
+ * - yunet: per stride s (strides, default 8/16/32) outputs cls_s, obj_s [1, N, 1], bbox_s [1, N, 4],
+ *   kps_s [1, N, 10] (five landmarks), one row per grid cell (see yunet.ts).
  */
 export interface OutputSpec {
   kind: OutputKind;
@@ -51,13 +58,15 @@ export interface ModelManifest {
   /** `archive` names a file inside a .tgz at url (npm tarballs); sha256 is the extracted file's. */
   source: { url: string; repository?: string; path?: string; commit?: string; archive?: { format: 'tgz'; path: string } };
   license: string;
+  /** Where the licence comes from when the repository hosting the file has none of its own. */
+  licenseNote?: string;
   input: InputSpec;
   output: OutputSpec;
   classes: string[];
 }
 
 const TASKS: readonly string[] = ['faces', 'plates', 'objects'];
-export const OUTPUT_KINDS: readonly OutputKind[] = ['yolox', 'ultraface', 'yolov5-corners', 'yolov5', 'yolov8', 'nms', 'retinaface', 'blazeface'];
+export const OUTPUT_KINDS: readonly OutputKind[] = ['yolox', 'ultraface', 'yolov5-corners', 'yolov5', 'yolov8', 'nms', 'retinaface', 'blazeface', 'yunet'];
 
 function fail(where: string, message: string): never {
   throw new Error(`Invalid model manifest ${where}: ${message}`);
@@ -98,6 +107,7 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(m.name)) fail(where, `name ${JSON.stringify(m.name)} must be lower-case letters, digits, ".", "_" or "-"`);
   if (path.basename(m.file) !== m.file) fail(where, `file must be a bare file name, got ${JSON.stringify(m.file)}`);
   if (!/^[0-9a-f]{64}$/.test(m.sha256)) fail(where, 'sha256 must be 64 lower-case hex digits');
+  if (m.licenseNote !== undefined && (typeof m.licenseNote !== 'string' || m.licenseNote === '')) fail(where, 'licenseNote must be a non-empty string');
   if (!TASKS.includes(m.task)) fail(where, `task must be one of ${TASKS.join(', ')}`);
   if (typeof m.source?.url !== 'string') fail(where, 'expected source.url');
   const archive = m.source.archive;
@@ -110,6 +120,11 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
     if (!Number.isInteger(input[field]) || input[field] < 8 || input[field] > 4096) fail(where, `input.${field} must be an integer 8..4096`);
   }
   if (typeof input.name !== 'string') fail(where, 'expected input.name');
+  if (input.dynamic !== undefined) {
+    const n = input.dynamic?.multipleOf;
+    if (!Number.isInteger(n) || n < 1 || n > 256) fail(where, 'input.dynamic.multipleOf must be an integer 1..256');
+    if (input.width % n !== 0 || input.height % n !== 0) fail(where, `input.width and input.height (the default size) must be multiples of input.dynamic.multipleOf (${n})`);
+  }
   if (!['nchw', 'nhwc'].includes(input.layout ?? 'nchw')) fail(where, 'input.layout must be nchw or nhwc');
   if (!['rgb', 'bgr'].includes(input.channelOrder)) fail(where, 'input.channelOrder must be rgb or bgr');
   if (!['letterbox', 'stretch'].includes(input.resize)) fail(where, 'input.resize must be letterbox or stretch');

@@ -30,6 +30,8 @@ export class MemoryJobQueue implements JobQueue {
   private readonly claimers: Array<() => void> = [];
   private readonly finished = new EventEmitter();
   private readonly expiry = new Map<string, NodeJS.Timeout>();
+  /** Idempotency key → job id and when the key lapses (ms); expired keys are swept on insert. */
+  private readonly idempotency = new Map<string, { jobId: string; until: number }>();
   private processing = 0;
   private completed = 0;
   private failed = 0;
@@ -51,6 +53,24 @@ export class MemoryJobQueue implements JobQueue {
   private push(id: string): void {
     this.waiting.push(id);
     this.claimers.shift()?.();
+  }
+
+  async reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string> {
+    const now = Date.now();
+    const held = this.idempotency.get(key);
+    if (held && held.until > now) return held.jobId;
+    // Insertion order is expiry order (one TTL for all), so the sweep stops at the first live key.
+    for (const [k, v] of this.idempotency) {
+      if (v.until > now) break;
+      this.idempotency.delete(k);
+    }
+    this.idempotency.delete(key);
+    this.idempotency.set(key, { jobId, until: now + ttlSeconds * 1000 });
+    return jobId;
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    if (this.idempotency.get(key)?.jobId === jobId) this.idempotency.delete(key);
   }
 
   async claim(max: number, blockMs: number): Promise<Job[]> {

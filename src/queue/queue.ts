@@ -57,6 +57,13 @@ export interface JobQueue {
   /** Permanent failures and exhausted retries end as `failed`; others go back to the queue. */
   fail(id: string, failure: FailureReport): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
+  /**
+   * Records `jobId` under an idempotency key for `ttlSeconds` unless the key already names a job,
+   * atomically across every node; returns the job id the key names (`jobId` when it was free).
+   */
+  reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string>;
+  /** Frees the key if it still names `jobId` (that upload failed, so its retry may try again). */
+  releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
   /** The job once finished, or as it stands after `timeoutMs`; undefined if unknown. */
   waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined>;
   /** Called for every job that finishes, on any node. Returns an unsubscribe function. */

@@ -10,4 +10,6 @@ export const queueScripts = new ScriptSet('queue', {
   heartbeat: 'heartbeat-1.lua',
   forgetConsumer: 'forget-consumer-1.lua',
   retryDead: 'retry-dead-3.lua',
+  reserveIdempotency: 'reserve-idempotency-1.lua',
+  releaseIdempotency: 'release-idempotency-1.lua',
 });

@@ -10,6 +10,7 @@ import { RedisDeadLetters } from './dead-letter.js';
 import type { FailureReport, JobQueue, QueueStats } from './queue.js';
 import { FinishedEvents } from './redis-events.js';
 import { queueScripts } from './redis-scripts.js';
+import { volatileRedisReason } from '../redis/persistence.js';
 import { decodeJob, encodeJobBase } from './redis-status.js';
 
 export interface RedisQueueOptions {
@@ -149,6 +150,20 @@ export class RedisStreamQueue implements JobQueue {
       queueScripts.run(this.redis, 'enqueue', keys.stream, keys.delayed, keys.job(job.id), job.id, encodeJobBase(job), job.attempts, options.jobTtlSeconds, options.maxQueueSize),
     );
     if (!entry) throw errors.queueFull(options.maxQueueSize, 1);
+  }
+
+  /** Why this Redis would lose accepted jobs on a restart; undefined when it persists them. */
+  persistenceProblem(): Promise<string | undefined> {
+    return volatileRedisReason(this.redis);
+  }
+
+  async reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string> {
+    const holder = await this.guard(() => queueScripts.run(this.redis, 'reserveIdempotency', this.keys.idempotency(key), jobId, ttlSeconds));
+    return String(holder);
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    await this.guard(() => queueScripts.run(this.redis, 'releaseIdempotency', this.keys.idempotency(key), jobId));
   }
 
   async claim(max: number, blockMs: number): Promise<Job[]> {

@@ -23,6 +23,8 @@ export interface QueueKeys {
   readonly pattern: string;
   /** Status hash of one job, with a TTL. */
   job(id: string): string;
+  /** String naming the job an Idempotency-Key created (key: hash of tenant and header), with a TTL. */
+  idempotency(scopedKey: string): string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     group: CONSUMER_GROUP,
     pattern: `${base}:*`,
     job: (id: string) => `${base}:job:${id}`,
+    idempotency: (scopedKey: string) => `${base}:idem:${scopedKey}`,
   });
 }
 

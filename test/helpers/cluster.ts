@@ -124,6 +124,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_UPLOADS: '256',
     LOG_LEVEL: 'warn',
+    // Without AOF the test Redis keeps nothing across restarts; nodes refuse that unless told.
+    ...(options.aof ? {} : { ALLOW_VOLATILE_REDIS: 'true' }),
     ...options.env,
   };
   const all: NodeProcess[] = [];

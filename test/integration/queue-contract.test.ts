@@ -173,6 +173,22 @@ function contract(backend: string, factory: Factory): void {
       const queue = await factory(t)();
       await assert.rejects(queue.complete('no-such-job-0000000', makeResult('no-such-job-0000000')), { code: 'JOB_NOT_FOUND' });
     });
+
+    test('idempotency keys: the first job holds the key on every handle; only its own release frees it; keys lapse', async (t) => {
+      const open = factory(t);
+      const [a, b] = [await open(), await open()];
+      const [first, second] = await Promise.all([a.reserveIdempotencyKey('key-1', 'job-a', 60), b.reserveIdempotencyKey('key-1', 'job-b', 60)]);
+      assert.equal(first, second, 'two nodes racing for one key agree on one job');
+      const holder = first;
+      const loser = holder === 'job-a' ? 'job-b' : 'job-a';
+      await b.releaseIdempotencyKey('key-1', loser);
+      assert.equal(await a.reserveIdempotencyKey('key-1', 'job-c', 60), holder, 'another job\'s release leaves the key');
+      await a.releaseIdempotencyKey('key-1', holder);
+      assert.equal(await b.reserveIdempotencyKey('key-1', 'job-d', 60), 'job-d', 'a failed upload frees its key for the retry');
+      assert.equal(await a.reserveIdempotencyKey('key-2', 'job-e', 1), 'job-e');
+      await sleep(1100);
+      assert.equal(await b.reserveIdempotencyKey('key-2', 'job-f', 60), 'job-f', 'an expired key is free again');
+    });
   });
 }
 

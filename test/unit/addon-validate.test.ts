@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pixelOps } from '../../src/addon/index.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../../src/addon/types.js';
+import type { ImagePyramid } from '../../src/addon/pyramid.js';
+import type { BlurRegion, BlurSpec, RawImage, RegionTensorOptions, TensorSpec } from '../../src/addon/types.js';
 import { PixveilError } from '../../src/errors.js';
 
 const image = (over: Record<string, unknown> = {}) => ({ data: new Uint8Array(4 * 3 * 3), width: 4, height: 3, channels: 3, ...over }) as unknown as RawImage;
@@ -19,6 +20,12 @@ const nms = (boxes: unknown, scores: unknown, iou: unknown, classes?: unknown) =
   pixelOps.nms(boxes as Float32Array, scores as Float32Array, iou as number, classes as Int32Array);
 const tensor = (data: unknown, cw: unknown, ch: unknown, ox: unknown, oy: unknown, spec: unknown = tensorSpec()) => () =>
   pixelOps.normalizeToChw(data as Uint8Array, cw as number, ch as number, ox as number, oy as number, spec as TensorSpec);
+const pyramidOf = (img: unknown, options?: unknown) => () => pixelOps.buildPyramid(img as RawImage, options as { maxLevel?: number });
+// A 4×3 image: levels 0 and 1 fit. The tensor spec is 8×6: 144 elements.
+const pyramid = pixelOps.buildPyramid(image());
+const regionTensor = (pyr: unknown, spec: unknown = tensorSpec(), options?: unknown) => () =>
+  pixelOps.regionToTensor(pyr as ImagePyramid, spec as TensorSpec, options as RegionTensorOptions);
+const withRegion = (over: Record<string, unknown>) => ({ region: { x: 0, y: 0, width: 4, height: 3, ...over } });
 const fourBoxes = new Float32Array(8);
 const twoScores = new Float32Array(2);
 
@@ -55,6 +62,25 @@ const cases: [string, () => unknown, string][] = [
   ['offsetY is negative', tensor(rgb, 4, 3, 0, -1), 'Expected an integer from 0 to 3 (spec.height - contentHeight) for offsetY but received -1 of type number'],
   ['rgb is not a Uint8Array', tensor('pixels', 4, 3, 0, 0), 'Expected a Uint8Array for rgb but received pixels of type string'],
   ['rgb has the wrong length', tensor(rgb, 4, 2, 0, 0), 'Expected 24 (contentWidth × contentHeight × 3) for rgb.length but received 36 of type number'],
+  ['the pyramid image is not an image', pyramidOf({ data: new Uint8Array(3), width: 1, height: 1, channels: 2 }), 'Expected one of 3, 4 for image.channels but received 2 of type number'],
+  ['the pyramid options are not an object', pyramidOf(image(), 2), 'Expected an object with maxLevel, or undefined for options but received 2 of type number'],
+  ['maxLevel is deeper than the image allows', pyramidOf(image(), { maxLevel: 2 }), 'Expected an integer from 0 to 1 (the levels of a 4×3 image), or undefined for options.maxLevel but received 2 of type number'],
+  ['regionToTensor gets no pyramid', regionTensor('uf_3.jpg'), 'Expected an ImagePyramid from pixelOps.buildPyramid for pyramid but received uf_3.jpg of type string'],
+  ['regionToTensor spec is not an object', regionTensor(pyramid, 'yolo'), 'Expected a TensorSpec object for spec but received yolo of type string'],
+  ['regionToTensor spec.std has a zero', regionTensor(pyramid, tensorSpec({ std: [0, 1, 1] })), 'Expected an array of 3 finite non-zero numbers for spec.std but received [0,1,1] of type array'],
+  ['spec.resize is unknown', regionTensor(pyramid, tensorSpec({ resize: 'crop' })), 'Expected one of letterbox, stretch for spec.resize but received crop of type string'],
+  ['spec.align is unknown', regionTensor(pyramid, tensorSpec({ align: 'bottom' })), 'Expected one of top-left, center for spec.align but received bottom of type string'],
+  ['spec.layout is unknown', regionTensor(pyramid, tensorSpec({ layout: 'chw' })), 'Expected one of nchw, nhwc, or undefined for spec.layout but received chw of type string'],
+  ['regionToTensor options are not an object', regionTensor(pyramid, tensorSpec(), 'all'), 'Expected an object with region, out and offset, or undefined for options but received all of type string'],
+  ['the source region is not an object', regionTensor(pyramid, tensorSpec(), { region: [0, 0, 4, 3] }), 'Expected an object with x, y, width and height, or undefined for options.region but received [0,0,4,3] of type array'],
+  ['region.x is left of the image', regionTensor(pyramid, tensorSpec(), withRegion({ x: -0.5 })), 'Expected a number from 0 to 3 (image.width - 1) for options.region.x but received -0.5 of type number'],
+  ['region.y is not a number', regionTensor(pyramid, tensorSpec(), withRegion({ y: '1' })), 'Expected a number from 0 to 2 (image.height - 1) for options.region.y but received 1 of type string'],
+  ['region.width runs past the image', regionTensor(pyramid, tensorSpec(), withRegion({ x: 1.5, width: 3 })), 'Expected a number from 1 to 2.5 (image.width - region.x) for options.region.width but received 3 of type number'],
+  ['region.height is under a pixel', regionTensor(pyramid, tensorSpec(), withRegion({ height: 0.5 })), 'Expected a number from 1 to 3 (image.height - region.y) for options.region.height but received 0.5 of type number'],
+  ['out is not a Float32Array', regionTensor(pyramid, tensorSpec(), { out: new Float64Array(144) }), 'Expected a Float32Array, or undefined for options.out but received {"0":0,"1":0,"2":0,"3":0,"4":0,"5":0,"6":0,"7":0,"8":0,"9":0,"10":0,"11":0,"1... of type object'],
+  ['out is smaller than one input', regionTensor(pyramid, tensorSpec(), { out: new Float32Array(143) }), 'Expected at least 144 (3 × spec.width × spec.height) for options.out.length but received 143 of type number'],
+  ['offset leaves no room for the input', regionTensor(pyramid, tensorSpec(), { out: new Float32Array(288), offset: 145 }), 'Expected an integer from 0 to 144 (out.length - 3 × spec.width × spec.height) for options.offset but received 145 of type number'],
+  ['offset without out is not 0', regionTensor(pyramid, tensorSpec(), { offset: 1 }), 'Expected an integer from 0 to 0 (out.length - 3 × spec.width × spec.height) for options.offset but received 1 of type number'],
 ];
 
 for (const [name, call, message] of cases) {
@@ -75,4 +101,8 @@ test(`valid options pass validation on the ${pixelOps.implementation} implementa
   assert.deepEqual(Array.from(img.data.subarray(0, 6)), [0, 0, 0, 0, 0, 0]);
   assert.deepEqual(Array.from(pixelOps.nms(fourBoxes, twoScores, 0.5, new Int32Array(2))), [0, 1]);
   assert.equal(pixelOps.normalizeToChw(rgb, 4, 3, 4, 3, tensorSpec()).length, 3 * 8 * 6);
+  const batch = new Float32Array(2 * 144);
+  const second = pixelOps.regionToTensor(pixelOps.buildPyramid(img, { maxLevel: 1 }), tensorSpec({ layout: 'nhwc' }), { region: { x: 0.5, y: 0, width: 3.5, height: 3 }, out: batch, offset: 144 });
+  assert.equal(second.tensor, batch);
+  assert.equal(second.offset, 144);
 });

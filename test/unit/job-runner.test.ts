@@ -58,6 +58,11 @@ class FakeQueue implements JobQueue {
   async waitForFinish(): Promise<Job | undefined> {
     return undefined;
   }
+  // Ingest's business; the runner never reserves upload keys.
+  async reserveIdempotencyKey(_key: string, jobId: string): Promise<string> {
+    return jobId;
+  }
+  async releaseIdempotencyKey(): Promise<void> {}
   onFinished(): () => void {
     return () => {};
   }

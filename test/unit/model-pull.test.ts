@@ -25,13 +25,34 @@ describe('model pull', () => {
   test.afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('every shipped manifest names an upstream source, a licence and the sha256 of the file in ../shared/models', async () => {
-    for (const name of ['yolox-nano', 'ultraface-rfb-320', 'ultraface-rfb-640', 'hyperlpr-y5fu-320', 'hyperlpr-y5fu-640']) {
+    for (const name of ['yolox-nano', 'ultraface-rfb-320', 'ultraface-rfb-640', 'hyperlpr-y5fu-320', 'hyperlpr-y5fu-640', 'yunet-n', 'yunet-s', 'yolov9-t-plates']) {
       const m = manifests.get(name);
       assert.ok(m, name);
       assert.match(m.source.url, /^https:\/\//);
       assert.ok(m.license);
       assert.equal(await verifyModelFile(modelDir, m), path.join(modelDir, m.file));
     }
+  });
+
+  test('the YuNet and YOLOv9-t manifests pin the upstream commits, and their files pull and verify', async () => {
+    const pinned = {
+      'yunet-n': 'https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/yunet_n_dynamic.onnx',
+      'yunet-s': 'https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/yunet_s_dynamic.onnx',
+      'yolov9-t-plates': 'https://raw.githubusercontent.com/agusibrahim/fast-alpr-rs/9a4e03d2f2f26a041e05752bed5668ee7ebc1e64/models/yolo-v9-t-416-license-plates-end2end1.onnx',
+    };
+    for (const [name, url] of Object.entries(pinned)) {
+      const m = manifests.get(name)!;
+      assert.equal(m.source.url, url);
+      // The upstream URL's path, served by the local host: the pull follows the manifest's own source.
+      const local: ModelManifest = { ...m, source: { ...m.source, url: `${host.url}/${path.basename(url)}` } };
+      const file = await pullModel(dir, local, {});
+      assert.equal(fs.statSync(file).size, m.bytes);
+      assert.equal(await verifyModelFile(dir, m), file);
+    }
+    assert.equal(manifests.get('yunet-n')!.license, 'Apache-2.0');
+    const plates = manifests.get('yolov9-t-plates')!;
+    assert.equal(plates.license, 'MIT');
+    assert.match(plates.licenseNote!, /open-image-models.*fast-alpr-rs repository that hosts it has no licence file of its own/s);
   });
 
   test('downloads through a mirror, checks the sha256 and reports progress', async () => {

@@ -9,6 +9,8 @@ export interface RawDetection {
   y2: number;
   score: number;
   classId: number;
+  /** Face landmarks in image pixels (YuNet: eyes, nose tip, mouth corners), mapped like the box. */
+  landmarks?: Array<[number, number]>;
 }
 
 /** Collects candidates above threshold in model-input coordinates, then maps, clips and NMS-filters them. */
@@ -16,11 +18,14 @@ export class CandidateSet {
   private readonly boxes: number[] = [];
   private readonly scores: number[] = [];
   private readonly classes: number[] = [];
+  private readonly points: Array<number[] | undefined> = [];
 
-  add(x1: number, y1: number, x2: number, y2: number, score: number, classId: number): void {
+  /** `points`: optional landmark coordinates x0,y0,x1,y1,… in model-input pixels. */
+  add(x1: number, y1: number, x2: number, y2: number, score: number, classId: number, points?: number[]): void {
     this.boxes.push(x1, y1, x2, y2);
     this.scores.push(score);
     this.classes.push(classId);
+    this.points.push(points);
   }
 
   /** Maps to image pixels with ctx.transform, clips to the image and applies NMS at ctx.iou. */
@@ -40,7 +45,9 @@ export class CandidateSet {
         y2: mapY(boxes[i * 4 + 3]),
         score: this.scores[i],
         classId: this.classes[i],
-      };
+      } as RawDetection;
+      const points = this.points[i];
+      if (points) d.landmarks = Array.from({ length: points.length / 2 }, (_, k): [number, number] => [mapX(points[2 * k]), mapY(points[2 * k + 1])]);
       if (d.x2 - d.x1 >= 1 && d.y2 - d.y1 >= 1) out.push(d);
     }
     return out;
