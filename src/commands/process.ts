@@ -72,6 +72,8 @@ interface Found {
   file: string;
   /** Relative to the input folder, with its subfolders. */
   rel: string;
+  /** A folder that could not be listed: reported as a failure, the walk goes on. */
+  unreadable?: string;
 }
 
 /**
@@ -81,9 +83,15 @@ interface Found {
  */
 async function* walk(dir: string, rel: string, recursive: boolean, skip: string, ancestors: string[] = []): AsyncGenerator<Found> {
   // Real paths of the folders above, so a link back up the tree is not followed forever.
-  const real = await fsp.realpath(dir);
+  const real = await fsp.realpath(dir).catch(() => dir);
   if (ancestors.includes(real)) return;
-  const handle = await fsp.opendir(dir);
+  let handle: fs.Dir;
+  try {
+    handle = await fsp.opendir(dir);
+  } catch (err) {
+    yield { file: dir, rel: rel || '.', unreadable: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+    return;
+  }
   for await (const entry of handle) {
     const file = path.join(dir, entry.name);
     let isDir = entry.isDirectory();
@@ -177,9 +185,14 @@ export async function processDirectory(config: Config, input: string, outDir: st
   const options = jobOptionsFromFlags(config, flags);
   await checkFolder(input, 'the input', false);
   await checkFolder(outDir, 'the output', true);
-  await fsp.mkdir(outDir, { recursive: true });
   const reportFile = flags.report ?? path.join(outDir, 'failures.jsonl');
-  await fsp.rm(reportFile, { force: true });
+  try {
+    await fsp.mkdir(outDir, { recursive: true });
+    await fsp.mkdir(path.dirname(reportFile), { recursive: true });
+    await fsp.rm(reportFile, { force: true });
+  } catch (err) {
+    throw new ConfigError(`Cannot prepare the output (${outDir}, report ${reportFile}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 
   const skip = path.resolve(outDir);
   let total = 0;
@@ -194,12 +207,16 @@ export async function processDirectory(config: Config, input: string, outDir: st
 
   const fail = (rel: string, code: string, message: string) => {
     counts.failed++;
-    report ??= fs.createWriteStream(reportFile, { flags: 'a' });
+    if (!report) {
+      report = fs.createWriteStream(reportFile, { flags: 'a' });
+      report.once('error', (err) => progress.note(`cannot write the failure report ${reportFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    }
     report.write(`${JSON.stringify({ file: rel, code, message, time: new Date().toISOString() })}\n`);
     progress.note(`${rel}: ${code}: ${message}`);
   };
 
-  const one = async ({ file, rel }: Found) => {
+  const one = async ({ file, rel, unreadable }: Found) => {
+    if (unreadable) return fail(rel, 'READ_ERROR', `cannot read the folder: ${unreadable}`);
     const name = await freeOutputName(path.dirname(file), path.basename(rel), expectedExt(rel, options));
     const dir = path.join(outDir, path.dirname(rel));
     const image = path.join(dir, name);
@@ -248,7 +265,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   } finally {
     progress.done(counts);
     await pool.close();
-    if (report) await new Promise<void>((resolve) => report!.end(resolve));
+    if (report) await new Promise<void>((resolve) => (report!.writable ? report!.end(resolve) : resolve()));
   }
   const seconds = (Date.now() - started) / 1000;
   return {
