@@ -31,6 +31,8 @@ export function createProgress(out: NodeJS.WriteStream, total: number, every: nu
 
   const text = (c: Counts) => {
     const done = c.processed + c.skipped + c.failed;
+    // Files added after the count was taken: the total grows rather than the bar passing 100%.
+    total = Math.max(total, done);
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? c.processed / seconds : 0;
     const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
