@@ -2,7 +2,7 @@
 // Reads the command line (commander) and hands it to src/commands/; every command's work lives there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ModelPullError } from './models/pull.js';
 import { packageRoot } from './paths.js';
@@ -100,7 +100,7 @@ function buildProgram(): Command {
 
 function positiveInt(raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`Expected a positive integer but received ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('Expected a positive integer.');
   return n;
 }
 

@@ -158,6 +158,7 @@ describe('pixveil command line parsing', () => {
     assertOneLineError(await finish(['process', 'photos', '--blurr', 'solid']), /^pixveil: unknown option '--blurr'/);
     assertOneLineError(await finish(['--verbose']), /^pixveil: unknown option '--verbose'/);
     assertOneLineError(await finish(['process']), /^pixveil: missing required argument 'in'/);
+    assertOneLineError(await finish(['process', 'photos', '--in-flight', '0']), /^pixveil: option '--in-flight <n>' argument '0' is invalid/);
   });
 });
 
