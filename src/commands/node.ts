@@ -116,6 +116,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: DEFAULT_THRESHOLDS,
+      defaultMetadata: config.keepMetadata,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
     auth,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defaults } from './defaults.js';
 import type { DetectionSettings } from './detection.js';
+import { METADATA_POLICIES, type MetadataPolicy } from '../job.js';
 
 export interface Config {
   readonly host: string;
@@ -27,8 +28,8 @@ export interface Config {
   readonly plateModel: string;
   /** Tiles, person/vehicle crops and blur margins: handed whole to every pool thread. */
   readonly detection: Readonly<DetectionSettings>;
-  /** Not implemented yet: outputs never carry EXIF/GPS/XMP/ICC, whatever this says (see README). */
-  readonly keepMetadata: boolean;
+  /** Default `metadata=` of a request: strip everything, or keep safe EXIF (see README "Privacy"). */
+  readonly keepMetadata: MetadataPolicy;
   readonly jobTtlSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Deliveries of one job before it is dead-lettered and marked failed. */
@@ -152,6 +153,16 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`Expected true or false for ${name} but received ${JSON.stringify(env[name])}`);
 }
 
+// KEEP_METADATA was a reserved boolean: false still means strip, true the one safe way to keep.
+function metadataPolicy(env: Env, name: string, fallback: MetadataPolicy): MetadataPolicy {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if ((METADATA_POLICIES as readonly string[]).includes(raw)) return raw as MetadataPolicy;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return 'strip';
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return 'safe';
+  throw new ConfigError(`Expected one of strip, safe for ${name} but received ${JSON.stringify(env[name])}`);
+}
+
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -249,7 +260,7 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     objectModel: str(env, 'OBJECT_MODEL', defaults.objectModel),
     plateModel: str(env, 'PLATE_MODEL', defaults.plateModel),
     detection: detectionSettings(env),
-    keepMetadata: bool(env, 'KEEP_METADATA', defaults.keepMetadata),
+    keepMetadata: metadataPolicy(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
     maxAttempts: int(env, 'MAX_ATTEMPTS', defaults.maxAttempts, 1, 100),

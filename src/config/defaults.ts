@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_DETECTION_SETTINGS } from './detection.js';
+import type { MetadataPolicy } from '../job.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
 // table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it.
@@ -26,7 +27,7 @@ export const defaults = Object.freeze({
   objectModel: 'yolox-nano',
   plateModel: 'hyperlpr-y5fu-320',
   detection: DEFAULT_DETECTION_SETTINGS,
-  keepMetadata: false,
+  keepMetadata: 'strip' as MetadataPolicy,
   jobTtlSeconds: 24 * 3600,
   logLevel: 'info' as 'debug' | 'info' | 'warn' | 'error',
   maxAttempts: 3,
