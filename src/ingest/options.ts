@@ -11,7 +11,7 @@ export interface OptionContext {
   defaultMetadata?: MetadataPolicy;
 }
 
-const KNOWN = new Set(['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata', 'return_image', 'wait']);
+const KNOWN = new Set(['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata', 'return_image', 'wait', 'callback_url']);
 const DETECTORS = ['faces', 'plates', 'objects'] as const;
 
 function threshold(params: URLSearchParams, name: string, fallback: number): number {
@@ -26,7 +26,7 @@ function list(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. */
+/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. `callback_url` is checked by ingest/callback.ts (it needs DNS). */
 export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): JobOptions {
   for (const key of params.keys()) {
     if (!KNOWN.has(key)) throw invalidOption('query parameter', `one of ${[...KNOWN].join(', ')}`, key);
