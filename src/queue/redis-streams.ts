@@ -291,6 +291,14 @@ export class RedisStreamQueue implements JobQueue {
     return decodeJob(await this.guard(() => this.redis.hgetall(this.keys.job(id))));
   }
 
+  async erase(id: string): Promise<boolean> {
+    const { keys } = this;
+    // Without its status hash a job's stream entry is dropped at claim (start-4.lua) and a late
+    // complete/fail finds no job (complete-4.lua, fail-5.lua), so deleting the hash is the erasure.
+    const results = await this.guard(() => this.redis.multi().del(keys.job(id)).zrem(keys.delayed, id).exec());
+    return Number(results?.[0]?.[1] ?? 0) > 0;
+  }
+
   async waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined> {
     if (timeoutMs <= 0) return this.get(id);
     const deadline = Date.now() + timeoutMs;
