@@ -98,7 +98,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
     let info: RequestInfo | undefined;
     const reply = new Reply(res, (status) => {
       ctx.metrics.httpRequests.inc({ route: spec.name, status: String(status) });
-      access.audit({ principal: reply.principal, method: spec.method.toUpperCase(), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
+      access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
     });
     try {
       info = readRequest(req, res, spec.params);
