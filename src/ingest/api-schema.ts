@@ -1,7 +1,10 @@
 // The response bodies of the HTTP API as TypeBox schemas, with the examples the document shows.
 // views.ts builds these shapes; test/integration/openapi.test.ts checks real answers against them.
-import { Type, type TSchema } from '@sinclair/typebox';
+import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
 import { DetectionSchema, ImageExtSchema, JobOptionsSchema, OneOf } from '../schema/job.js';
+
+// TypeBox checks only the formats registered with it; this one is what views.ts writes (toISOString).
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v)));
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Nullable(Type.String({ format: 'date-time' }));

@@ -80,8 +80,9 @@ function queryParameter(name: JobOptionsQueryName, components: Map<string, Json>
 
 function operation(spec: { method: string; pattern: string; operationId: string }, doc: RouteDoc, components: Map<string, Json>): Json {
   const parameters: Json[] = [];
-  for (const m of spec.pattern.matchAll(/:([A-Za-z_]+)/g)) {
-    parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' }, example: 'q3Xv0dY8TqK1mZs9cW2b7A' });
+  // Only whole segments are parameters: `/v1/images:batch` has none.
+  for (const name of spec.pattern.split('/').filter((seg) => seg.startsWith(':')).map((seg) => seg.slice(1))) {
+    parameters.push({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' }, example: 'q3Xv0dY8TqK1mZs9cW2b7A' });
   }
   if (doc.options) for (const name of OPTION_PARAMS) parameters.push(queryParameter(name, components));
   if (doc.wait) parameters.push(queryParameter('wait', components));
