@@ -46,6 +46,22 @@ export interface JobError {
   message: string;
 }
 
+/** Where the finished job is POSTed (callback_url or the tenant's default), resolved at upload. */
+export interface JobCallback {
+  url: string;
+}
+
+export type WebhookEvent = 'job.completed' | 'job.failed';
+
+/** The one webhook delivery of a finished job: `pending` until a 2xx, `failed` after WEBHOOK_MAX_ATTEMPTS. */
+export interface WebhookState {
+  deliveryId: string;
+  event: WebhookEvent;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError?: string;
+}
+
 export interface Job {
   id: string;
   status: JobStatus;
@@ -59,6 +75,8 @@ export interface Job {
   input: JobInput;
   result?: JobResult;
   error?: JobError;
+  callback?: JobCallback;
+  webhook?: WebhookState;
 }
 
 /** 128 random bits, URL-safe: job ids are not guessable. */

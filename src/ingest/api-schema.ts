@@ -55,6 +55,21 @@ export const JobSchema = Type.Object(
       }),
     ),
     error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+    webhook: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            url: Type.String(),
+            status: OneOf(['waiting', 'pending', 'delivered', 'failed'] as const),
+            event: Nullable(Type.String()),
+            delivery_id: Nullable(Type.String()),
+            attempts: Type.Integer({ minimum: 0 }),
+            last_error: Nullable(Type.String()),
+          },
+          { description: 'With a callback_url: the delivery of the finished job (see README, Webhooks)' },
+        ),
+      ),
+    ),
   },
   {
     $id: 'Job',

@@ -32,7 +32,7 @@ export interface RouteDoc {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const OPTION_PARAMS: JobOptionsQueryName[] = ['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata'];
+const OPTION_PARAMS: JobOptionsQueryName[] = ['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata', 'callback_url'];
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const binary = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
 

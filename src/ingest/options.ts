@@ -44,7 +44,7 @@ function param<T>(params: URLSearchParams, name: JobOptionsQueryName, normalize:
   return value as T;
 }
 
-/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. */
+/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. `callback_url` is checked by ingest/callback.ts (it needs DNS). */
 export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): JobOptions {
   for (const key of params.keys()) {
     if (!(KNOWN as string[]).includes(key)) throw invalidOption('query parameter', `one of ${KNOWN.join(', ')}`, key);

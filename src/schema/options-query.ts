@@ -19,6 +19,7 @@ export const JobOptionsQuerySchema = Type.Object(
     metadata: Type.Optional({ ...MetadataPolicySchema, description: `${MetadataPolicySchema.description} (default: KEEP_METADATA)` }),
     return_image: Type.Optional(Type.Boolean({ description: 'WebSocket only: result frames carry the anonymized image' })),
     wait: Type.Optional(Type.String({ description: 'Job routes only: long-poll up to this long (10, 10s, 2500ms; at most 60s)' })),
+    callback_url: Type.Optional(Type.String({ description: 'Where the finished job is POSTed, signed with HMAC-SHA256 (see README, Webhooks); private addresses refused unless WEBHOOK_ALLOW_PRIVATE=true. Checked by ingest/callback.ts' })),
   },
   { additionalProperties: false },
 );

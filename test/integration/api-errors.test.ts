@@ -38,7 +38,7 @@ describe('bad requests get a clear error and lose nothing', () => {
       ['?quality=90.5', /^Expected an integer between 1 and 100 for quality/],
       ['?metadata=all', /^Expected one of strip, safe for metadata but received all of type string$/],
       ['?blur_classes=unicorn', /for blur_classes/],
-      ['?blurr=gaussian', /^Expected one of blur, shape, detect, face_threshold, plate_threshold, object_threshold, blur_classes, format, quality, metadata, return_image, wait for query parameter but received blurr of type string$/],
+      ['?blurr=gaussian', /^Expected one of blur, shape, detect, face_threshold, plate_threshold, object_threshold, blur_classes, format, quality, metadata, return_image, wait, callback_url for query parameter but received blurr of type string$/],
     ];
     for (const [query, message] of cases) {
       const msg = await expectError(await uploadFile(server.url, dog, 'dog.jpg', query), 400, 'INVALID_OPTION');

@@ -35,7 +35,7 @@ describe('erasure on local storage', () => {
     const job = await waitForJob(server.url, (await res.json()).job_id);
     assert.equal(job.status, 'completed');
     const id = job.job_id;
-    assert.deepEqual(ofJob(stored(server.dataDir), id), [`metadata/${id}.json`, `original/${id}.jpg`, `processed/${id}.jpg`]);
+    assert.deepEqual(ofJob(stored(server.dataDir), id), [`metadata/${id}.1.json`, `original/${id}.jpg`, `processed/${id}.1.jpg`]);
 
     const del = await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' });
     assert.equal(del.status, 204);
@@ -81,7 +81,7 @@ test('KEEP_ORIGINALS=false: the original is gone after the job, and DELETE remov
     assert.equal(job.status, 'completed');
     const id = job.job_id;
     await until(() => !fs.existsSync(path.join(server.dataDir, `original/${id}.jpg`)), 'the original deleted after the job');
-    assert.deepEqual(ofJob(stored(server.dataDir), id), [`metadata/${id}.json`, `processed/${id}.jpg`]);
+    assert.deepEqual(ofJob(stored(server.dataDir), id), [`metadata/${id}.1.json`, `processed/${id}.1.jpg`]);
     assert.equal((await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' })).status, 204);
     assert.deepEqual(ofJob(stored(server.dataDir), id), []);
   } finally {

@@ -7,7 +7,7 @@ import { newJobId, type Job, type JobResult } from '../../src/job.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
 import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
-import type { FailureReport, JobQueue, QueueStats } from '../../src/queue/queue.js';
+import type { FailureReport, JobQueue, QueueStats, SettledJob } from '../../src/queue/queue.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
 
 type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
@@ -33,7 +33,9 @@ class FakeQueue implements JobQueue {
     return this.waiting.splice(0, max).map((job) => ({ ...job, status: 'processing', attempts: job.attempts + 1, startedAt: Date.now() }));
   }
 
-  private record(call: Call, status: Job['status']): Job {
+  readonly webhooks = { claimDeliveries: async () => [], recordDelivery: async () => {} };
+
+  private record(call: Call, status: Job['status']): SettledJob {
     // An erased job (DELETE /v1/jobs/:id) is unknown to the queue, as in memory.ts and the Lua scripts.
     if (this.erased.has(call.id)) throw errors.jobNotFound(call.id);
     if (this.outage > 0) {
@@ -43,14 +45,14 @@ class FakeQueue implements JobQueue {
     }
     this.calls.push(call);
     this.events.push(`${call.op}:${call.id}`);
-    return { ...makeJob(call.id), status };
+    return { ...makeJob(call.id), status, settlement: status === 'queued' ? 'retrying' : status === 'processing' ? 'stale' : status };
   }
 
-  async complete(id: string, result: JobResult): Promise<Job> {
+  async complete(id: string, result: JobResult): Promise<SettledJob> {
     return this.record({ op: 'complete', id, result }, 'completed');
   }
 
-  async fail(id: string, failure: FailureReport): Promise<Job> {
+  async fail(id: string, failure: FailureReport): Promise<SettledJob> {
     return this.record({ op: 'fail', id, failure }, failure.retryable ? 'queued' : 'failed');
   }
 
@@ -171,9 +173,9 @@ test('a processed job has both outputs stored before it is completed, and is rep
   const call = queue.calls[0];
   assert.equal(call.op, 'complete');
   if (call.op !== 'complete') return;
-  assert.equal(call.result.processedKey, `processed/${job.id}.jpg`);
-  assert.equal(call.result.metadataKey, `metadata/${job.id}.json`);
-  assert.deepEqual(events, [`put:processed/${job.id}.jpg`, `put:metadata/${job.id}.json`, `complete:${job.id}`]);
+  assert.equal(call.result.processedKey, `processed/${job.id}.1.jpg`);
+  assert.equal(call.result.metadataKey, `metadata/${job.id}.1.json`);
+  assert.deepEqual(events, [`put:processed/${job.id}.1.jpg`, `put:metadata/${job.id}.1.json`, `complete:${job.id}`]);
   assert.deepEqual([...store.objects.get(call.result.processedKey)!], [1, 2, 3, 4]);
   const record = JSON.parse(store.objects.get(call.result.metadataKey)!.toString());
   assert.equal(record.job_id, job.id);
@@ -289,9 +291,9 @@ test('a job erased while it was processing leaves no outputs behind: the refused
   await store.delete(job.input.key);
   await queue.erase(job.id);
   release();
-  await until(() => events.includes(`delete:metadata/${job.id}.json`) && events.filter((e) => e === `delete:processed/${job.id}.jpg`).length > 0, 'the late outputs deleted');
+  await until(() => events.includes(`delete:metadata/${job.id}.1.json`) && events.includes(`delete:processed/${job.id}.1.jpg`), 'the late outputs deleted');
   await runner.stop(1000);
-  assert.ok(events.indexOf(`put:processed/${job.id}.jpg`) < events.lastIndexOf(`delete:processed/${job.id}.jpg`), 'stored, then deleted');
+  assert.ok(events.indexOf(`put:processed/${job.id}.1.jpg`) < events.lastIndexOf(`delete:processed/${job.id}.1.jpg`), 'stored, then deleted');
   assert.deepEqual([...store.objects.keys()], [], 'nothing of the erased job is left in the store');
   assert.equal(queue.calls.length, 0, 'the job was never recorded as completed');
   assert.deepEqual(finished, []);

@@ -75,7 +75,9 @@ export async function getResult(ctx: IngestContext, call: Call): Promise<void> {
  */
 export async function deleteJob(ctx: IngestContext, call: Call): Promise<void> {
   const job = await findJob(ctx, call, 0);
-  const outputs = [storageKeys.metadata(job.id), ...IMAGE_EXTS.map((ext) => storageKeys.processed(job.id, ext))];
+  // Outputs are attempt-scoped (storage/keys.ts): every attempt that may have stored some.
+  const attempts = Array.from({ length: Math.max(job.attempts, ctx.config.maxAttempts, 1) }, (_, i) => i + 1);
+  const outputs = attempts.flatMap((n) => [storageKeys.metadata(job.id, n), ...IMAGE_EXTS.map((ext) => storageKeys.processed(job.id, ext, n))]);
   const keys = [job.input.key, ...outputs];
   if (job.result) keys.push(job.result.processedKey, job.result.metadataKey);
   await Promise.all([...new Set(keys)].map((key) => ctx.store.delete(key)));
