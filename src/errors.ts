@@ -82,6 +82,12 @@ export const errors = {
       retryable: false,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
+  overloaded: (predictedWaitSeconds: number, sloSeconds: number, drainPerSecond: number, retryAfterSeconds: number) =>
+    new PixveilError(
+      'OVERLOADED',
+      `The backlog would keep this upload waiting about ${Number.isFinite(predictedWaitSeconds) ? Math.round(predictedWaitSeconds) : 'an unknown number of'} s at the cluster's ${drainPerSecond.toFixed(1)} images/s, over the ${sloSeconds} s target (LATENCY_SLO_SECONDS); retry after ${retryAfterSeconds} s`,
+      { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } },
+    ),
   unavailable: (what: string, retryAfterSeconds = 5) =>
     new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } }),
   invalidCallbackUrl: (detail: string) => new PixveilError('INVALID_CALLBACK_URL', `callback_url refused: ${detail}`, { retryable: false }),
@@ -89,7 +95,7 @@ export const errors = {
   methodNotAllowed: (method: string, path: string, allow?: readonly string[]) =>
     new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}${allow ? ` (allowed: ${allow.join(', ')})` : ''}`, { retryable: false, headers: allow ? { Allow: allow.join(', ') } : {} }),
   storage: (op: string, key: string, cause: unknown) =>
-    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause }),
+    new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause, headers: { 'Retry-After': '2' } }),
   modelMissing: (name: string, path: string, source: string) =>
     new PixveilError('MODEL_MISSING', `Model ${name} not found at ${path}. Run "pixveil models pull" or download it from ${source}`, { retryable: true }),
   modelChecksum: (name: string, path: string, expected: string, actual: string, source: string) =>

@@ -3,6 +3,7 @@ import { pixelOps } from '../addon/index.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
+import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
 import { DEFAULT_THRESHOLDS } from '../job.js';
@@ -100,6 +101,9 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     tenantThroughput.record(job.tenant, finishedAt, finishedAt - job.createdAt, job.status === 'completed');
   });
 
+  const admission = new Admission(queue, config, metrics, log, pool?.threads ?? 0);
+  if (role !== 'worker') admission.start();
+
   const ctx: IngestContext = {
     config,
     queue,
@@ -120,6 +124,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
     auth,
+    admission,
     rateLimiter: createRateLimiter(config, log),
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
@@ -141,6 +146,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     close: () =>
       (closing ??= (async () => {
         server.close();
+        admission.close();
         const left = (await runner?.stop(config.shutdownGraceMs)) ?? 0;
         if (left > 0) {
           // Left pending in the queue: other workers reclaim them after STALLED_MS.

@@ -17,6 +17,10 @@ export interface Config {
   readonly maxPixels: number;
   readonly maxBatchFiles: number;
   readonly maxQueueSize: number;
+  /** Predicted-wait bound for admission (LATENCY_SLO_SECONDS); 0 turns latency admission off. */
+  readonly latencySloSeconds: number;
+  /** Seconds per image per pool thread assumed until the cluster's drain rate is measured. */
+  readonly admissionPriorSecondsPerImage: number;
   /** Pool threads (POOL_THREADS, formerly WORKERS); one onnxruntime session set per thread. */
   readonly poolThreads: number;
   /** Jobs in flight per pool thread (POOL_TASKS_PER_THREAD, formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next. */
@@ -253,6 +257,8 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     maxPixels: int(env, 'MAX_PIXELS', defaults.maxPixels, 1),
     maxBatchFiles: int(env, 'MAX_BATCH_FILES', defaults.maxBatchFiles, 1),
     maxQueueSize: int(env, 'MAX_QUEUE_SIZE', defaults.maxQueueSize, 1),
+    latencySloSeconds: int(env, 'LATENCY_SLO_SECONDS', defaults.latencySloSeconds, 0, 86_400),
+    admissionPriorSecondsPerImage: num(env, 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', defaults.admissionPriorSecondsPerImage, 0.001, 3600),
     poolThreads: int(env, 'POOL_THREADS', defaults.poolThreads, 1, 256),
     tasksPerThread: int(env, 'POOL_TASKS_PER_THREAD', defaults.tasksPerThread, 1, 64),
     ortIntraOpThreads: int(env, 'ORT_INTRA_OP_THREADS', defaults.ortIntraOpThreads, 1, 256),

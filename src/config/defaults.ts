@@ -20,6 +20,10 @@ export const defaults = Object.freeze({
   maxPixels: 100_000_000,
   maxBatchFiles: 100,
   maxQueueSize: 1000,
+  /** Uploads are refused (429 OVERLOADED) when the backlog's predicted wait exceeds this; 0: off. */
+  latencySloSeconds: 60,
+  /** Per pool thread, before any job finished: the drain-rate prior (measured ~0.25 s for 1080p here; 4x that). */
+  admissionPriorSecondsPerImage: 1,
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
   ortIntraOpThreads: 1,

@@ -8,6 +8,7 @@ import type { ThroughputWindow } from '../observability/throughput.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobQueue } from '../queue/queue.js';
 import type { ObjectStore } from '../storage/storage.js';
+import type { Admission } from './admission.js';
 import type { OptionContext } from './options.js';
 
 /** What the HTTP and WebSocket handlers need from the rest of the node. */
@@ -30,6 +31,8 @@ export interface IngestContext {
   extraReadiness: () => Promise<Record<string, string>>;
   /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */
   auth: Authenticator;
+  /** Latency-aware admission (LATENCY_SLO_SECONDS) over cluster-wide backlog and drain rate. */
+  admission: Admission;
   /** Per-tenant request budget; closed with the HTTP server. */
   rateLimiter: RateLimiter;
 }

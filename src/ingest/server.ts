@@ -117,6 +117,14 @@ function buildApp(ctx: IngestContext): TemplatedApp {
       const limit = spec.body.limit(request);
       const declared = Number(request.headers['content-length']);
       try {
+        // An overloaded cluster refuses before the body is read: reading images only to turn
+        // them away would take CPU from the work that drains the backlog. The route checks again.
+        try {
+          ctx.admission.check(1);
+        } catch (err) {
+          ctx.metrics.uploads.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
+          throw err;
+        }
         // Reserved before a byte is read: a declared size up to the limit, else the limit itself.
         releaseBudget = budget.reserve(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : limit);
       } catch (err) {

@@ -78,6 +78,7 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, fo
   await ctx.store.put(key, bytes, contentTypes[format]);
   try {
     await ctx.queue.enqueue(job);
+    ctx.admission.noteEnqueued();
   } catch (err) {
     await ctx.store.delete(key).catch(() => {});
     throw err;

@@ -128,12 +128,17 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
     let failure: PixveilError | undefined;
     try {
       await access.spend(user.principal);
-      const release = slots.acquire(limitKey(user.principal, user.remoteAddress));
+      const admitted = ctx.admission.admit(1);
       let job: Job;
       try {
-        ({ job } = await acceptImage(ctx, bytes, undefined, user.options, tenantOf(user.principal), undefined, user.callback));
+        const release = slots.acquire(limitKey(user.principal, user.remoteAddress));
+        try {
+          ({ job } = await acceptImage(ctx, bytes, undefined, user.options, tenantOf(user.principal), undefined, user.callback));
+        } finally {
+          release();
+        }
       } finally {
-        release();
+        admitted();
       }
       jobId = job.id;
       ctx.metrics.uploads.inc({ outcome: 'accepted' });

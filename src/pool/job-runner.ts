@@ -22,6 +22,12 @@ export interface JobRunnerOptions {
    * unreachable. Past it the job is left to be reclaimed and run again (under the next attempt's keys).
    */
   settleRetryMs?: number;
+  /**
+   * How long one storage call (fetch the original, store an output) is retried through
+   * STORAGE_ERROR before the attempt fails. An S3 outage of seconds then costs no attempts
+   * (MAX_ATTEMPTS); held jobs are heartbeated meanwhile, so they are not reclaimed. Default 30 s.
+   */
+  storageRetryMs?: number;
   /** Called for each job this node finished (completed or failed for good), for metrics; never for an attempt that lost the race. */
   onJobFinished?: (job: Job) => void;
 }
@@ -92,7 +98,7 @@ export class JobRunner {
     const written: string[] = [];
     try {
       const storeStart = performance.now();
-      const original = await this.store.get(job.input.key);
+      const original = await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
       const outcome = await this.pool.run(original, job.options);
       if (!outcome.ok) {
@@ -106,7 +112,8 @@ export class JobRunner {
       const metadataKey = storageKeys.metadata(job.id, job.attempts);
       const putStart = performance.now();
       written.push(processedKey);
-      await this.store.put(processedKey, Buffer.from(outcome.image), contentTypes[outcome.format]);
+      const image = Buffer.from(outcome.image);
+      await this.storing(() => this.store.put(processedKey, image, contentTypes[outcome.format]));
       const timings: Record<string, number> = { queue_wait: Math.max(0, (job.startedAt ?? Date.now()) - job.createdAt), fetch_original: round(fetchMs), ...outcome.timings };
       const result: JobResult = {
         processedKey,
@@ -121,7 +128,8 @@ export class JobRunner {
       };
       const record = metadataRecord(job, result);
       written.push(metadataKey);
-      await this.store.put(metadataKey, Buffer.from(JSON.stringify(record, null, 2)), 'application/json');
+      const metadata = Buffer.from(JSON.stringify(record, null, 2));
+      await this.storing(() => this.store.put(metadataKey, metadata, 'application/json'));
       timings.store = round(performance.now() - putStart);
       result.totalMs = Date.now() - job.createdAt;
       // Only reached once both outputs are stored; a failed put throws past this to fail().
@@ -180,6 +188,22 @@ export class JobRunner {
       } catch (err) {
         if (!isUnavailable(err) || this.abandoned || Date.now() >= deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, this.options.errorBackoffMs));
+      }
+    }
+  }
+
+  /** A storage call, retried with doubling pauses (up to 5 s) while it fails with STORAGE_ERROR, for storageRetryMs. */
+  private async storing<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.storageRetryMs ?? 30_000);
+    let pause = this.options.errorBackoffMs;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const transient = isPixveilError(err) && err.code === 'STORAGE_ERROR';
+        if (!transient || this.abandoned || Date.now() + pause >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, 5000);
       }
     }
   }

@@ -16,7 +16,7 @@ export interface TestNode {
 /** A real pixveil node on a free port with its own data directory; models from ../shared/models. */
 export async function startTestNode(overrides: Partial<Config> = {}, role: Role = 'serve', env: Record<string, string> = {}): Promise<TestNode> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-test-'));
-  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', POOL_THREADS: '2', ...env }, overrides);
+  const config = loadConfig({ MODEL_DIR: modelDir, DATA_DIR: dataDir, PORT: '0', MODEL_PULL_ON_START: 'false', POOL_THREADS: '2', LATENCY_SLO_SECONDS: '0', ...env }, overrides);
   const node = await startNode(config, role, silentLogger);
   return {
     node,

@@ -83,16 +83,21 @@ class FakeQueue implements JobQueue {
   async close(): Promise<void> {}
 }
 
-/** Objects in a Map; `failPuts` makes put() throw STORAGE_ERROR. */
+/** Objects in a Map; `failPuts` makes put() throw STORAGE_ERROR (`failNext` only for that many calls). */
 class FakeStore implements ObjectStore {
   readonly description = 'fake';
   readonly objects = new Map<string, Buffer>();
   failPuts = false;
+  failNext = 0;
 
   constructor(private readonly events: string[]) {}
 
   async put(key: string, body: Buffer): Promise<void> {
     if (this.failPuts) throw errors.storage('put', key, new Error('disk full'));
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw errors.storage('put', key, new Error('503 ServiceUnavailable'));
+    }
     this.objects.set(key, body);
     this.events.push(`put:${key}`);
   }
@@ -150,6 +155,7 @@ function setup(jobs: Job[], run: ImageRunner['run'], options: Partial<JobRunnerO
     claimBlockMs: 20,
     errorBackoffMs: 5,
     settleRetryMs: 2000,
+    storageRetryMs: 50,
     onJobFinished: (job) => finished.push(job),
     ...options,
   });
@@ -215,6 +221,20 @@ test('a storage failure while storing outputs fails the attempt as retryable and
   assert.equal(call.failure.code, 'STORAGE_ERROR');
   assert.equal(call.failure.retryable, true);
   assert.deepEqual(finished, [], 'a retried job is not finished');
+});
+
+test('a storage outage shorter than storageRetryMs costs no attempt: the puts are retried and the job completes once', async () => {
+  const job = makeJob();
+  const { queue, store, runner, finished } = setup([job], async () => processed(), { storageRetryMs: 2000 });
+  store.failNext = 4;
+  runner.start();
+  await until(() => queue.calls.length === 1, 'complete');
+  await runner.stop(1000);
+  assert.deepEqual(queue.calls.map((c) => c.op), ['complete'], 'no fail() recorded: the attempt was not spent');
+  assert.equal(store.failNext, 0);
+  const call = queue.calls[0];
+  assert.ok(call.op === 'complete' && store.objects.has(call.result.metadataKey), 'the metadata was stored after the retries');
+  assert.deepEqual(finished.map((j) => j.status), ['completed']);
 });
 
 test('an unexpected error in the pool is retryable PROCESSING_ERROR', async () => {

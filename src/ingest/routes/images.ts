@@ -2,7 +2,8 @@ import { errors, isPixveilError } from '../../errors.js';
 import { httpStatusOf } from '../http-status.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
-import { isMultipart, parseMultipart } from '../multipart.js';
+import type { JobCallback, JobOptions } from '../../job.js';
+import { isMultipart, parseMultipart, type UploadedFile } from '../multipart.js';
 import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
 import { acceptImage, idempotencyKeyOf } from '../submit.js';
@@ -15,12 +16,14 @@ function countOutcome(ctx: IngestContext, err: unknown): void {
 /** POST /v1/images (and /upload): a raw image body, or multipart with a `file` field. */
 export async function postImage(ctx: IngestContext, call: Call, view: AcceptedView): Promise<void> {
   const { reply, info } = call;
+  let release: (() => void) | undefined;
   try {
     const options = parseJobOptions(info.query, ctx.options);
     const idempotencyKey = idempotencyKeyOf(info.headers);
     const callback = await callbackFor(ctx, info.query, tenantOf(call.principal));
     const contentType = info.headers['content-type'];
     const body = await call.body!;
+    release = ctx.admission.admit(1);
     let bytes = body;
     let filename: string | undefined = info.headers['x-filename'];
     if (isMultipart(contentType)) {
@@ -36,6 +39,8 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
   } catch (err) {
     countOutcome(ctx, err);
     throw err;
+  } finally {
+    release?.();
   }
 }
 
@@ -50,6 +55,23 @@ export async function postBatch(ctx: IngestContext, call: Call, view: BatchView)
   const body = await call.body!;
   const files = await parseMultipart(contentType!, body, { maxFiles: ctx.config.maxBatchFiles, maxFileBytes: ctx.config.maxUploadBytes, fields: ['files', 'file', 'files[]'] });
   if (files.length === 0) throw errors.missingFile('files');
+  let release: () => void;
+  try {
+    // The whole batch or none of it: a half-accepted batch would leave the client guessing.
+    release = ctx.admission.admit(files.length);
+  } catch (err) {
+    countOutcome(ctx, err);
+    throw err;
+  }
+  try {
+    await acceptBatch(ctx, call, view, files, options, idempotencyKey, callback);
+  } finally {
+    release();
+  }
+}
+
+async function acceptBatch(ctx: IngestContext, call: Call, view: BatchView, files: UploadedFile[], options: JobOptions, idempotencyKey: string | undefined, callback: JobCallback | undefined): Promise<void> {
+  const { reply } = call;
   const results = [];
   let accepted = 0;
   for (const [index, file] of files.entries()) {

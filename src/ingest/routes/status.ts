@@ -22,7 +22,17 @@ export async function queueSnapshot(ctx: IngestContext) {
     dead_letter: stats.deadLetter,
     consumers: stats.consumers,
     max_queue_size: ctx.config.maxQueueSize,
+    admission: ctx.admission.view(),
   };
+}
+
+function admits(ctx: IngestContext): boolean {
+  try {
+    ctx.admission.check(1);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function poolView(ctx: IngestContext) {
@@ -43,7 +53,7 @@ async function tenantQueue(ctx: IngestContext, principal: Principal) {
     completed: own.total - own.failed,
     failed: own.failed,
     max_queue_size: ctx.config.maxQueueSize,
-    accepting: stats.waiting + stats.processing < ctx.config.maxQueueSize,
+    accepting: stats.waiting + stats.processing < ctx.config.maxQueueSize && admits(ctx),
   };
 }
 

@@ -1,0 +1,103 @@
+/**
+ * The cluster's recent completion rate, from samples of the queue's cluster-wide finished counter
+ * (completed + failed, every worker node) and its waiting count. Only intervals that began with
+ * jobs waiting count: while nothing waits, workers idle and completions measure the arrival rate,
+ * not what the cluster can drain. Before enough busy completions are seen, a prior stands in.
+ */
+export interface DrainRateOptions {
+  /** Busy intervals older than this are forgotten. */
+  windowMs: number;
+  /** Completions in busy intervals needed before the measurement replaces the prior. */
+  minFinished: number;
+  /**
+   * The last few seconds of busy time, too: when the rate falls (a worker died, ingest took the
+   * CPU), the lower recent figure is used at once instead of after the whole window.
+   */
+  recentMs: number;
+}
+
+export const DRAIN_RATE_DEFAULTS: DrainRateOptions = Object.freeze({ windowMs: 30_000, minFinished: 10, recentMs: 5000 });
+
+interface Interval {
+  end: number;
+  ms: number;
+  finished: number;
+}
+
+export interface DrainRate {
+  perSecond: number;
+  source: 'measured' | 'prior';
+}
+
+export class DrainRateEstimator {
+  private readonly options: DrainRateOptions;
+  private readonly busy: Interval[] = [];
+  private last?: { at: number; finished: number; waiting: number };
+  /** All completions in the window, busy or not: a floor for the estimate (capacity is at least this). */
+  private readonly all: Array<{ at: number; finished: number }> = [];
+
+  constructor(private readonly priorPerSecond: () => number, options: Partial<DrainRateOptions> = {}) {
+    this.options = { ...DRAIN_RATE_DEFAULTS, ...options };
+  }
+
+  /** One reading of the cluster-wide finished counter and the jobs waiting, at `at` (ms). */
+  observe(at: number, finishedTotal: number, waiting: number): void {
+    const prev = this.last;
+    this.last = { at, finished: finishedTotal, waiting };
+    if (!prev || at <= prev.at) return;
+    const delta = finishedTotal - prev.finished;
+    // A counter that went back (Redis restarted without its data) says nothing about the rate.
+    if (delta < 0) return;
+    this.all.push({ at, finished: delta });
+    if (prev.waiting > 0) this.busy.push({ end: at, ms: at - prev.at, finished: delta });
+    this.prune(at);
+  }
+
+  private prune(now: number): void {
+    const since = now - this.options.windowMs;
+    while (this.busy.length > 0 && this.busy[0].end < since) this.busy.shift();
+    while (this.all.length > 0 && this.all[0].at < since) this.all.shift();
+  }
+
+  rate(now: number): DrainRate {
+    this.prune(now);
+    const prior = this.priorPerSecond();
+    let finished = 0;
+    let ms = 0;
+    let recentFinished = 0;
+    let recentMs = 0;
+    for (const i of this.busy) {
+      finished += i.finished;
+      ms += i.ms;
+      if (i.end > now - this.options.recentMs) {
+        recentFinished += i.finished;
+        recentMs += i.ms;
+      }
+    }
+    if (finished >= this.options.minFinished && ms > 0) {
+      const whole = (finished * 1000) / ms;
+      // A recent stretch counts once it spans most of recentMs (a single short interval is noise).
+      const recent = recentMs >= this.options.recentMs * 0.6 ? (recentFinished * 1000) / recentMs : whole;
+      return { perSecond: Math.min(whole, recent), source: 'measured' };
+    }
+    // Not enough busy time yet: the prior, or what idle-time completions already prove, whichever is higher.
+    const seen = this.all.reduce((s, i) => s + i.finished, 0);
+    const observed = seen / (this.options.windowMs / 1000);
+    return observed > prior ? { perSecond: observed, source: 'measured' } : { perSecond: prior, source: 'prior' };
+  }
+}
+
+/** Seconds a job accepted now should wait behind `backlog` jobs ahead of it (itself included). */
+export function predictedWaitSeconds(backlog: number, rate: DrainRate): number {
+  if (backlog <= 0) return 0;
+  return rate.perSecond > 0 ? backlog / rate.perSecond : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * When to come back: the time the backlog needs to drain to what fits in the SLO, at least 1 s and
+ * at most the SLO itself (a stalled cluster gets asked again rather than promised nothing).
+ */
+export function retryAfterSeconds(backlog: number, rate: DrainRate, sloSeconds: number): number {
+  const excess = predictedWaitSeconds(backlog, rate) - sloSeconds;
+  return Math.max(1, Math.min(Math.ceil(sloSeconds), Math.ceil(excess)));
+}
