@@ -193,12 +193,15 @@ function idle(rand: Rand): ProtocolCase['run'] {
   const variants: Array<() => [Step[], boolean]> = [
     // Idle, then a good request: it is served.
     () => [[{ wait }, `GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n`], false],
-    () => [[`GET /v1/health HT`, { wait }, `TP/1.1\r\nHost: x\r\n\r\n`], false],
+    // A request line split across TCP segments: uWS v20 answers its own 505 page and closes
+    // (README, "Errors"); the rest of the request, in later segments, is answered.
+    () => [[`GET /v1/health HT`, { wait }, `TP/1.1\r\nHost: x\r\n\r\n`], true],
+    () => [[`GET /v1/health HTTP/1.1\r\nHo`, { wait }, `st: x\r\n\r\n`], false],
     // Idle for good, or a request that never completes: uWS closes it.
     () => [[], true],
     () => [[`GET /v1/health HTTP/1.1\r\nHost: x\r\n`], true],
   ];
-  const [steps, mayClose] = rand() < 0.8 ? variants[int(rand, 2)]() : variants[2 + int(rand, 2)]();
+  const [steps, mayClose] = rand() < 0.8 ? variants[int(rand, 3)]() : variants[3 + int(rand, 2)]();
   return http(steps, mayClose);
 }
 
@@ -227,7 +230,11 @@ function query(rand: Rand, limits: ProtocolLimits): ProtocolCase['run'] {
   ]);
   const path = pick(rand, ['/v1/images', '/upload', '/v1/images:batch', '/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA']);
   if (path.startsWith('/v1/jobs')) return http([`GET ${path}?${q} HTTP/1.1\r\nHost: x\r\n\r\n`], false);
-  return http(latin1(post(`${path}?${q}`, ['Content-Type: image/jpeg', `Content-Length: ${limits.jpeg.length}`], limits.jpeg)), false);
+  // Now and then a good query with a hostile Idempotency-Key instead.
+  const key = pick(rand, ['', ' ', 'k'.repeat(256), '\u00ff\u00fe', 'a\u0000b', 'ok-key-1', randomBytes(rand, 20).toString('latin1').replace(/[\r\n]/g, '')]);
+  const withKey = rand() < 0.3;
+  const headers = ['Content-Type: image/jpeg', `Content-Length: ${limits.jpeg.length}`, ...(withKey ? [`Idempotency-Key: ${key}`] : [])];
+  return http(latin1(post(withKey ? path : `${path}?${q}`, headers, limits.jpeg)), withKey);
 }
 
 // ---- WebSocket ----

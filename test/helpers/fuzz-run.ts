@@ -128,7 +128,7 @@ export interface Verdict {
 function judgeAnswer(docs: DocumentedCodes, status: number, body: string, mayClose: boolean, parserPage = false): Verdict {
   if (parserPage) {
     // uWS's own page for a request its parser refuses, then the close (README, "Errors").
-    return { outcome: `parser-refused ${status}`, violation: mayClose && (status === 400 || status === 505) ? undefined : `uWS parser page ${status} for a well-formed request` };
+    return { outcome: `parser-refused ${status}`, violation: mayClose && [400, 431, 505].includes(status) ? undefined : `uWS parser page ${status} for a well-formed request` };
   }
   let json: any;
   try {

@@ -37,7 +37,8 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
 
 /** The first HTTP response in `data`, once complete (Content-Length), or what a close left. */
 function answerIn(data: Buffer, closed: boolean): HttpAnswer | undefined {
-  const text = data.toString('latin1');
+  // Interim answers (100 Continue after `Expect: 100-continue`) come before the real one.
+  const text = data.toString('latin1').replace(/^(HTTP\/1\.[01] 1\d\d[^\r]*\r\n(?:[^\r]+\r\n)*\r\n)+/, '');
   const head = parseHead(text);
   if (!head) return undefined;
   const length = head.headers['content-length'];
