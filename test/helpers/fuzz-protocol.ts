@@ -228,8 +228,11 @@ function query(rand: Rand, limits: ProtocolLimits): ProtocolCase['run'] {
     'blur=nope', 'shape=star', 'detect=faces,cats', 'face_threshold=2', 'quality=0', 'quality=abc', 'format=gif', 'unknown=1',
     'blur=gaussian&blur=solid', 'blur_classes=' + 'person,'.repeat(200), `detect=${'%'.repeat(3)}`, 'wait=-1', 'quality=1e400', '&&&==', 'face_threshold=NaN',
   ]);
-  const path = pick(rand, ['/v1/images', '/upload', '/v1/images:batch', '/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA']);
-  if (path.startsWith('/v1/jobs')) return http([`GET ${path}?${q} HTTP/1.1\r\nHost: x\r\n\r\n`], false);
+  const path = pick(rand, ['/v1/images', '/upload', '/v1/images:batch', '/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA', '/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA/result', '/status/AAAAAAAAAAAAAAAAAAAAAA']);
+  if (!path.startsWith('/v1/images') && path !== '/upload') {
+    const wait = pick(rand, ['wait=abc', 'wait=61s', 'wait=0.5s', 'wait=', 'wait=1ms', 'wait=-5s', 'wait=1e9', 'wait=2s&wait=3s', q]);
+    return http([`GET ${path}?${wait} HTTP/1.1\r\nHost: x\r\n\r\n`], false);
+  }
   // Now and then a good query with a hostile Idempotency-Key instead.
   const key = pick(rand, ['', ' ', 'k'.repeat(256), '\u00ff\u00fe', 'a\u0000b', 'ok-key-1', randomBytes(rand, 20).toString('latin1').replace(/[\r\n]/g, '')]);
   const withKey = rand() < 0.3;
