@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { documentedCodes } from '../helpers/fuzz-run.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
 
 // Regressions for what `npm run bench:fuzz` found, each answered with a code the README lists.
 describe('fuzz findings', () => {
@@ -35,5 +36,22 @@ describe('fuzz findings', () => {
         assert.ok(docs.http.has(entry.error.code), `per-file code ${entry.error.code} documented`);
       }
     }
+  });
+
+  test('an image wider than WebP allows, asked for as format=webp, fails at once with IMAGE_TOO_LARGE (no retries), and completes as PNG', async () => {
+    // Found by the extreme-shape cases: this was PROCESSING_ERROR ("too large for the WebP format"),
+    // an undocumented code, retried MAX_ATTEMPTS times after full detection each time.
+    const wide = await sharp({ create: { width: 20_000, height: 2, channels: 3, background: { r: 90, g: 60, b: 30 } } }).png().toBuffer();
+    const post = (query: string) => fetch(`${server.url}/v1/images${query}`, { method: 'POST', body: new Uint8Array(wide), headers: { 'content-type': 'image/png' } });
+    const res = await post('?format=webp');
+    assert.equal(res.status, 202);
+    const job = await waitForJob(server.url, (await res.json()).job_id);
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error.code, 'IMAGE_TOO_LARGE', job.error.message);
+    assert.match(job.error.message, /16383/);
+    assert.ok(docs.job.has(job.error.code));
+    assert.equal(job.attempts, 1, 'not retried');
+    const png = await waitForJob(server.url, (await (await post('?format=png')).json()).job_id);
+    assert.equal(png.status, 'completed', JSON.stringify(png.error));
   });
 });
