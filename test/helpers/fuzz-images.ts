@@ -44,6 +44,22 @@ export async function seedImages(photos: Buffer[], width = 256): Promise<SeedIma
   return out;
 }
 
+/**
+ * Valid images of extreme shapes (1×1, one pixel wide, 20000 long, either side of WebP's 16383
+ * limit): nothing is damaged, so each must complete or fail with a documented code.
+ */
+export async function extremeShapes(): Promise<SeedImage[]> {
+  const shapes: Array<[number, number]> = [[1, 1], [1, 2], [2, 1], [3, 700], [700, 3], [20_000, 2], [2, 20_000], [16_383, 4], [16_384, 4], [4, 16_384]];
+  const out: SeedImage[] = [];
+  for (const [width, height] of shapes) {
+    const base = () => sharp({ create: { width, height, channels: 3, background: { r: 140, g: 90, b: 60 } } });
+    out.push({ name: `${width}x${height}:png`, format: 'png', bytes: await base().png().toBuffer() });
+    out.push({ name: `${width}x${height}:jpeg`, format: 'jpeg', bytes: await base().jpeg().toBuffer() });
+    if (width <= 16_383 && height <= 16_383) out.push({ name: `${width}x${height}:webp`, format: 'webp', bytes: await base().webp().toBuffer() });
+  }
+  return out;
+}
+
 // ---- container parsing (lenient: a seed is always well formed, a mutated file may not be) ----
 
 interface Segment {

@@ -5,7 +5,7 @@ import { packageRoot } from '../../src/paths.js';
 import { runCli, waitReady, type Exit } from './cluster.js';
 import { darknetDir, facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
 import { freePort } from './free-port.js';
-import { mutateImage, seedImages, type SeedImage } from './fuzz-images.js';
+import { extremeShapes, mutateImage, seedImages, type SeedImage } from './fuzz-images.js';
 import { protocolCase, type Observation, type ProtocolLimits } from './fuzz-protocol.js';
 import { seededRandom } from './hostile-files.js';
 import { wsMessages } from './raw-exchange.js';
@@ -290,6 +290,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const docs = documentedCodes();
   const sources = await photos();
   const seeds: SeedImage[] = await seedImages(sources);
+  const extremes = await extremeShapes();
   const goodJpeg = seeds.find((s) => s.name.endsWith('jpeg-baseline'))!.bytes;
   const limits: ProtocolLimits = { bodyTimeoutMs: Number(FUZZ_SERVER_ENV.BODY_TIMEOUT_MS), maxUploadBytes: Number(FUZZ_SERVER_ENV.MAX_UPLOAD_BYTES), jpeg: goodJpeg };
   const server = await startFuzzServer();
@@ -339,7 +340,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       runLane(lanes.image, options.imageConcurrency ?? 4, async (index) => {
         const rand = caseRandom(options.seed, index);
         rand();
-        const { family, data } = mutateImage(seeds, rand);
+        // One image case in twenty is a valid image of an extreme shape rather than a damaged one.
+        const { family, data } = rand() < 0.05 ? (({ name, bytes }) => ({ family: `extreme-shape:${name.split(':')[1]}`, data: bytes }))(extremes[Math.floor(rand() * extremes.length)]) : mutateImage(seeds, rand);
         record(index, family, await imageCase(server.url, docs, data, rand).catch((err) => ({ outcome: 'client-error', violation: String(err) })));
       }),
       runLane(lanes.protocol, options.protocolConcurrency ?? 24, async (index) => {
