@@ -21,6 +21,7 @@ const LAYERS = [
   ['models'],
   ['pipeline'],
   ['queue'],
+  ['webhooks'],
   ['pool'],
   ['auth'],
   ['ingest'],

@@ -84,6 +84,7 @@ export const errors = {
     }),
   unavailable: (what: string, retryAfterSeconds = 5) =>
     new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  invalidCallbackUrl: (detail: string) => new PixveilError('INVALID_CALLBACK_URL', `callback_url refused: ${detail}`, { retryable: false }),
   notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, { retryable: false }),
   methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { retryable: false }),
   storage: (op: string, key: string, cause: unknown) =>

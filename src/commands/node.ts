@@ -19,6 +19,9 @@ import { JobRunner } from '../pool/job-runner.js';
 import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
+import { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import { webhookSecretFor } from '../webhooks/secrets.js';
+import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
 
 export type Role = 'serve' | 'api' | 'worker';
@@ -62,6 +65,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
+  let webhooks: WebhookDispatcher | undefined;
   if (role !== 'api') {
     pool = new ImagePool(poolOptionsFromConfig(config));
     await pool.warmUp();
@@ -73,6 +77,19 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       onJobFinished: (job) => recordJobMetrics(metrics, job),
     });
     runner.start();
+    // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
+    webhooks = new WebhookDispatcher(queue, {
+      view: jobView,
+      secretFor: (tenant) => webhookSecretFor(config, tenant),
+      onAttempt: (delivered) => metrics.webhookAttempts.inc({ outcome: delivered ? 'delivered' : 'error' }),
+      allowPrivate: config.webhookAllowPrivate,
+      timeoutMs: config.webhookTimeoutMs,
+      policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
+      pollMs: 250,
+      concurrency: 16,
+      log: log.child({ component: 'webhooks' }),
+    });
+    webhooks.start();
   }
 
   const throughput = new ThroughputWindow();
@@ -99,6 +116,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: DEFAULT_THRESHOLDS,
+      defaultMetadata: config.keepMetadata,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
     auth,
@@ -132,6 +150,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
         // Napi::Error into the dying thread), so let the tasks already in the pool end first.
         if (pool && left > 0) await poolIdle(pool, POOL_DRAIN_MS);
         await pool?.close();
+        await webhooks?.stop(Math.min(config.shutdownGraceMs, config.webhookTimeoutMs));
         await queue.close();
         await store.close?.();
       })()),

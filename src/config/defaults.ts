@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_DETECTION_SETTINGS } from './detection.js';
+import type { MetadataPolicy } from '../job.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
 // table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it.
@@ -26,7 +27,7 @@ export const defaults = Object.freeze({
   objectModel: 'yolox-nano',
   plateModel: 'hyperlpr-y5fu-320',
   detection: DEFAULT_DETECTION_SETTINGS,
-  keepMetadata: false,
+  keepMetadata: 'strip' as MetadataPolicy,
   jobTtlSeconds: 24 * 3600,
   logLevel: 'info' as 'debug' | 'info' | 'warn' | 'error',
   maxAttempts: 3,
@@ -85,6 +86,21 @@ export const defaults = Object.freeze({
   adminTenants: Object.freeze([]) as readonly string[],
   adminScope: 'pixveil:admin',
   allowVolatileRedis: false,
+  /** Per-tenant default callback URLs: `tenant=url` pairs, comma-separated; `*` for every tenant without one (and AUTH=off). */
+  webhookDefaults: '',
+  /** The signing secret of tenants WEBHOOK_SECRETS does not name. Webhooks need one of the two. */
+  webhookSecret: '',
+  /** Per-tenant signing secrets: `tenant=secret` pairs, comma-separated. */
+  webhookSecrets: '',
+  /** Allow callbacks to loopback, private, link-local, unique-local and multicast addresses (tests, in-cluster receivers). */
+  webhookAllowPrivate: false,
+  /** One delivery attempt (connect, send, answer) must end within this long. */
+  webhookTimeoutMs: 10_000,
+  /** Attempts per delivery before it is recorded as failed in the job. */
+  webhookMaxAttempts: 8,
+  /** First retry delay of a delivery; doubles per attempt, capped at WEBHOOK_RETRY_MAX_MS. */
+  webhookRetryBaseMs: 2000,
+  webhookRetryMaxMs: 10 * 60_000,
   /** Empty: the socket's peer is the client. */
   trustedProxies: Object.freeze([]) as readonly string[],
 });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { writeAudit } from '../auth/audit.js';
+import { writeAudit, type AuditEntry } from '../auth/audit.js';
 import { ANONYMOUS, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { MemoryRateLimiter, type RateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
@@ -34,17 +34,8 @@ export function limitKey(principal: Principal, remoteAddress: string): string {
   return principal.method === 'none' ? `ip:${remoteAddress}` : `tenant:${principal.tenant}`;
 }
 
-export interface AuditFields {
-  principal?: Principal;
-  method: string;
-  route: string;
-  jobIds: string[];
-  status: number;
-  code?: string;
-  bytesIn: number;
-  startedAt: number;
-  remote: string;
-}
+/** An audit entry as the route knows it: when it started rather than how long it took. */
+export type AuditFields = Omit<AuditEntry, 'durationMs'> & { startedAt: number };
 
 export class Access {
   /** Failed authentications per client address; a guesser gets 429 before any key is checked. */

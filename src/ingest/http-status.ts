@@ -4,6 +4,7 @@ import type { PixveilError } from '../errors.js';
 const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   INVALID_OPTION: 400,
   BAD_REQUEST: 400,
+  INVALID_CALLBACK_URL: 400,
   EMPTY_BODY: 400,
   BAD_MULTIPART: 400,
   MISSING_FILE: 400,

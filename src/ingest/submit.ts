@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { errors, invalidOption } from '../errors.js';
 import { contentTypes, type ImageExt } from '../image-format.js';
-import { newJobId, type Job, type JobOptions } from '../job.js';
+import { newJobId, type Job, type JobCallback, type JobOptions } from '../job.js';
 import { storageKeys } from '../storage/keys.js';
 import type { IngestContext } from './context.js';
 import { describeUnsupported, sniffImageType } from './sniff.js';
@@ -39,7 +39,7 @@ function scopedKey(tenant: string | undefined, key: string): string {
  * deleted again, so a refused upload leaves nothing behind. With an idempotency key, an upload
  * the same tenant made with that key within JOB_TTL_SECONDS answers with its job instead.
  */
-export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string, idempotencyKey?: string): Promise<Accepted> {
+export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string, idempotencyKey?: string, callback?: JobCallback): Promise<Accepted> {
   if (bytes.length === 0) throw errors.emptyBody();
   const format = sniffImageType(bytes);
   if (!format) throw errors.unsupportedMediaType(describeUnsupported(bytes));
@@ -54,14 +54,14 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
     }
   }
   try {
-    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant), replayed: false };
+    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback), replayed: false };
   } catch (err) {
     if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
     throw err;
   }
 }
 
-async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant?: string): Promise<Job> {
+async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant?: string, callback?: JobCallback): Promise<Job> {
   const key = storageKeys.original(id, format);
   const now = Date.now();
   const job: Job = {
@@ -73,6 +73,7 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, fo
     attempts: 0,
     options,
     input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: bytes.length, format },
+    ...(callback ? { callback } : {}),
   };
   await ctx.store.put(key, bytes, contentTypes[format]);
   try {

@@ -30,6 +30,17 @@ export function jobView(job: Job) {
         }
       : null,
     error: job.error ?? null,
+    webhook: job.callback
+      ? {
+          url: job.callback.url,
+          // `waiting`: the job has not finished yet, so nothing was sent.
+          status: job.webhook?.status ?? 'waiting',
+          event: job.webhook?.event ?? null,
+          delivery_id: job.webhook?.deliveryId ?? null,
+          attempts: job.webhook?.attempts ?? 0,
+          last_error: job.webhook?.lastError ?? null,
+        }
+      : null,
   };
 }
 

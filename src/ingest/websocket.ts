@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { Principal } from '../auth/authenticator.js';
 import { isPixveilError, errors, type PixveilError } from '../errors.js';
-import type { Job, JobOptions } from '../job.js';
+import type { Job, JobCallback, JobOptions } from '../job.js';
 import { limitKey, tenantOf, type Access } from './access.js';
 import type { IngestContext } from './context.js';
 import { guarded, guardHttp, unexpectedError } from './guard.js';
 import { httpStatusOf } from './http-status.js';
 import { framingProblem, Reply, readRequest } from './http.js';
+import { callbackFor } from './callback.js';
 import { parseJobOptions } from './options.js';
 import { acceptImage } from './submit.js';
 import type { UploadBudget } from './upload-budget.js';
@@ -19,6 +20,7 @@ interface StreamUser {
   principal: Principal;
   remoteAddress: string;
   options: JobOptions;
+  callback?: JobCallback;
   returnImage: boolean;
   /** Jobs of this connection not finished yet. */
   pending: Set<string>;
@@ -129,7 +131,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
       const release = slots.acquire(limitKey(user.principal, user.remoteAddress));
       let job: Job;
       try {
-        ({ job } = await acceptImage(ctx, bytes, undefined, user.options, tenantOf(user.principal)));
+        ({ job } = await acceptImage(ctx, bytes, undefined, user.options, tenantOf(user.principal), undefined, user.callback));
       } finally {
         release();
       }
@@ -218,8 +220,9 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
         const principal = await access.admit('tenant', info.headers, info.remoteAddress, { queryToken: offered.token ?? queryToken, spend: false });
         reply.principal = principal;
         const options = parseJobOptions(params, ctx.options);
+        const callback = await callbackFor(ctx, params, tenantOf(principal));
         if (reply.aborted) return;
-        const user: StreamUser = { principal, remoteAddress: info.remoteAddress, options, returnImage, pending: new Set(), accepting: 0, backlog: [], backlogBytes: 0, closed: false };
+        const user: StreamUser = { principal, remoteAddress: info.remoteAddress, options, callback, returnImage, pending: new Set(), accepting: 0, backlog: [], backlogBytes: 0, closed: false };
         res.cork(() => res.upgrade<StreamUser>(user, key, offered.selected, extensions, context));
         reply.done = true;
         access.audit({ principal, method: 'GET', route: '/v1/stream', jobIds: [], status: 101, bytesIn: 0, startedAt, remote: info.remoteAddress });

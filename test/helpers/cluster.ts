@@ -254,7 +254,7 @@ export function listData(dataDir: string, dir: string): string[] {
 }
 
 /**
- * Asserts-by-return: for every job id, exactly one processed/<id>.* and one metadata/<id>.json;
+ * Asserts-by-return: for every job id, exactly one processed/<id>.<attempt>.* and one metadata/<id>.<attempt>.json;
  * returns what is wrong (empty when all is well) and the leftover temp files of interrupted writes.
  */
 export function checkOutputs(dataDir: string, ids: string[]): { problems: string[]; tempFiles: string[]; stray: string[] } {

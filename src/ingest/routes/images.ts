@@ -4,6 +4,7 @@ import { httpStatusOf } from '../http-status.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import { isMultipart, parseMultipart } from '../multipart.js';
+import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
 import { acceptImage, idempotencyKeyOf } from '../submit.js';
 import type { AcceptedView, BatchView } from '../views.js';
@@ -18,6 +19,7 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
   try {
     const options = parseJobOptions(info.query, ctx.options);
     const idempotencyKey = idempotencyKeyOf(info.headers);
+    const callback = await callbackFor(ctx, info.query, tenantOf(call.principal));
     const contentType = info.headers['content-type'];
     const body = await call.body!;
     let bytes = body;
@@ -28,7 +30,7 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
       bytes = files[0].data;
       filename = files[0].filename;
     }
-    const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey);
+    const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey, callback);
     reply.jobIds.push(job.id);
     ctx.metrics.uploads.inc({ outcome: replayed ? 'replayed' : 'accepted' });
     reply.json(202, view(job), { Location: `/v1/jobs/${job.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
@@ -43,6 +45,7 @@ export async function postBatch(ctx: IngestContext, call: Call, view: BatchView)
   const { reply, info } = call;
   const options = parseJobOptions(info.query, ctx.options);
   const idempotencyKey = idempotencyKeyOf(info.headers);
+  const callback = await callbackFor(ctx, info.query, tenantOf(call.principal));
   const contentType = info.headers['content-type'];
   if (!isMultipart(contentType)) throw errors.badMultipart('expected Content-Type multipart/form-data with "files" parts');
   const body = await call.body!;
@@ -55,7 +58,7 @@ export async function postBatch(ctx: IngestContext, call: Call, view: BatchView)
     try {
       // One key per batch: each file's job is remembered under the key and its position.
       const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
-      const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key);
+      const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key, callback);
       reply.jobIds.push(job.id);
       accepted++;
       ctx.metrics.uploads.inc({ outcome: 'accepted' });
