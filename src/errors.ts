@@ -130,6 +130,8 @@ export const errors = {
   requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, { retryable: false }),
   imageDimensionTooLarge: (width: number, height: number, maxDimension: number) =>
     new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; width and height may be at most ${maxDimension} (MAX_DIMENSION)`, { retryable: false }),
+  outputTooLarge: (width: number, height: number, format: string, maxSide: number) =>
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; ${format} output allows at most ${maxSide} per side: ask for another format= (jpeg, png)`, { retryable: false }),
   animatedImage: (pages: number) =>
     new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, { retryable: false }),
   internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),

@@ -8,6 +8,9 @@ export type OutputFormat = 'same' | 'jpeg' | 'png' | 'webp';
 
 export const IMAGE_EXTS: readonly ImageExt[] = Object.freeze(['jpg', 'png', 'webp']);
 
+/** The largest width or height each output encoder can write (WebP: 14 bits; JPEG: 16 bits). */
+export const MAX_OUTPUT_SIDE: Readonly<Record<ImageExt, number>> = Object.freeze({ jpg: 65_535, png: 2 ** 31 - 1, webp: 16_383 });
+
 export const contentTypes: Readonly<Record<ImageExt, string>> = Object.freeze({ jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' });
 
 /**

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { pixelOps } from '../addon/index.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
-import { outputExt, type ImageExt } from '../image-format.js';
+import { errors } from '../errors.js';
+import { MAX_OUTPUT_SIDE, outputExt, type ImageExt } from '../image-format.js';
 import type { Box, Detection, DetectionKind, JobOptions } from '../job.js';
 import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
@@ -51,6 +52,10 @@ export async function processImage(
 
   const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels, { maxDimension: limits.maxDimension }));
   const { image } = decoded;
+  // Checked before detection: an image the encoder cannot write would fail only at the end, after all the work.
+  const format = outputExt(options.format, decoded.format);
+  const maxSide = MAX_OUTPUT_SIDE[format];
+  if (image.width > maxSide || image.height > maxSide) throw errors.outputTooLarge(image.width, image.height, format === 'jpg' ? 'JPEG' : format.toUpperCase(), maxSide);
   const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];
   const models: Record<string, string> = {};
@@ -77,7 +82,6 @@ export async function processImage(
   }
   await timed('blur', () => pixelOps.blurRegions(image, regions, { style: options.blur, shape: options.shape }));
 
-  const format = outputExt(options.format, decoded.format);
   const encoded = await timed('encode', () => encodeImage(image, format, options.quality, { policy: options.metadata ?? 'strip', exif: decoded.exif }));
   return { image: encoded, format, width: image.width, height: image.height, detections, timings, models };
 }

@@ -1,4 +1,5 @@
-import { errors, isPixveilError } from '../../errors.js';
+import { errors, isPixveilError, type PixveilError } from '../../errors.js';
+import { unexpectedError } from '../guard.js';
 import { httpStatusOf } from '../http-status.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
@@ -74,6 +75,7 @@ async function acceptBatch(ctx: IngestContext, call: Call, view: BatchView, file
   const { reply } = call;
   const results = [];
   let accepted = 0;
+  let firstRejection: PixveilError | undefined;
   for (const [index, file] of files.entries()) {
     try {
       // One key per batch: each file's job is remembered under the key and its position.
@@ -83,18 +85,22 @@ async function acceptBatch(ctx: IngestContext, call: Call, view: BatchView, file
       accepted++;
       ctx.metrics.uploads.inc({ outcome: 'accepted' });
       results.push(view.entry(job));
-    } catch (err) {
+    } catch (caught) {
+      // A bug is logged with its stack under a request id; the file's entry names only the id.
+      const err = isPixveilError(caught) ? caught : unexpectedError(ctx.log, 'batch file', caught);
       countOutcome(ctx, err);
-      const e = err as { code?: string; message: string };
       // A full queue or a dead backend refuses the rest of the batch the same way.
-      const status = isPixveilError(err) ? httpStatusOf(err) : 500;
+      const status = httpStatusOf(err);
       if (status === 429 || status === 503) throw err;
-      results.push({ filename: file.filename ?? null, status: 'rejected', error: { code: e.code ?? 'INTERNAL', message: e.message } });
+      firstRejection ??= err;
+      results.push({ filename: file.filename ?? null, status: 'rejected', error: { code: err.code, message: err.message } });
     }
   }
-  if (accepted === 0) {
-    const first = results[0] as { error?: { code: string; message: string } };
-    reply.json(first.error?.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400, { error: { code: 'BATCH_REJECTED', message: 'No file in the batch was accepted' }, jobs: results });
+  if (accepted === 0 && firstRejection) {
+    // Answered as the first file's own error (a documented code at its status), with every file's verdict.
+    const e = firstRejection;
+    reply.errorCode = e.code;
+    reply.json(httpStatusOf(e), { error: { code: e.code, message: `No file in the batch was accepted; the first: ${e.message}` }, jobs: results }, e.headers);
     return;
   }
   reply.json(202, view.body(results, accepted));
