@@ -20,7 +20,7 @@ const upload = {
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
   images: { summary: 'Upload one image', tag: 'images', options: true, idempotency: true, body: 'image', responses: { '202': ['Accepted: a job was queued (Location: its status URL)', 'Accepted'], ...upload } },
   upload: { summary: 'Upload one image (seed alias of POST /v1/images)', tag: 'seed aliases', deprecated: true, options: true, idempotency: true, body: 'image', responses: { '202': ['Accepted', seedBody('The seed service\'s shape: job_id, filename, file_size, status, message')], ...upload } },
-  images_batch: { summary: 'Upload many images, one job each', tag: 'images', options: true, idempotency: true, body: 'batch', responses: { '202': ['At least one file accepted', 'Batch'], ...upload, '400': ['No file accepted (BATCH_REJECTED), or a bad option', 'BatchRejected'] } },
+  images_batch: { summary: 'Upload many images, one job each', tag: 'images', options: true, idempotency: true, body: 'batch', responses: { '202': ['At least one file accepted', 'Batch'], ...upload, '400': ['No file accepted (answered with the first file\'s own code and status, every file\'s verdict in jobs), or a bad option', 'BatchRejected'] } },
   batch_upload: { summary: 'Upload many images (seed alias of POST /v1/images:batch)', tag: 'seed aliases', deprecated: true, options: true, idempotency: true, body: 'batch', responses: { '202': ['Accepted', seedBody('The seed service\'s shape: jobs, total, accepted, message')], ...upload } },
   job: { summary: 'A job: status, timings, result location, detections', tag: 'images', wait: true, responses: { '200': ['The job', 'Job'], '400': ['A bad wait= value', 'Error'], '404': jobNotFound, ...common } },
   job_delete: {
