@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
 import { defaultJobOptions } from '../job.js';
-import { configuredModels, knownManifests, presentModels } from '../models/configured.js';
+import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
@@ -11,10 +11,11 @@ const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
 
 /** `pixveil process <dir>`: the same pool and pipeline as the service, without HTTP or a queue. */
 export async function processDirectory(config: Config, dir: string, outDir: string) {
-  const needed = presentModels(configuredModels(config, knownManifests(config)));
+  const models = configuredModels(config, knownManifests(config));
+  const needed = presentModels(models);
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
-  const options = defaultJobOptions(config);
+  const options = defaultJobOptions(config, defaultThresholds(models));
   await fs.mkdir(outDir, { recursive: true });
   const files = (await fs.readdir(dir)).filter((f) => IMAGE_FILE.test(f)).sort();
   const started = Date.now();
