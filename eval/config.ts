@@ -50,6 +50,7 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     platesOnVehicles: (args.vehicles ?? (d.platesOnVehicles ? 'on' : 'off')) === 'on',
     maxVehicles: num('max-vehicles', d.maxVehicles),
     vehicleScore: num('vehicle-score', d.vehicleScore),
+    plateCropBelowPx: args['plate-crop-below'] === 'off' ? Infinity : num('plate-crop-below', d.plateCropBelowPx),
     facesOnPersons: (args.persons ?? (d.facesOnPersons ? 'on' : 'off')) === 'on',
     maxPersons: num('max-persons', d.maxPersons),
     personScore: num('person-score', d.personScore),

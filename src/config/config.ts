@@ -150,6 +150,8 @@ function detectionSettings(env: Env, d: DetectionSettings): DetectionSettings {
     tileScale: Object.freeze({ faces: num(env, 'FACE_TILE_SCALE', d.tileScale.faces, 1, 64), plates: num(env, 'PLATE_TILE_SCALE', d.tileScale.plates, 1, 64) }),
     faceInputLongSide: multipleOf32(env, 'FACE_INPUT_LONG_SIDE', d.faceInputLongSide, 64, 8192),
     faceCropInput: multipleOf32(env, 'FACE_CROP_INPUT', d.faceCropInput, 32, 1024),
+    plateCropBelowPx: env.PLATE_CROP_BELOW_PX === 'off' ? Infinity : num(env, 'PLATE_CROP_BELOW_PX', d.plateCropBelowPx, 0, 10_000),
+    maxVehicles: int(env, 'MAX_VEHICLES', d.maxVehicles, 0, 64),
     blurMargin: Object.freeze({ face: num(env, 'FACE_BLUR_MARGIN', d.blurMargin.face, 0, 2), plate: num(env, 'PLATE_BLUR_MARGIN', d.blurMargin.plate, 0, 2) }),
   });
 }

@@ -28,6 +28,11 @@ export interface DetectionSettings {
   maxPersons: number;
   /** Plate passes on the vehicles the object detector found (runs it even when objects are not requested). */
   platesOnVehicles: boolean;
+  /**
+   * A vehicle gets a plate pass only when the full-frame pass shows its plate (about 1/12 of its width)
+   * at fewer model pixels than this; Infinity: every vehicle.
+   */
+  plateCropBelowPx: number;
   /** Vehicles below this score give no plate pass; most vehicle crops per image. */
   vehicleScore: number;
   maxVehicles: number;
@@ -49,6 +54,7 @@ export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fr
   platesOnVehicles: true,
   vehicleScore: 0.25,
   maxVehicles: 8,
+  plateCropBelowPx: 8,
   blurMargin: Object.freeze({ face: 0.15, plate: 0.15 }),
 }) as DetectionSettings;
 
@@ -58,4 +64,5 @@ export const LEGACY_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fre
   ...DEFAULT_DETECTION_SETTINGS,
   // 1080p: 6 face tiles at 2.43× and 6 plate tiles at 2.22× (eval/README.md, "Cost").
   tileScale: Object.freeze({ faces: 2.6, plates: 2.4 }),
+  plateCropBelowPx: Infinity,
 }) as DetectionSettings;

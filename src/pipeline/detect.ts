@@ -86,7 +86,8 @@ async function regionPasses(detector: Detector, pyramid: ImagePyramid, threshold
  *   too small (head crops at FACE_CROP_INPUT, batched into one run where the model allows), and tiles
  *   only where the full pass shrinks more than FACE_TILE_SCALE (huge images; every 1080p image for a
  *   320-px model such as UltraFace);
- * - plates: one full-frame pass, one per vehicle (upscaled: distant plates), tiles beyond PLATE_TILE_SCALE.
+ * - plates: one full-frame pass, one per vehicle whose plate that pass shows under PLATE_CROP_BELOW_PX
+ *   (upscaled: distant plates), tiles beyond PLATE_TILE_SCALE.
  * Passes are merged with NMS in image coordinates; each pass type is timed as its own stage.
  */
 export async function detectAll(image: RawImage, options: JobOptions, detectors: Detectors, settings: DetectionSettings, timed: Timed): Promise<DetectedSets> {
@@ -135,7 +136,8 @@ export async function detectAll(image: RawImage, options: JobOptions, detectors:
     const found = await timed('detect_plates', () => plates.detect(pyramid, threshold));
     let tiles = tilesFor(image, { width: mw, height: mh }, settings.tileScale.plates, settings);
     if (vehiclesPass) {
-      const all = vehicleRegions(out.objects, labels, image.width, image.height, { minScore: settings.vehicleScore, max: Infinity });
+      const fullScale = shrinkOf(image.width, image.height, { width: mw, height: mh });
+      const all = vehicleRegions(out.objects, labels, image.width, image.height, { minScore: settings.vehicleScore, max: Infinity, fullScale, enough: settings.plateCropBelowPx });
       const regions = all.slice(0, settings.maxVehicles);
       found.push(...(await timed('detect_plates_vehicles', () => regionPasses(plates, pyramid, threshold, regions))));
       if (settings.tiling === 'fallback' && all.length > 0 && all.length <= settings.maxVehicles) tiles = [];
