@@ -42,10 +42,10 @@ export interface DetectionSettings {
 
 export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
   tiling: 'auto',
-  // YuNet at 1280: tiles only past 2.6 × 1280 px (≈ 3300 px long side); YOLOv9-t (416): past 4160 px.
+  // YuNet at 1600: tiles only past 2.6 × 1600 px (4160 px long side); YOLOv9-t (416): past 4160 px.
   // Chosen with `npm run eval` (eval/README.md, "Engine v2").
   tileScale: Object.freeze({ faces: 2.6, plates: 10 }),
-  faceInputLongSide: 1280,
+  faceInputLongSide: 1600,
   faceCropInput: 160,
   tileOverlap: 0.15,
   facesOnPersons: true,

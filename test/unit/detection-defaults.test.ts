@@ -85,6 +85,13 @@ describe('default models and passes on real photos', () => {
     const expected = gt.find((g) => g.image === 'fixtures:faces/uf_3.jpg')!.objects.map((o) => o.box.map((v, i) => v * 0.4 + (i === 0 ? 1200 : i === 1 ? 500 : 0)) as [number, number, number, number]);
     const result = await run(image);
     assert.equal(hits(expected, result.detections, 'face'), 5);
+    // A coarse full pass (long side 320: faces shrunk 6×, as UltraFace saw them) leaves them to the head crops of the five girls.
+    const coarse = { ...config.detection, faceInputLongSide: 320, tiling: 'off' as const };
+    const withHeads = await processImage(image, options, detectors, { maxPixels: 50e6 }, coarse);
+    const without = await processImage(image, options, detectors, { maxPixels: 50e6 }, { ...coarse, facesOnPersons: false });
+    assert.ok(withHeads.timings.detect_faces_persons > 0, 'the head crops ran, timed as their own stage');
+    assert.ok(hits(expected, withHeads.detections, 'face') >= 4, `found ${hits(expected, withHeads.detections, 'face')}/5 through the persons`);
+    assert.ok(hits(expected, without.detections, 'face') < hits(expected, withHeads.detections, 'face'), `the coarse pass alone finds fewer (${hits(expected, without.detections, 'face')} vs ${hits(expected, withHeads.detections, 'face')}; ${JSON.stringify(without.timings)})`);
   });
 
   test('every labelled plate of the alpr fixtures', async () => {
