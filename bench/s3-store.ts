@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const store = await S3ObjectStore.fromConfig(config, { credentials: info.credentials });
   try {
     const small = randomBytes(200 * 1024);
-    for (let i = 0; i < 10; i++) await store.put(storageKeys.processed(jobId(), 'jpg'), small, 'image/jpeg');
+    for (let i = 0; i < 10; i++) await store.put(storageKeys.processed(jobId(), 'jpg', 1), small, 'image/jpeg');
 
     const beforeAlloc = process.memoryUsage.rss();
     const big = randomBytes(50 * MB);
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     for (let i = 0; i < 200; i++) {
       const t0 = performance.now();
-      await store.put(storageKeys.processed(jobId(), 'jpg'), small, 'image/jpeg');
+      await store.put(storageKeys.processed(jobId(), 'jpg', 1), small, 'image/jpeg');
       latencies.push(performance.now() - t0);
     }
     latencies.sort((a, b) => a - b);

@@ -2,6 +2,7 @@
 // detection settings and the job options, shared by run.ts (quality) and cost.ts (time per 1080p image).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs as parseFlags } from 'node:util';
 import { Detector } from '../src/models/detector.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
@@ -13,7 +14,10 @@ import { repoRoot } from './ground-truth.js';
 
 export type EvalArgs = Record<string, string | undefined>;
 
-export const parseArgs = (argv: string[]): EvalArgs => Object.fromEntries(argv.map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+// `--name=value` flags through node:util's parser. Not strict: run.ts and cost.ts read different
+// flags through this one function, and a list of them here would go stale as flags are added.
+export const parseArgs = (argv: string[]): EvalArgs =>
+  Object.fromEntries(Object.entries(parseFlags({ args: argv, strict: false, allowPositionals: true }).values).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
 
 export interface EvalConfig {
   names: { faces: string; plates: string; objects: string };

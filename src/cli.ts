@@ -1,50 +1,130 @@
 #!/usr/bin/env node
-// Reads the command line and hands it to src/commands/; every command's work lives there.
+// Reads the command line (commander) and hands it to src/commands/; every command's work lives there.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ModelPullError } from './models/pull.js';
+import { packageRoot } from './paths.js';
+import type { ProcessFlags } from './commands/process.js';
 
-const USAGE = `pixveil — blur faces and licence plates, detect objects
+const version = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
-Usage:
-  pixveil serve                 API and workers in one process (default)
-  pixveil api                   API only (needs REDIS_URL)
-  pixveil worker                workers only (needs REDIS_URL)
-  pixveil process <dir> [out]   anonymize every image in <dir> into [out] (default <dir>/anonymized)
-  pixveil models list           models known to this install and whether their files are present
-  pixveil models pull [name…]   download the configured (or named) models into MODEL_DIR
-  pixveil dlq list|retry [id…]  inspect or requeue dead-lettered jobs (Redis mode)
-  pixveil keys hash <tenant> [key]
-                                print an API_KEYS_FILE line (makes a key when none is given)
-
-Configuration comes from environment variables; see the README.`;
+/** Exit status of a command line that could not be understood (and of bad configuration). */
+const USAGE_EXIT = 2;
 
 // Commands are imported when run, so `pixveil keys` or `process` loads no HTTP server or Redis client.
-async function main(argv: string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return;
+function buildProgram(): Command {
+  const program = new Command('pixveil')
+    .description('Blur faces and licence plates, detect objects: an HTTP service, its workers, and a folder tool.\nConfiguration comes from environment variables; see the README.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for pixveil or a command')
+    .showHelpAfterError("(run 'pixveil --help' or 'pixveil <command> --help' for usage)")
+    .configureOutput({ outputError: (message, write) => write(`pixveil: ${message.replace(/^error: /, '')}`) })
+    .exitOverride();
+
+  const role = (name: 'serve' | 'api' | 'worker', summary: string) =>
+    program
+      .command(name)
+      .description(summary)
+      .action(async () => (await import('./commands/serve.js')).runRole(loadConfig(), name));
+  role('serve', 'API and workers in one process (the default; what npm start runs)');
+  role('api', 'API only (needs REDIS_URL)');
+  role('worker', 'workers only (needs REDIS_URL); listens on PORT for probes and /metrics');
+
+  program
+    .command('process')
+    .description('anonymize every image (JPEG, PNG, WebP) in <in> into [out]')
+    .argument('<in>', 'folder of images')
+    .argument('[out]', 'output folder', undefined)
+    .option('--blur <style>', 'gaussian, pixelate or solid')
+    .option('--shape <shape>', 'box or ellipse')
+    .option('--detect <list>', 'comma list of faces, plates, objects (default: every configured detector)')
+    .option('--face-threshold <0..1>', 'face score threshold')
+    .option('--plate-threshold <0..1>', 'plate score threshold')
+    .option('--object-threshold <0..1>', 'object score threshold')
+    .option('--blur-classes <list>', 'object classes to blur too, e.g. person,car')
+    .option('--format <format>', 'same, jpeg, png or webp')
+    .option('--quality <1..100>', 'JPEG/WebP quality')
+    .option('--metadata <policy>', 'strip or safe (default: KEEP_METADATA)')
+    .option('-r, --recursive', 'walk subfolders, keeping their structure under [out]', false)
+    .option('-f, --force', 'redo images whose output is already there and newer than the input', false)
+    .option('--report <file>', 'JSONL report of failures (default: [out]/failures.jsonl)')
+    .addOption(new Option('--in-flight <n>', 'images read and queued at once (default: 2 per pool slot)').argParser(positiveInt))
+    .addOption(new Option('--progress-every <n>', 'without a terminal, a progress line every n images').default(100).argParser(positiveInt))
+    .addHelpText('after', '\nOutput: [out] defaults to <in>/anonymized. Exit status: 0 all done, 1 some images failed, 2 usage or setup error.')
+    .action(async (input: string, out: string | undefined, flags: ProcessFlags) =>
+      (await import('./commands/process.js')).runProcessCommand(loadConfig(), input, out, flags),
+    );
+
+  const models = program.command('models').description('model files: list or pull');
+  models
+    .command('list')
+    .description('known models and whether their files are present and intact')
+    .action(async () => (await import('./commands/models.js')).runModelsCommand(loadConfig(), ['list']));
+  models
+    .command('pull')
+    .description('download the configured (or named) models into MODEL_DIR')
+    .argument('[name...]', 'model names (default: the configured ones)')
+    .action(async (names: string[]) => (await import('./commands/models.js')).runModelsCommand(loadConfig(), ['pull', ...names]));
+
+  const dlq = program.command('dlq').description('dead-lettered jobs (Redis mode)');
+  dlq
+    .command('list')
+    .description('one JSON line per dead letter')
+    .action(async () => (await import('./commands/dlq.js')).runDeadLetterCommand(loadConfig(), ['list']));
+  dlq
+    .command('retry')
+    .description('requeue the named dead letters (all when none is named)')
+    .argument('[id...]', 'entry or job ids')
+    .action(async (ids: string[]) => (await import('./commands/dlq.js')).runDeadLetterCommand(loadConfig(), ['retry', ...ids]));
+
+  program
+    .command('keys')
+    .description('API keys')
+    .command('hash')
+    .description('print an API_KEYS_FILE line (makes a key when none is given; the key goes to stderr)')
+    .argument('<tenant>')
+    .argument('[key]')
+    .action(async (tenant: string, key: string | undefined) =>
+      (await import('./commands/keys.js')).runKeysCommand(key === undefined ? ['hash', tenant] : ['hash', tenant, key]),
+    );
+
+  for (const command of [program, ...allCommands(program)]) {
+    command.exitOverride().showHelpAfterError(`(run '${commandPath(command)} --help' for usage)`).configureOutput({
+      outputError: (message, write) => write(`pixveil: ${message.replace(/^error: /, '')}`),
+    });
   }
-  if (command === 'keys') return (await import('./commands/keys.js')).runKeysCommand(rest);
-  const config = loadConfig();
-  switch (command) {
-    case 'serve':
-    case 'api':
-    case 'worker':
-      return (await import('./commands/serve.js')).runRole(config, command);
-    case 'models':
-      return (await import('./commands/models.js')).runModelsCommand(config, rest);
-    case 'process':
-      return (await import('./commands/process.js')).runProcessCommand(config, rest);
-    case 'dlq':
-      return (await import('./commands/dlq.js')).runDeadLetterCommand(config, rest);
-    default:
-      throw new ConfigError(`Unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-  }
+  return program;
 }
 
-main(process.argv.slice(2)).catch((err) => {
-  const known = err instanceof ConfigError || err instanceof ModelPullError;
-  console.error(`pixveil: ${known ? err.message : (err as Error).stack ?? String(err)}`);
-  process.exit(known ? 2 : 1);
-});
+function positiveInt(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('Expected a positive integer.');
+  return n;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+// No command at all is `serve` (what npm start and the container run); commander's own default
+// command would take `pixveil typo` for serve's argument instead of an unknown command.
+const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'serve'];
+buildProgram()
+  .parseAsync(argv)
+  .catch((err) => {
+    if (err instanceof CommanderError) {
+      // Help and --version end here with code 0; anything else commander refused is a usage error.
+      process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
+    }
+    const known = err instanceof ConfigError || err instanceof ModelPullError;
+    console.error(`pixveil: ${known ? err.message : (err as Error).stack ?? String(err)}`);
+    process.exit(known ? USAGE_EXIT : 1);
+  });

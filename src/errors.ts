@@ -53,8 +53,19 @@ export function invalidOption(name: string, expected: string, value: unknown): P
 export const errors = {
   invalidOption,
   emptyBody: () => new PixveilError('EMPTY_BODY', 'The request body is empty: send the image bytes or a multipart "file" field', { retryable: false }),
-  payloadTooLarge: (limit: number) =>
-    new PixveilError('PAYLOAD_TOO_LARGE', `The upload exceeds the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, { retryable: false }),
+  payloadTooLarge: (limit: number, setting = 'MAX_UPLOAD_BYTES') =>
+    new PixveilError('PAYLOAD_TOO_LARGE', `The upload exceeds the limit of ${limit} bytes (${setting})`, { retryable: false }),
+  badRequest: (detail: string) => new PixveilError('BAD_REQUEST', `Malformed request: ${detail}`, { retryable: false }),
+  serverBusy: (budget: number, retryAfterSeconds: number) =>
+    new PixveilError('SERVER_BUSY', `Uploads in progress on this node hold its budget of ${budget} bytes (UPLOAD_BUDGET_BYTES); retry later`, {
+      retryable: true,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
+  idempotencyInProgress: (key: string) =>
+    new PixveilError('IDEMPOTENCY_IN_PROGRESS', `An upload with Idempotency-Key ${key} is still being accepted; retry to get its job`, {
+      retryable: true,
+      headers: { 'Retry-After': '1' },
+    }),
   unsupportedMediaType: (detail: string) =>
     new PixveilError('UNSUPPORTED_MEDIA_TYPE', `Unsupported image type: ${detail}. Send JPEG, PNG or WebP`, { retryable: false }),
   badMultipart: (detail: string) => new PixveilError('BAD_MULTIPART', `Malformed multipart body: ${detail}`, { retryable: false }),
@@ -73,6 +84,7 @@ export const errors = {
     }),
   unavailable: (what: string, retryAfterSeconds = 5) =>
     new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  invalidCallbackUrl: (detail: string) => new PixveilError('INVALID_CALLBACK_URL', `callback_url refused: ${detail}`, { retryable: false }),
   notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, { retryable: false }),
   methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { retryable: false }),
   storage: (op: string, key: string, cause: unknown) =>
@@ -89,6 +101,11 @@ export const errors = {
       retryable: false,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
+  authThrottled: (perMinute: number, retryAfterSeconds: number) =>
+    new PixveilError('RATE_LIMITED', `More than ${perMinute} failed authentications per minute from this address (AUTH_FAILURES_PER_MINUTE); retry after ${retryAfterSeconds}s`, {
+      retryable: false,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
   tooManyUploads: (limit: number, scope: string) =>
     new PixveilError('TOO_MANY_UPLOADS', `At most ${limit} uploads may be in progress at once per ${scope}; wait for one to finish`, {
       retryable: false,
@@ -96,6 +113,11 @@ export const errors = {
     }),
   tooManyInFlight: (limit: number) =>
     new PixveilError('TOO_MANY_IN_FLIGHT', `At most ${limit} images per connection may be in flight (WS_MAX_IN_FLIGHT); wait for results`, { retryable: false }),
+  slowReader: (queued: number, cap: number) =>
+    new PixveilError('SLOW_READER', `${queued} bytes of results are waiting to be read on this connection (cap ${cap}, WS_MAX_BACKLOG_BYTES); read them before sending more images`, {
+      retryable: false,
+      headers: { 'Retry-After': '1' },
+    }),
   headersTooLarge: (bytes: number, limit: number) =>
     new PixveilError('HEADERS_TOO_LARGE', `The request headers are ${bytes} bytes, over the limit of ${limit} (MAX_HEADER_BYTES)`, { retryable: false }),
   requestTimeout: (detail: string) => new PixveilError('REQUEST_TIMEOUT', `The request body arrived too slowly: ${detail}`, { retryable: false }),
@@ -104,4 +126,10 @@ export const errors = {
   animatedImage: (pages: number) =>
     new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, { retryable: false }),
   internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),
+  /** A bug, not a bad request: the client gets only the id under which the stack was logged. */
+  unexpected: (requestId: string) =>
+    new PixveilError('INTERNAL', `An unexpected error occurred on the server (request id ${requestId}); it was logged under that id`, {
+      retryable: true,
+      headers: { 'X-Request-Id': requestId },
+    }),
 };

@@ -6,6 +6,9 @@ export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
 export type BlurStyle = 'gaussian' | 'pixelate' | 'solid';
 export type BlurShape = 'box' | 'ellipse';
 export type DetectionKind = 'face' | 'plate' | 'object';
+/** What of the original's metadata the output keeps: nothing, or EXIF without location, thumbnail and maker notes. */
+export type MetadataPolicy = 'strip' | 'safe';
+export const METADATA_POLICIES: readonly MetadataPolicy[] = ['strip', 'safe'];
 
 /** Per-request processing options, already validated (see ingest/options.ts). */
 export interface JobOptions {
@@ -18,6 +21,8 @@ export interface JobOptions {
   format: OutputFormat;
   /** JPEG/WebP quality of the anonymized image. */
   quality: number;
+  /** Absent (jobs queued before the option existed): strip. */
+  metadata?: MetadataPolicy;
 }
 
 export interface JobInput {
@@ -66,6 +71,22 @@ export interface JobError {
   message: string;
 }
 
+/** Where the finished job is POSTed (callback_url or the tenant's default), resolved at upload. */
+export interface JobCallback {
+  url: string;
+}
+
+export type WebhookEvent = 'job.completed' | 'job.failed';
+
+/** The one webhook delivery of a finished job: `pending` until a 2xx, `failed` after WEBHOOK_MAX_ATTEMPTS. */
+export interface WebhookState {
+  deliveryId: string;
+  event: WebhookEvent;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError?: string;
+}
+
 export interface Job {
   id: string;
   status: JobStatus;
@@ -79,6 +100,8 @@ export interface Job {
   input: JobInput;
   result?: JobResult;
   error?: JobError;
+  callback?: JobCallback;
+  webhook?: WebhookState;
 }
 
 /** 128 random bits, URL-safe: job ids are not guessable. */
@@ -101,9 +124,10 @@ export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.fre
 export const JOB_OPTION_DEFAULTS = Object.freeze({ blur: 'gaussian', shape: 'box', format: 'same', quality: 90 } as const);
 
 /** What a request with no options gets: every configured detector, gaussian box blur, same format. */
-export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
+export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string; keepMetadata?: MetadataPolicy }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
   return {
     ...JOB_OPTION_DEFAULTS,
+    metadata: models.keepMetadata ?? 'strip',
     detect: { faces: Boolean(models.faceModel), plates: Boolean(models.plateModel), objects: Boolean(models.objectModel) },
     thresholds: { ...thresholds },
     blurClasses: [],

@@ -10,6 +10,8 @@ export interface Principal {
   /** What the audit log names: `key:<hash prefix>`, `jwt:<sub>`, or `anonymous`. */
   keyId: string;
   method: 'api_key' | 'jwt' | 'none';
+  /** Sees cluster-wide /v1/stats and /v1/queue (ADMIN_TENANTS, ADMIN_SCOPE; everyone with AUTH=off). */
+  admin: boolean;
 }
 
 export interface Credentials {
@@ -20,7 +22,7 @@ export interface Credentials {
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
-export const ANONYMOUS: Principal = Object.freeze({ tenant: 'anonymous', keyId: 'anonymous', method: 'none' as const });
+export const ANONYMOUS: Principal = Object.freeze({ tenant: 'anonymous', keyId: 'anonymous', method: 'none' as const, admin: true });
 
 /**
  * Turns request credentials into a tenant. `Authorization: Bearer <jwt or key>` or `X-API-Key`;
@@ -32,6 +34,7 @@ export class Authenticator {
     private readonly keys: ApiKeyStore,
     private readonly jwt: JwtVerifier | undefined,
     private readonly metricsToken: Buffer | undefined,
+    private readonly admins: { tenants: ReadonlySet<string>; scope: string },
   ) {}
 
   static fromConfig(config: Config): Authenticator {
@@ -44,11 +47,12 @@ export class Authenticator {
             issuer: config.jwtIssuer,
             audience: config.jwtAudience,
             tenantClaim: config.jwtTenantClaim,
+            tenantPrefix: config.jwtTenantPrefix,
             requiredScope: config.jwtRequiredScope,
           })
         : undefined;
     const metrics = config.metricsToken ? crypto.createHash('sha256').update(config.metricsToken).digest() : undefined;
-    return new Authenticator(config.auth === 'on', keys, jwt, metrics);
+    return new Authenticator(config.auth === 'on', keys, jwt, metrics, { tenants: new Set(config.adminTenants), scope: config.adminScope });
   }
 
   /** ANONYMOUS when AUTH=off; otherwise the caller's tenant, or a 401/403 PixveilError. */
@@ -57,12 +61,18 @@ export class Authenticator {
     const token = presentedToken(creds);
     if (!token) throw errors.unauthenticated('Authentication required: send "Authorization: Bearer <token or API key>" or "X-API-Key: <key>"');
     if (this.jwt && JWT_SHAPE.test(token)) {
-      const claims = await this.jwt.verify(token);
-      return { ...claims, method: 'jwt' };
+      const { scopes, ...claims } = await this.jwt.verify(token);
+      const admin = this.admins.tenants.has(claims.tenant) || (this.admins.scope !== '' && scopes.includes(this.admins.scope));
+      return { ...claims, method: 'jwt', admin };
     }
     const match = this.keys.match(token);
     if (!match) throw errors.unauthenticated('The API key is not valid', 'Bearer realm="pixveil", error="invalid_token", error_description="unknown API key"');
-    return { ...match, method: 'api_key' };
+    return { ...match, method: 'api_key', admin: this.admins.tenants.has(match.tenant) };
+  }
+
+  /** Whether /metrics checks a token (METRICS_TOKEN is set). */
+  get protectsMetrics(): boolean {
+    return this.metricsToken !== undefined;
   }
 
   /** With METRICS_TOKEN set, /metrics wants it as a bearer token. */

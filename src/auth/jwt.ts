@@ -7,6 +7,8 @@ export interface JwtSettings {
   issuer: string;
   audience: string;
   tenantClaim: string;
+  /** Namespace of JWT tenants apart from API-key tenants (JWT_TENANT_PREFIX). */
+  tenantPrefix: string;
   requiredScope: string;
 }
 
@@ -14,6 +16,7 @@ export interface JwtPrincipal {
   tenant: string;
   /** `jwt:<sub>`; the token itself is never kept. */
   keyId: string;
+  scopes: string[];
 }
 
 // Asymmetric only for JWKS: accepting HS* there would let a public key be used as an HMAC secret.
@@ -52,6 +55,8 @@ export class JwtVerifier {
         issuer: this.settings.issuer || undefined,
         audience: this.settings.audience || undefined,
         clockTolerance: 30,
+        // A token without an expiry would be a password that never changes.
+        requiredClaims: ['exp'],
       };
       // Two overloads (key vs key function); the union needs picking apart for the compiler.
       payload = (typeof this.key === 'function' ? await jose.jwtVerify(token, this.key, options) : await jose.jwtVerify(token, this.key, options)).payload;
@@ -65,12 +70,13 @@ export class JwtVerifier {
     if (this.settings.requiredScope && !scopes(payload).includes(this.settings.requiredScope)) {
       throw errors.forbidden(`The token lacks the "${this.settings.requiredScope}" scope (JWT_REQUIRED_SCOPE)`);
     }
-    return { tenant, keyId: `jwt:${typeof payload.sub === 'string' ? payload.sub.slice(0, 64) : tenant}` };
+    return { tenant: this.settings.tenantPrefix + tenant, keyId: `jwt:${typeof payload.sub === 'string' ? payload.sub.slice(0, 64) : tenant}`, scopes: scopes(payload) };
   }
 
   private describe(err: unknown): PixveilError {
     const code = (err as { code?: string }).code;
     if (err instanceof jose.errors.JWTExpired) return invalidToken('the token has expired');
+    if (err instanceof jose.errors.JWTClaimValidationFailed && err.reason === 'missing') return invalidToken(`the "${err.claim}" claim is required`);
     if (err instanceof jose.errors.JWTClaimValidationFailed) return invalidToken(`the "${err.claim}" claim is not accepted (${err.reason})`);
     if (code === 'ERR_JWKS_TIMEOUT' || (err instanceof TypeError && /fetch/i.test(err.message))) {
       return errors.unavailable('The JWKS endpoint (JWT_JWKS_URL)');

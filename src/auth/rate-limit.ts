@@ -58,6 +58,15 @@ export class MemoryRateLimiter implements RateLimiter {
     return this.takeSync(id);
   }
 
+  /** Whether a take would be allowed now, without taking. */
+  peek(id: string): RateDecision {
+    const bucket = this.buckets.get(id);
+    if (!bucket) return ALLOW;
+    const rate = this.perMinute / 60_000;
+    const tokens = Math.min(this.burst, bucket.tokens + (this.now() - bucket.at) * rate);
+    return tokens >= 1 ? ALLOW : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / rate / 1000)) };
+  }
+
   private prune(now: number, rate: number): void {
     for (const [id, b] of this.buckets) if (b.tokens + (now - b.at) * rate >= this.burst) this.buckets.delete(id);
     if (this.buckets.size >= MAX_BUCKETS) this.buckets.clear();

@@ -7,7 +7,7 @@ export async function runDeadLetterCommand(config: Config, args: string[]): Prom
   if (!config.redisUrl) throw new ConfigError('The dead-letter stream exists in Redis mode only: set REDIS_URL');
   const [sub, ...ids] = args;
   if (sub !== 'list' && sub !== 'retry') throw new ConfigError('Usage: pixveil dlq list | pixveil dlq retry [entry-or-job-id…]');
-  const queue = await createJobQueue(config, createLogger('error'));
+  const queue = await createJobQueue(config, createLogger('error'), { durable: false });
   const deadLetters = queue.deadLetters;
   try {
     if (!deadLetters) throw new ConfigError(`The ${queue.kind} queue keeps no dead letters`);

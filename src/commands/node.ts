@@ -10,6 +10,7 @@ import { ensureModels } from '../models/pull.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { recordJobMetrics } from '../observability/record-job.js';
+import { TenantThroughput } from '../observability/tenant-throughput.js';
 import { ThroughputWindow } from '../observability/throughput.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
@@ -17,6 +18,9 @@ import { JobRunner } from '../pool/job-runner.js';
 import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
+import { WebhookDispatcher } from '../webhooks/dispatcher.js';
+import { webhookSecretFor } from '../webhooks/secrets.js';
+import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
 
 export type Role = 'serve' | 'api' | 'worker';
@@ -60,6 +64,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
+  let webhooks: WebhookDispatcher | undefined;
   if (role !== 'api') {
     pool = new ImagePool(poolOptionsFromConfig(config));
     await pool.warmUp();
@@ -71,10 +76,28 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       onJobFinished: (job) => recordJobMetrics(metrics, job),
     });
     runner.start();
+    // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
+    webhooks = new WebhookDispatcher(queue, {
+      view: jobView,
+      secretFor: (tenant) => webhookSecretFor(config, tenant),
+      onAttempt: (delivered) => metrics.webhookAttempts.inc({ outcome: delivered ? 'delivered' : 'error' }),
+      allowPrivate: config.webhookAllowPrivate,
+      timeoutMs: config.webhookTimeoutMs,
+      policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
+      pollMs: 250,
+      concurrency: 16,
+      log: log.child({ component: 'webhooks' }),
+    });
+    webhooks.start();
   }
 
   const throughput = new ThroughputWindow();
-  queue.onFinished((job) => throughput.record(job.finishedAt ?? Date.now(), (job.finishedAt ?? Date.now()) - job.createdAt, job.status === 'completed'));
+  const tenantThroughput = new TenantThroughput();
+  queue.onFinished((job) => {
+    const finishedAt = job.finishedAt ?? Date.now();
+    throughput.record(finishedAt, finishedAt - job.createdAt, job.status === 'completed');
+    tenantThroughput.record(job.tenant, finishedAt, finishedAt - job.createdAt, job.status === 'completed');
+  });
 
   const ctx: IngestContext = {
     config,
@@ -83,6 +106,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     log,
     metrics,
     throughput,
+    tenantThroughput,
     pool,
     role,
     startedAt: Date.now(),
@@ -91,6 +115,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: defaultThresholds(models),
+      defaultMetadata: config.keepMetadata,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),
     auth,
@@ -124,6 +149,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
         // Napi::Error into the dying thread), so let the tasks already in the pool end first.
         if (pool && left > 0) await poolIdle(pool, POOL_DRAIN_MS);
         await pool?.close();
+        await webhooks?.stop(Math.min(config.shutdownGraceMs, config.webhookTimeoutMs));
         await queue.close();
         await store.close?.();
       })()),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defaults, legacyProfile } from './defaults.js';
 import type { DetectionSettings } from './detection.js';
+import { METADATA_POLICIES, type MetadataPolicy } from '../job.js';
 
 export interface Config {
   readonly host: string;
@@ -29,8 +30,8 @@ export interface Config {
   readonly plateModel: string;
   /** Tiles, person/vehicle crops and blur margins: handed whole to every pool thread. */
   readonly detection: Readonly<DetectionSettings>;
-  /** Not implemented yet: outputs never carry EXIF/GPS/XMP/ICC, whatever this says (see README). */
-  readonly keepMetadata: boolean;
+  /** Default `metadata=` of a request: strip everything, or keep safe EXIF (see README "Privacy"). */
+  readonly keepMetadata: MetadataPolicy;
   readonly jobTtlSeconds: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Deliveries of one job before it is dead-lettered and marked failed. */
@@ -72,6 +73,35 @@ export interface Config {
   readonly bodyTimeoutMs: number;
   readonly bodyMinBytesPerSecond: number;
   readonly maxHeaderBytes: number;
+  /** Whole batch body per request; batch bodies are buffered, so this bounds one request's memory. */
+  readonly maxBatchBytes: number;
+  /** Upload bytes being received at once on this node (HTTP bodies and WebSocket frames); past it 503. */
+  readonly uploadBudgetBytes: number;
+  /** Per WebSocket connection: bytes waiting to be sent (uWS buffer + own queue) before the server closes with 1013. */
+  readonly wsMaxBacklogBytes: number;
+  /** Prepended to JWT tenants so a token's subject never names an API-key tenant by accident; empty maps them on purpose. */
+  readonly jwtTenantPrefix: string;
+  /** Failed authentications per client address and minute before every attempt from it gets 429; 0 disables. */
+  readonly authFailuresPerMinute: number;
+  /** Tenants (API-key tenants, or prefixed JWT tenants) that see cluster-wide /v1/stats and /v1/queue. */
+  readonly adminTenants: readonly string[];
+  /** A JWT scope that grants the same. */
+  readonly adminScope: string;
+  /** Peers whose X-Forwarded-For names the client (ingress, load balancer); exact addresses. */
+  readonly trustedProxies: readonly string[];
+  /** Start on a Redis that keeps nothing across a restart (accepted jobs would be lost). */
+  readonly allowVolatileRedis: boolean;
+  /** Tenant → default callback URL (WEBHOOK_DEFAULTS); `*` applies to every tenant without an entry. */
+  readonly webhookDefaults: Readonly<Record<string, string>>;
+  /** Default signing secret (WEBHOOK_SECRET). */
+  readonly webhookSecret: string;
+  /** Tenant → signing secret (WEBHOOK_SECRETS). */
+  readonly webhookSecrets: Readonly<Record<string, string>>;
+  readonly webhookAllowPrivate: boolean;
+  readonly webhookTimeoutMs: number;
+  readonly webhookMaxAttempts: number;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +155,16 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`Expected true or false for ${name} but received ${JSON.stringify(env[name])}`);
 }
 
+// KEEP_METADATA was a reserved boolean: false still means strip, true the one safe way to keep.
+function metadataPolicy(env: Env, name: string, fallback: MetadataPolicy): MetadataPolicy {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if ((METADATA_POLICIES as readonly string[]).includes(raw)) return raw as MetadataPolicy;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return 'strip';
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return 'safe';
+  throw new ConfigError(`Expected one of strip, safe for ${name} but received ${JSON.stringify(env[name])}`);
+}
+
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -137,6 +177,42 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 function str(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   return raw === undefined ? fallback : raw.trim();
+}
+
+function list(env: Env, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  return Object.freeze(raw.split(',').map((v) => v.trim()).filter(Boolean));
+}
+
+/** `name=value` pairs, comma-separated, into a frozen map (values may hold `=`, not `,`). */
+function pairs(env: Env, name: string, fallback: string, what: string): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of str(env, name, fallback).split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const key = entry.slice(0, at).trim();
+    const value = entry.slice(at + 1).trim();
+    if (at <= 0 || !value || !/^(\*|[\w.@:-]{1,128})$/.test(key)) throw new ConfigError(`Expected "tenant=${what}" entries, comma-separated, for ${name} but received ${JSON.stringify(entry.slice(0, 40))}`);
+    out[key] = value;
+  }
+  return Object.freeze(out);
+}
+
+/** Default callback URLs must be http(s) and every tenant that has one must have a signing secret. */
+function checkWebhookConfig(config: Config): void {
+  for (const [tenant, url] of Object.entries(config.webhookDefaults)) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) throw new ConfigError(`Expected an http(s) URL for tenant ${tenant} in WEBHOOK_DEFAULTS but received ${JSON.stringify(url)}`);
+    if (!config.webhookSecret && !config.webhookSecrets[tenant]) throw new ConfigError(`WEBHOOK_DEFAULTS names tenant ${tenant} but neither WEBHOOK_SECRET nor WEBHOOK_SECRETS gives it a signing secret`);
+  }
+  for (const [tenant, secret] of [['(default)', config.webhookSecret], ...Object.entries(config.webhookSecrets)]) {
+    if (secret && secret.length < 16) throw new ConfigError(`Expected a webhook signing secret of at least 16 characters for ${tenant} (WEBHOOK_SECRET / WEBHOOK_SECRETS)`);
+  }
 }
 
 /** The flat detection variables → one DetectionSettings over its defaults. */
@@ -198,7 +274,7 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     objectModel: str(env, 'OBJECT_MODEL', base.objectModel),
     plateModel: str(env, 'PLATE_MODEL', base.plateModel),
     detection: detectionSettings(env, base.detection),
-    keepMetadata: bool(env, 'KEEP_METADATA', defaults.keepMetadata),
+    keepMetadata: metadataPolicy(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
     maxAttempts: int(env, 'MAX_ATTEMPTS', defaults.maxAttempts, 1, 100),
@@ -236,8 +312,26 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', defaults.bodyTimeoutMs, 100),
     bodyMinBytesPerSecond: int(env, 'BODY_MIN_BYTES_PER_SECOND', defaults.bodyMinBytesPerSecond, 0),
     maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', defaults.maxHeaderBytes, 1024),
+    maxBatchBytes: int(env, 'MAX_BATCH_BYTES', defaults.maxBatchBytes, 1),
+    uploadBudgetBytes: int(env, 'UPLOAD_BUDGET_BYTES', defaults.uploadBudgetBytes, 1),
+    wsMaxBacklogBytes: int(env, 'WS_MAX_BACKLOG_BYTES', defaults.wsMaxBacklogBytes, 64 * 1024),
+    jwtTenantPrefix: str(env, 'JWT_TENANT_PREFIX', defaults.jwtTenantPrefix),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', defaults.authFailuresPerMinute, 0),
+    adminTenants: list(env, 'ADMIN_TENANTS', defaults.adminTenants),
+    adminScope: str(env, 'ADMIN_SCOPE', defaults.adminScope),
+    allowVolatileRedis: bool(env, 'ALLOW_VOLATILE_REDIS', defaults.allowVolatileRedis),
+    trustedProxies: list(env, 'TRUSTED_PROXIES', defaults.trustedProxies),
+    webhookDefaults: pairs(env, 'WEBHOOK_DEFAULTS', defaults.webhookDefaults, 'url'),
+    webhookSecret: str(env, 'WEBHOOK_SECRET', defaults.webhookSecret),
+    webhookSecrets: pairs(env, 'WEBHOOK_SECRETS', defaults.webhookSecrets, 'secret'),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', defaults.webhookAllowPrivate),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', defaults.webhookTimeoutMs, 100, 120_000),
+    webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', defaults.webhookMaxAttempts, 1, 100),
+    webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', defaults.webhookRetryBaseMs, 1, 3_600_000),
+    webhookRetryMaxMs: int(env, 'WEBHOOK_RETRY_MAX_MS', defaults.webhookRetryMaxMs, 1, 24 * 3_600_000),
     ...overrides,
   };
   checkAuthConfig(config);
+  checkWebhookConfig(config);
   return Object.freeze(config);
 }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from './detection.js';
+import type { MetadataPolicy } from '../job.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
 // table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it.
@@ -28,7 +29,7 @@ export const defaults = Object.freeze({
   objectModel: 'yolox-nano',
   plateModel: 'yolov9-t-plates',
   detection: DEFAULT_DETECTION_SETTINGS,
-  keepMetadata: false,
+  keepMetadata: 'strip' as MetadataPolicy,
   jobTtlSeconds: 24 * 3600,
   logLevel: 'info' as 'debug' | 'info' | 'warn' | 'error',
   maxAttempts: 3,
@@ -77,6 +78,33 @@ export const defaults = Object.freeze({
   bodyMinBytesPerSecond: 1024,
   /** Total request header bytes a route accepts (uWS itself allows far more; see README). */
   maxHeaderBytes: 16 * 1024,
+  /** One batch body; 4x MAX_UPLOAD_BYTES. */
+  maxBatchBytes: 200 * 1024 * 1024,
+  /** Upload bytes in flight on one node; with the parse copy, uploads hold at most twice this. */
+  uploadBudgetBytes: 1024 * 1024 * 1024,
+  wsMaxBacklogBytes: 16 * 1024 * 1024,
+  jwtTenantPrefix: 'jwt:',
+  authFailuresPerMinute: 20,
+  adminTenants: Object.freeze([]) as readonly string[],
+  adminScope: 'pixveil:admin',
+  allowVolatileRedis: false,
+  /** Per-tenant default callback URLs: `tenant=url` pairs, comma-separated; `*` for every tenant without one (and AUTH=off). */
+  webhookDefaults: '',
+  /** The signing secret of tenants WEBHOOK_SECRETS does not name. Webhooks need one of the two. */
+  webhookSecret: '',
+  /** Per-tenant signing secrets: `tenant=secret` pairs, comma-separated. */
+  webhookSecrets: '',
+  /** Allow callbacks to loopback, private, link-local, unique-local and multicast addresses (tests, in-cluster receivers). */
+  webhookAllowPrivate: false,
+  /** One delivery attempt (connect, send, answer) must end within this long. */
+  webhookTimeoutMs: 10_000,
+  /** Attempts per delivery before it is recorded as failed in the job. */
+  webhookMaxAttempts: 8,
+  /** First retry delay of a delivery; doubles per attempt, capped at WEBHOOK_RETRY_MAX_MS. */
+  webhookRetryBaseMs: 2000,
+  webhookRetryMaxMs: 10 * 60_000,
+  /** Empty: the socket's peer is the client. */
+  trustedProxies: Object.freeze([]) as readonly string[],
 });
 
 export type Defaults = typeof defaults;

@@ -3,6 +3,7 @@ import type { RateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { TenantThroughput } from '../observability/tenant-throughput.js';
 import type { ThroughputWindow } from '../observability/throughput.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobQueue } from '../queue/queue.js';
@@ -17,6 +18,8 @@ export interface IngestContext {
   log: Logger;
   metrics: Metrics;
   throughput: ThroughputWindow;
+  /** The same per tenant, for tenants that may see only their own numbers. */
+  tenantThroughput: TenantThroughput;
   options: OptionContext;
   /** Present when this node also runs workers (serve); absent on an `api` node. */
   pool?: ImagePool;

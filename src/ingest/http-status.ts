@@ -3,6 +3,8 @@ import type { PixveilError } from '../errors.js';
 // The HTTP status of each error code: decided here, at the edge, not where the error is made.
 const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   INVALID_OPTION: 400,
+  BAD_REQUEST: 400,
+  INVALID_CALLBACK_URL: 400,
   EMPTY_BODY: 400,
   BAD_MULTIPART: 400,
   MISSING_FILE: 400,
@@ -14,6 +16,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   METHOD_NOT_ALLOWED: 405,
   REQUEST_TIMEOUT: 408,
   RESULT_NOT_READY: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IMAGE_TOO_LARGE: 422,
@@ -23,9 +26,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   RATE_LIMITED: 429,
   TOO_MANY_UPLOADS: 429,
   TOO_MANY_IN_FLIGHT: 429,
+  SLOW_READER: 429,
   HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
+  SERVER_BUSY: 503,
   STORAGE_ERROR: 503,
   MODEL_MISSING: 503,
   MODEL_CHECKSUM: 503,

@@ -1,4 +1,4 @@
-import { errors, isPixveilError, PixveilError } from '../errors.js';
+import { errors, isPixveilError } from '../errors.js';
 import { httpStatusOf } from './http-status.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { UploadBuffer } from './upload-buffer.js';
@@ -12,36 +12,78 @@ const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+/** `404 Not Found`: what uWS's writeStatus wants. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+}
+
 export interface RequestInfo {
   method: string;
   path: string;
   query: URLSearchParams;
   headers: Record<string, string>;
   params: string[];
+  /** The socket's peer; the route replaces it with the client behind a trusted proxy (access.ts). */
   remoteAddress: string;
-  /** Sum of header names and values, for MAX_HEADER_BYTES. */
+  /** Sum of the request line's URL and every header name and value, for MAX_HEADER_BYTES. */
   headerBytes: number;
+  /** Header names sent more than once (uWS's forEach reports each copy; `headers` keeps the last). */
+  repeated: string[];
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw errors.badRequest(`the path segment ${JSON.stringify(raw.slice(0, 64))} has an invalid percent escape`);
+  }
 }
 
 /** uWS request objects die at the first await: copy everything a handler needs up front. */
 export function readRequest(req: HttpRequest, res: HttpResponse, paramCount = 0): RequestInfo {
   const headers: Record<string, string> = {};
-  let headerBytes = 0;
+  const repeated: string[] = [];
+  const path = req.getUrl();
+  const rawQuery = req.getQuery() ?? '';
+  let headerBytes = path.length + rawQuery.length;
   req.forEach((k, v) => {
+    if (k in headers && !repeated.includes(k)) repeated.push(k);
     headers[k] = v;
     headerBytes += k.length + v.length + 4;
   });
-  const params: string[] = [];
-  for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+  const rawParams: string[] = [];
+  for (let i = 0; i < paramCount; i++) rawParams.push(req.getParameter(i) ?? '');
   return {
     method: req.getMethod().toUpperCase(),
-    path: req.getUrl(),
-    query: new URLSearchParams(req.getQuery() ?? ''),
+    path,
+    query: new URLSearchParams(rawQuery),
     headers,
-    params,
+    params: rawParams.map(decodeParam),
     remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
     headerBytes,
+    repeated,
   };
+}
+
+/**
+ * Framing that a proxy in front could read differently from uWS (request smuggling): several
+ * Content-Length or Transfer-Encoding headers, or a Transfer-Encoding other than exactly "chunked".
+ */
+export function framingProblem(info: RequestInfo): string | undefined {
+  for (const name of ['content-length', 'transfer-encoding']) {
+    if (info.repeated.includes(name)) return `several ${name} headers`;
+  }
+  const te = info.headers['transfer-encoding'];
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} (only "chunked" is accepted)`;
+  if (te !== undefined && info.headers['content-length'] !== undefined) return 'both Content-Length and Transfer-Encoding';
+  return undefined;
+}
+
+const replies = new WeakMap<HttpResponse, Reply>();
+
+/** The Reply answering on `res`, for the handler guard. */
+export function replyFor(res: HttpResponse): Reply | undefined {
+  return replies.get(res);
 }
 
 /** How a request body is arriving; a reply sent before it is complete may close the connection. */
@@ -68,6 +110,7 @@ export class Reply {
   private readonly abortHandlers: Array<() => void> = [];
 
   constructor(readonly res: HttpResponse, private readonly onFinish?: (status: number) => void) {
+    replies.set(res, this);
     res.onAborted(() => {
       this.aborted = true;
       for (const handler of this.abortHandlers) handler();
@@ -94,7 +137,7 @@ export class Reply {
   }
 
   private writeHead(status: number, contentType: string, headers: Record<string, string>): void {
-    this.res.writeStatus(`${status} ${STATUS_TEXT[status] ?? ''}`.trim());
+    this.res.writeStatus(statusLine(status));
     this.res.writeHeader('Content-Type', contentType);
     for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
   }
@@ -103,8 +146,9 @@ export class Reply {
     this.send(status, JSON.stringify(body), 'application/json', headers);
   }
 
+  /** A PixveilError as its JSON; anything else should have gone through the handler guard (guard.ts). */
   error(err: unknown): void {
-    const e = isPixveilError(err) ? err : errors.internal((err as Error)?.message ?? String(err));
+    const e = isPixveilError(err) ? err : errors.internal('An unexpected error occurred on the server');
     this.errorCode = e.code;
     this.json(httpStatusOf(e), e.toJSON(), e.headers);
   }
@@ -160,7 +204,7 @@ const RATE_GRACE_MS = 5000;
  * (408, connection closed). Call it synchronously in the route handler: uWS drops body
  * bytes that arrive before onData is registered.
  */
-export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming): Promise<Buffer> {
+export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming, limitSetting = 'MAX_UPLOAD_BYTES'): Promise<Buffer> {
   const raw = info.headers['content-length'];
   const declared = raw === undefined ? undefined : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   const progress: BodyProgress = (reply.body = { received: 0, declared: Number.isNaN(declared) ? undefined : declared, done: false });
@@ -170,7 +214,7 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
       return;
     }
     if (declared !== undefined && declared > limit) {
-      reject(errors.payloadTooLarge(limit));
+      reject(errors.payloadTooLarge(limit, limitSetting));
       return;
     }
     const body = new UploadBuffer(limit, declared);
@@ -206,7 +250,7 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
       if (settled || reply.done) return;
       progress.received += chunk.byteLength;
       if (!body.append(chunk)) {
-        settle(errors.payloadTooLarge(limit));
+        settle(errors.payloadTooLarge(limit, limitSetting));
         return;
       }
       if (isLast) {
@@ -214,13 +258,5 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
         settle();
       }
     });
-  });
-}
-
-/** Runs an async handler, turning thrown errors into JSON error replies. */
-export function respondWithErrors(reply: Reply, work: () => Promise<void>): void {
-  work().catch((err) => {
-    if (!(err instanceof PixveilError)) console.error(err);
-    reply.error(err);
   });
 }

@@ -30,6 +30,9 @@ export function parseMultipart(contentType: string, body: Buffer, limits: Multip
     let failure: Error | undefined;
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
+      // busboy destroys an unfinished file stream with the parser's error (truncated body); an
+      // 'error' without a listener would end the process, so it is recorded as the parse failure.
+      stream.on('error', (err: Error) => (failure ??= errors.badMultipart(err.message)));
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => (failure ??= errors.payloadTooLarge(limits.maxFileBytes)));
       stream.on('close', () => {

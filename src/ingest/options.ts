@@ -1,15 +1,17 @@
 import { invalidOption } from '../errors.js';
 import { outputFormatOf } from '../image-format.js';
-import { JOB_OPTION_DEFAULTS, type JobOptions } from '../job.js';
+import { JOB_OPTION_DEFAULTS, METADATA_POLICIES, type JobOptions, type MetadataPolicy } from '../job.js';
 
 export interface OptionContext {
   /** Detectors this node has; asking for a missing one is a 400, not a silent skip. */
   available: { faces: boolean; plates: boolean; objects: boolean };
   objectClasses: readonly string[];
   defaultThresholds: JobOptions['thresholds'];
+  /** KEEP_METADATA: what `metadata=` is when a request does not say. */
+  defaultMetadata?: MetadataPolicy;
 }
 
-const KNOWN = new Set(['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'return_image', 'wait']);
+const KNOWN = new Set(['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata', 'return_image', 'wait', 'callback_url']);
 const DETECTORS = ['faces', 'plates', 'objects'] as const;
 
 function threshold(params: URLSearchParams, name: string, fallback: number): number {
@@ -24,7 +26,7 @@ function list(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. */
+/** Query parameters → validated JobOptions. Unknown parameters are refused so typos do not pass silently. `callback_url` is checked by ingest/callback.ts (it needs DNS). */
 export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): JobOptions {
   for (const key of params.keys()) {
     if (!KNOWN.has(key)) throw invalidOption('query parameter', `one of ${[...KNOWN].join(', ')}`, key);
@@ -57,6 +59,9 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
   const quality = qualityRaw === null ? JOB_OPTION_DEFAULTS.quality : Number(qualityRaw);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw invalidOption('quality', 'an integer between 1 and 100', qualityRaw);
 
+  const metadata = params.get('metadata') ?? ctx.defaultMetadata ?? 'strip';
+  if (!(METADATA_POLICIES as readonly string[]).includes(metadata)) throw invalidOption('metadata', 'one of strip, safe', metadata);
+
   return {
     blur: blur as JobOptions['blur'],
     shape: shape as JobOptions['shape'],
@@ -69,5 +74,6 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
     blurClasses,
     format,
     quality,
+    metadata: metadata as MetadataPolicy,
   };
 }

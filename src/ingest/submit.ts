@@ -1,6 +1,7 @@
-import { errors } from '../errors.js';
-import { contentTypes } from '../image-format.js';
-import { newJobId, type Job, type JobOptions } from '../job.js';
+import crypto from 'node:crypto';
+import { errors, invalidOption } from '../errors.js';
+import { contentTypes, type ImageExt } from '../image-format.js';
+import { newJobId, type Job, type JobCallback, type JobOptions } from '../job.js';
 import { storageKeys } from '../storage/keys.js';
 import type { IngestContext } from './context.js';
 import { describeUnsupported, sniffImageType } from './sniff.js';
@@ -12,15 +13,55 @@ export function cleanFilename(name: string | undefined, fallback: string): strin
   return cleaned || fallback;
 }
 
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key header, checked; undefined when absent. */
+export function idempotencyKeyOf(headers: Record<string, string>): string | undefined {
+  const raw = headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(raw)) throw invalidOption('Idempotency-Key', '1 to 255 printable ASCII characters without spaces', raw);
+  return raw;
+}
+
+export interface Accepted {
+  job: Job;
+  /** The job an earlier upload with the same Idempotency-Key created. */
+  replayed: boolean;
+}
+
+/** Keys are per tenant, hashed so any header value makes a safe storage key. */
+function scopedKey(tenant: string | undefined, key: string): string {
+  return crypto.createHash('sha256').update(`${tenant ?? ''}\n${key}`).digest('hex');
+}
+
 /**
  * Accepts one image: sniff, store the original, enqueue. If enqueue fails the original is
- * deleted again, so a refused upload leaves nothing behind.
+ * deleted again, so a refused upload leaves nothing behind. With an idempotency key, an upload
+ * the same tenant made with that key within JOB_TTL_SECONDS answers with its job instead.
  */
-export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string): Promise<Job> {
+export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string, idempotencyKey?: string, callback?: JobCallback): Promise<Accepted> {
   if (bytes.length === 0) throw errors.emptyBody();
   const format = sniffImageType(bytes);
   if (!format) throw errors.unsupportedMediaType(describeUnsupported(bytes));
   const id = newJobId();
+  const scoped = idempotencyKey === undefined ? undefined : scopedKey(tenant, idempotencyKey);
+  if (scoped !== undefined) {
+    const holder = await ctx.queue.reserveIdempotencyKey(scoped, id, ctx.config.jobTtlSeconds);
+    if (holder !== id) {
+      const first = await ctx.queue.get(holder);
+      if (!first) throw errors.idempotencyInProgress(idempotencyKey!);
+      return { job: first, replayed: true };
+    }
+  }
+  try {
+    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback), replayed: false };
+  } catch (err) {
+    if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
+    throw err;
+  }
+}
+
+async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant?: string, callback?: JobCallback): Promise<Job> {
   const key = storageKeys.original(id, format);
   const now = Date.now();
   const job: Job = {
@@ -32,6 +73,7 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
     attempts: 0,
     options,
     input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: bytes.length, format },
+    ...(callback ? { callback } : {}),
   };
   await ctx.store.put(key, bytes, contentTypes[format]);
   try {

@@ -30,6 +30,17 @@ export function jobView(job: Job) {
         }
       : null,
     error: job.error ?? null,
+    webhook: job.callback
+      ? {
+          url: job.callback.url,
+          // `waiting`: the job has not finished yet, so nothing was sent.
+          status: job.webhook?.status ?? 'waiting',
+          event: job.webhook?.event ?? null,
+          delivery_id: job.webhook?.deliveryId ?? null,
+          attempts: job.webhook?.attempts ?? 0,
+          last_error: job.webhook?.lastError ?? null,
+        }
+      : null,
   };
 }
 
@@ -59,4 +70,58 @@ export function seedStatusView(job: Job) {
       : null,
     error: job.error?.message ?? null,
   };
+}
+
+/** 202 to POST /v1/images. */
+export function acceptedView(job: Job) {
+  return { job_id: job.id, status: job.status, status_url: `/v1/jobs/${job.id}`, result_url: `/v1/jobs/${job.id}/result` };
+}
+
+/** The seed's shape for /upload. */
+export function seedAcceptedView(job: Job) {
+  return { job_id: job.id, filename: job.input.filename, file_size: job.input.bytes, status: job.status, message: 'Image queued for processing' };
+}
+
+export type AcceptedView = (job: Job) => object;
+
+/** How a batch answer reads: one entry per accepted file, then the whole body. */
+export interface BatchView {
+  entry(job: Job): object;
+  body(entries: object[], accepted: number): object;
+}
+
+export const batchView: BatchView = {
+  entry: (job) => ({ filename: job.input.filename, ...acceptedView(job) }),
+  body: (entries, accepted) => ({ jobs: entries, accepted, rejected: entries.length - accepted }),
+};
+
+export const seedBatchView: BatchView = {
+  entry: seedAcceptedView,
+  body: (entries, accepted) => ({ jobs: entries, total: entries.length, accepted, message: `${accepted} image(s) queued for processing` }),
+};
+
+export interface StatsBody {
+  jobs_finished: number;
+  latency_ms: { p50: number | null };
+  queue: { depth?: number } | object;
+  [field: string]: unknown;
+}
+
+export interface QueueBody {
+  depth?: number;
+  pool?: { threads: number } | null;
+  [field: string]: unknown;
+}
+
+export const statsView = (body: StatsBody) => body;
+export const queueView = (body: QueueBody) => body;
+
+/** The seed's /stats used these top-level names. */
+export function seedStatsView(body: StatsBody) {
+  const p50 = body.latency_ms.p50;
+  return { ...body, total_processed: body.jobs_finished, queue_size: 'depth' in body.queue ? body.queue.depth : null, average_processing_time: p50 === null ? null : p50 / 1000 };
+}
+
+export function seedQueueView(body: QueueBody) {
+  return { ...body, queue_size: body.depth ?? null, active_workers: body.pool?.threads ?? 0 };
 }

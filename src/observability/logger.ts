@@ -1,6 +1,9 @@
-// JSON lines on stdout: one object per event, never image bytes or secrets.
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
-export type LogLevel = keyof typeof LEVELS;
+// JSON lines on stdout through pino: one object per event, never image bytes or secrets.
+// Lines keep the fields they had before pino: `time` (ISO 8601), `level` as its name, `msg`.
+// pino writes to the stream on the calling thread; no transport, so no worker thread is started.
+import { pino, stdTimeFunctions, type Logger as PinoLogger } from 'pino';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -10,19 +13,23 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+function wrap(p: PinoLogger): Logger {
+  const at = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => (fields ? p[level](fields, msg) : p[level](msg));
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (fields) => wrap(p.child(fields)) };
+}
+
 export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, out: NodeJS.WritableStream = process.stdout): Logger {
-  const min = LEVELS[level];
-  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (LEVELS[lvl] < min) return;
-    out.write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields })}\n`);
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, out),
-  };
+  const root = pino(
+    {
+      level,
+      base: null,
+      messageKey: 'msg',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    out as pino.DestinationStream,
+  );
+  return wrap(Object.keys(base).length ? root.child(base) : root);
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };

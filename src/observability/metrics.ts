@@ -15,6 +15,7 @@ export function createMetrics() {
     jobDuration: new client.Histogram({ name: 'pixveil_job_duration_seconds', help: 'Upload accepted to job finished, seconds', buckets: latencyBuckets, registers: [registry] }),
     stageDuration: new client.Histogram({ name: 'pixveil_stage_duration_seconds', help: 'Time per pipeline stage, seconds', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry] }),
     detections: new client.Counter({ name: 'pixveil_detections_total', help: 'Detections by kind (face, plate, object)', labelNames: ['kind'], registers: [registry] }),
+    webhookAttempts: new client.Counter({ name: 'pixveil_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered: a 2xx; error: anything else, retried until WEBHOOK_MAX_ATTEMPTS)', labelNames: ['outcome'], registers: [registry] }),
     queueJobs: new client.Gauge({ name: 'pixveil_queue_jobs', help: 'Jobs in the queue by state (waiting, processing, dead_letter), cluster-wide', labelNames: ['state'], registers: [registry] }),
     queueConsumers: new client.Gauge({ name: 'pixveil_queue_consumers', help: 'Worker processes consuming the queue', registers: [registry] }),
     poolUtilization: new client.Gauge({ name: 'pixveil_pool_utilization_ratio', help: 'Share of this node\'s pool task slots in use, 0..1', registers: [registry] }),

@@ -15,6 +15,8 @@ export interface DecodedImage {
   hasAlpha: boolean;
   /** Page count before we took the first (animated GIF/WebP, multi-page). */
   pages: number;
+  /** The original's raw EXIF block, for `metadata=safe` (encode picks what may be kept). */
+  exif?: Buffer;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function decodeImage(input: Buffer, maxPixels: number, limits: Deco
       format,
       hasAlpha: info.channels === 4,
       pages: meta.pages ?? 1,
+      exif: meta.exif,
     };
   } catch (err) {
     if (err instanceof PixveilError) throw err;

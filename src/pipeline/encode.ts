@@ -1,13 +1,24 @@
 import sharp from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import type { ImageExt } from '../image-format.js';
+import type { MetadataPolicy } from '../job.js';
+import { safeExif } from './metadata.js';
+
+/** What the encoder may carry over from the original (`metadata=`), and the original's EXIF. */
+export interface KeptMetadata {
+  policy: MetadataPolicy;
+  exif?: Buffer;
+}
 
 /**
- * Encodes the anonymized pixels. They come from raw memory, so no EXIF, GPS, XMP or ICC
- * from the original can reach the output; orientation was applied at decode.
+ * Encodes the anonymized pixels. They come from raw memory, so nothing of the original's EXIF,
+ * GPS, XMP or ICC reaches the output unless asked: `safe` writes back the fields `safeExif`
+ * keeps and an sRGB profile (decode converted the pixels to sRGB, so the original profile would
+ * no longer describe them). Orientation was applied at decode.
  */
-export async function encodeImage(image: RawImage, ext: ImageExt, quality: number): Promise<Buffer> {
-  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+export async function encodeImage(image: RawImage, ext: ImageExt, quality: number, kept: KeptMetadata = { policy: 'strip' }): Promise<Buffer> {
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  if (kept.policy === 'safe') pipeline = pipeline.withExif(safeExif(kept.exif)).withIccProfile('srgb');
   switch (ext) {
     case 'jpg':
       // Huffman optimisation (sharp's default) costs ~3.5x the encode time for ~3% smaller files:

@@ -80,6 +80,6 @@ export async function processImage(
   await timed('blur', () => pixelOps.blurRegions(image, regions, { style: options.blur, shape: options.shape }));
 
   const format = outputExt(options.format, decoded.format);
-  const encoded = await timed('encode', () => encodeImage(image, format, options.quality));
+  const encoded = await timed('encode', () => encodeImage(image, format, options.quality, { policy: options.metadata ?? 'strip', exif: decoded.exif }));
   return { image: encoded, format, width: image.width, height: image.height, detections, timings, models };
 }

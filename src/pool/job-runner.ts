@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, JobResult } from '../job.js';
-import type { JobQueue } from '../queue/queue.js';
-import { contentTypes } from '../image-format.js';
+import type { JobQueue, SettledJob } from '../queue/queue.js';
+import { contentTypes, IMAGE_EXTS } from '../image-format.js';
 import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
@@ -19,10 +19,10 @@ export interface JobRunnerOptions {
   errorBackoffMs: number;
   /**
    * How long to keep trying to record an outcome (complete/fail) while the queue backend is
-   * unreachable. Past it the job is left to be reclaimed and run again; its outputs are overwritten.
+   * unreachable. Past it the job is left to be reclaimed and run again (under the next attempt's keys).
    */
   settleRetryMs?: number;
-  /** Called for each job this node finished (completed or failed for good), for metrics. */
+  /** Called for each job this node finished (completed or failed for good), for metrics; never for an attempt that lost the race. */
   onJobFinished?: (job: Job) => void;
 }
 
@@ -88,6 +88,8 @@ export class JobRunner {
     const log = this.log.child({ job_id: job.id });
     // Set while recording the outcome: an error then is the queue's, not the job's.
     let recording = false;
+    // This attempt's outputs so far, deleted again if the attempt does not become the job's result.
+    const written: string[] = [];
     try {
       const storeStart = performance.now();
       const original = await this.store.get(job.input.key);
@@ -96,12 +98,14 @@ export class JobRunner {
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;
-        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, retryable: outcome.retryable })));
+        this.report(await this.settle(() => this.queue.fail(job.id, { code: outcome.code, message: outcome.message, retryable: outcome.retryable }, job.attempts)));
         return;
       }
-      const processedKey = storageKeys.processed(job.id, outcome.format);
-      const metadataKey = storageKeys.metadata(job.id);
+      // Attempt-scoped keys: a late attempt of the same job never overwrites the recorded one's bytes.
+      const processedKey = storageKeys.processed(job.id, outcome.format, job.attempts);
+      const metadataKey = storageKeys.metadata(job.id, job.attempts);
       const putStart = performance.now();
+      written.push(processedKey);
       await this.store.put(processedKey, Buffer.from(outcome.image), contentTypes[outcome.format]);
       const timings: Record<string, number> = { queue_wait: Math.max(0, (job.startedAt ?? Date.now()) - job.createdAt), fetch_original: round(fetchMs), ...outcome.timings };
       const result: JobResult = {
@@ -116,13 +120,23 @@ export class JobRunner {
         models: outcome.models,
       };
       const record = metadataRecord(job, result);
+      written.push(metadataKey);
       await this.store.put(metadataKey, Buffer.from(JSON.stringify(record, null, 2)), 'application/json');
       timings.store = round(performance.now() - putStart);
       result.totalMs = Date.now() - job.createdAt;
       // Only reached once both outputs are stored; a failed put throws past this to fail().
       recording = true;
-      this.report(await this.settle(() => this.queue.complete(job.id, result)));
+      const settled = await this.settle(() => this.queue.complete(job.id, result));
       recording = false;
+      if (settled.settlement === 'stale') {
+        // Another attempt finished first and its record stands: drop this attempt's outputs (never the winner's).
+        log.info('job already finished by another attempt; discarding this attempt\'s outputs', { attempt: job.attempts, recorded_status: settled.status });
+        await this.discard(written, settled, log);
+        return;
+      }
+      this.report(settled);
+      // Earlier attempts that died after storing (kill -9 between put and complete) left outputs under their own keys.
+      if (job.attempts > 1) await this.discard(earlierAttemptKeys(job), settled, log);
       if (!this.options.keepOriginals) await this.store.delete(job.input.key).catch((err) => log.warn('could not delete original', { error: (err as Error).message }));
     } catch (err) {
       // Shutdown cut this job short (pool torn down): not the job's fault; another worker reclaims it.
@@ -135,7 +149,8 @@ export class JobRunner {
       const retryable = isPixveilError(err) ? err.retryable : true;
       const code = isPixveilError(err) ? err.code : 'PROCESSING_ERROR';
       log.warn('job attempt failed', { code, error: (err as Error).message, attempt: job.attempts });
-      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }))
+      await this.discard(written, undefined, log);
+      await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }, job.attempts))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
     }
@@ -145,7 +160,7 @@ export class JobRunner {
    * Records an outcome, retrying while the queue backend is unreachable (a Redis restart takes
    * seconds) so finished work is not thrown away; gives up after settleRetryMs or at shutdown.
    */
-  private async settle(record: () => Promise<Job>): Promise<Job> {
+  private async settle(record: () => Promise<SettledJob>): Promise<SettledJob> {
     const deadline = Date.now() + (this.options.settleRetryMs ?? 30_000);
     for (;;) {
       try {
@@ -157,8 +172,16 @@ export class JobRunner {
     }
   }
 
-  private report(job: Job): void {
-    if (job.status === 'completed' || job.status === 'failed') this.options.onJobFinished?.(job);
+  /** Only the call that finished the job reports it, so a job raced by two attempts counts once. */
+  private report(job: SettledJob): void {
+    if (job.settlement === 'completed' || job.settlement === 'failed') this.options.onJobFinished?.(job);
+  }
+
+  private async discard(keys: string[], recorded: Job | undefined, log: Logger): Promise<void> {
+    const kept = new Set([recorded?.result?.processedKey, recorded?.result?.metadataKey]);
+    for (const key of keys) {
+      if (!kept.has(key)) await this.store.delete(key).catch((err) => log.warn('could not delete an unused output', { key, error: (err as Error).message }));
+    }
   }
 
   /**
@@ -181,6 +204,16 @@ export class JobRunner {
     if (this.inFlight.size > 0) this.abandoned = true;
     return this.inFlight.size;
   }
+}
+
+/** Every key an earlier attempt of this job could have written. */
+function earlierAttemptKeys(job: Job): string[] {
+  const keys: string[] = [];
+  for (let attempt = 1; attempt < job.attempts; attempt++) {
+    for (const ext of IMAGE_EXTS) keys.push(storageKeys.processed(job.id, ext, attempt));
+    keys.push(storageKeys.metadata(job.id, attempt));
+  }
+  return keys;
 }
 
 function isUnavailable(err: unknown): boolean {

@@ -1,13 +1,15 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { MemoryJobQueue } from './memory.js';
+import { volatileRedisMessage } from '../redis/persistence.js';
 import type { JobQueue } from './queue.js';
 
 /** REDIS_URL set → Redis Streams (shared by every node); otherwise the in-process queue. */
-export async function createJobQueue(config: Config, log: Logger): Promise<JobQueue> {
+/** `durable: false` skips the persistence check (the dlq command only inspects what is there). */
+export async function createJobQueue(config: Config, log: Logger, { durable = true } = {}): Promise<JobQueue> {
   if (config.redisUrl) {
     const { RedisStreamQueue } = await import('./redis-streams.js');
-    return RedisStreamQueue.connect({
+    const queue = await RedisStreamQueue.connect({
       url: config.redisUrl,
       prefix: config.redisPrefix,
       maxQueueSize: config.maxQueueSize,
@@ -17,6 +19,13 @@ export async function createJobQueue(config: Config, log: Logger): Promise<JobQu
       jobTtlSeconds: config.jobTtlSeconds,
       onError: (err) => log.warn('redis connection error', { error: err.message }),
     });
+    const reason = durable ? await queue.persistenceProblem() : undefined;
+    if (reason && durable && !config.allowVolatileRedis) {
+      await queue.close();
+      throw new Error(volatileRedisMessage(reason));
+    }
+    if (reason) log.warn('Redis does not persist data (ALLOW_VOLATILE_REDIS=true): a Redis restart loses accepted jobs', { reason });
+    return queue;
   }
   return new MemoryJobQueue({ maxQueueSize: config.maxQueueSize, maxAttempts: config.maxAttempts, jobTtlMs: config.jobTtlSeconds * 1000, retryBaseMs: config.retryBaseMs });
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { defaults } from '../config/defaults.js';
 import { errors } from '../errors.js';
 import { isFinished, type Job, type JobResult } from '../job.js';
-import type { FailureReport, JobQueue, QueueStats } from './queue.js';
+import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 
 export interface MemoryQueueOptions {
   maxQueueSize: number;
@@ -30,6 +30,14 @@ export class MemoryJobQueue implements JobQueue {
   private readonly claimers: Array<() => void> = [];
   private readonly finished = new EventEmitter();
   private readonly expiry = new Map<string, NodeJS.Timeout>();
+  /** Idempotency key → job id and when the key lapses (ms); expired keys are swept on insert. */
+  private readonly idempotency = new Map<string, { jobId: string; until: number }>();
+  /** Webhook deliveries: job id → when it is next due (ms); an in-process retry list. */
+  private readonly deliveries = new Map<string, number>();
+  readonly webhooks: WebhookQueue = {
+    claimDeliveries: async (max, leaseMs) => this.claimDeliveries(max, leaseMs),
+    recordDelivery: async (delivery, error, policy) => this.recordDelivery(delivery, error, policy),
+  };
   private processing = 0;
   private completed = 0;
   private failed = 0;
@@ -51,6 +59,24 @@ export class MemoryJobQueue implements JobQueue {
   private push(id: string): void {
     this.waiting.push(id);
     this.claimers.shift()?.();
+  }
+
+  async reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string> {
+    const now = Date.now();
+    const held = this.idempotency.get(key);
+    if (held && held.until > now) return held.jobId;
+    // Insertion order is expiry order (one TTL for all), so the sweep stops at the first live key.
+    for (const [k, v] of this.idempotency) {
+      if (v.until > now) break;
+      this.idempotency.delete(k);
+    }
+    this.idempotency.delete(key);
+    this.idempotency.set(key, { jobId, until: now + ttlSeconds * 1000 });
+    return jobId;
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    if (this.idempotency.get(key)?.jobId === jobId) this.idempotency.delete(key);
   }
 
   async claim(max: number, blockMs: number): Promise<Job[]> {
@@ -83,8 +109,11 @@ export class MemoryJobQueue implements JobQueue {
     return claimed;
   }
 
-  async complete(id: string, result: JobResult): Promise<Job> {
-    return this.finish(id, (job) => {
+  async complete(id: string, result: JobResult): Promise<SettledJob> {
+    const job = this.mustGet(id);
+    // First finisher wins; a late attempt's result is not recorded, counted or published.
+    if (isFinished(job)) return settled(job, 'stale');
+    return this.finish(id, 'completed', (job) => {
       job.status = 'completed';
       job.result = result;
       delete job.error;
@@ -92,8 +121,9 @@ export class MemoryJobQueue implements JobQueue {
     });
   }
 
-  async fail(id: string, failure: FailureReport): Promise<Job> {
+  async fail(id: string, failure: FailureReport, attempt?: number): Promise<SettledJob> {
     const job = this.mustGet(id);
+    if (isFinished(job) || (attempt !== undefined && attempt !== job.attempts)) return settled(job, 'stale');
     if (failure.retryable && job.attempts < this.options.maxAttempts && !this.closed) {
       this.processing--;
       job.status = 'queued';
@@ -101,9 +131,9 @@ export class MemoryJobQueue implements JobQueue {
       job.updatedAt = Date.now();
       const delay = this.options.retryBaseMs * 2 ** (job.attempts - 1);
       setTimeout(() => this.push(id), delay).unref();
-      return structuredClone(job);
+      return settled(job, 'retrying');
     }
-    return this.finish(id, (j) => {
+    return this.finish(id, 'failed', (j) => {
       j.status = 'failed';
       j.error = { code: failure.code, message: failure.message };
       this.failed++;
@@ -116,22 +146,64 @@ export class MemoryJobQueue implements JobQueue {
     return job;
   }
 
-  private finish(id: string, apply: (job: Job) => void): Job {
+  private finish(id: string, settlement: 'completed' | 'failed', apply: (job: Job) => void): SettledJob {
     const job = this.mustGet(id);
     if (job.status === 'processing') this.processing--;
     apply(job);
     job.finishedAt = Date.now();
     job.updatedAt = job.finishedAt;
+    if (job.callback) {
+      job.webhook = { deliveryId: `${id}.${job.finishedAt}`, event: settlement === 'completed' ? 'job.completed' : 'job.failed', status: 'pending', attempts: 0 };
+      this.deliveries.set(id, job.finishedAt);
+    }
     const timer = setTimeout(() => {
       this.jobs.delete(id);
       this.expiry.delete(id);
+      this.deliveries.delete(id);
     }, this.options.jobTtlMs);
     timer.unref();
     this.expiry.set(id, timer);
     const copy = structuredClone(job);
     this.finished.emit('finished', copy);
     this.finished.emit(id, copy);
-    return copy;
+    return settled(copy, settlement);
+  }
+
+  private claimDeliveries(max: number, leaseMs: number): WebhookDelivery[] {
+    const now = Date.now();
+    const out: WebhookDelivery[] = [];
+    for (const [id, due] of this.deliveries) {
+      if (out.length >= max) break;
+      const job = this.jobs.get(id);
+      if (!job?.webhook || !job.callback || job.webhook.status !== 'pending') {
+        this.deliveries.delete(id);
+        continue;
+      }
+      if (due > now) continue;
+      job.webhook.attempts += 1;
+      this.deliveries.set(id, now + leaseMs);
+      out.push({ job: structuredClone(job), url: job.callback.url, deliveryId: job.webhook.deliveryId, event: job.webhook.event, attempt: job.webhook.attempts });
+    }
+    return out;
+  }
+
+  private recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): void {
+    const job = this.jobs.get(delivery.job.id);
+    const hook = job?.webhook;
+    if (!hook || hook.deliveryId !== delivery.deliveryId || hook.status !== 'pending') return;
+    if (error === undefined) {
+      hook.status = 'delivered';
+      delete hook.lastError;
+      this.deliveries.delete(delivery.job.id);
+      return;
+    }
+    hook.lastError = error;
+    if (hook.attempts >= policy.maxAttempts) {
+      hook.status = 'failed';
+      this.deliveries.delete(delivery.job.id);
+      return;
+    }
+    this.deliveries.set(delivery.job.id, Date.now() + Math.min(policy.retryBaseMs * 2 ** (hook.attempts - 1), policy.maxDelayMs));
   }
 
   async get(id: string): Promise<Job | undefined> {
@@ -169,4 +241,8 @@ export class MemoryJobQueue implements JobQueue {
     for (const wake of this.claimers.splice(0)) wake();
     for (const timer of this.expiry.values()) clearTimeout(timer);
   }
+}
+
+function settled(job: Job, settlement: Settlement): SettledJob {
+  return { ...structuredClone(job), settlement };
 }

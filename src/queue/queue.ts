@@ -1,4 +1,4 @@
-import type { Job, JobError, JobResult } from '../job.js';
+import type { Job, JobError, JobResult, WebhookEvent } from '../job.js';
 
 export interface QueueStats {
   /** Jobs waiting to be claimed. */
@@ -30,6 +30,45 @@ export interface DeadLetter {
   job?: Pick<Job, 'id' | 'createdAt' | 'options' | 'input' | 'tenant'>;
 }
 
+/**
+ * What complete() or fail() did. `stale`: nothing changed, because the job had already finished
+ * (another attempt won) or, for fail(), another attempt now holds it. Only the call that
+ * finishes a job publishes it, counts it and schedules its webhook.
+ */
+export type Settlement = 'completed' | 'failed' | 'retrying' | 'stale';
+export type SettledJob = Job & { readonly settlement: Settlement };
+
+/** One due webhook delivery, leased to the caller (see WebhookQueue.claimDeliveries). */
+export interface WebhookDelivery {
+  job: Job;
+  url: string;
+  deliveryId: string;
+  event: WebhookEvent;
+  /** Attempts so far, this one included. */
+  attempt: number;
+}
+
+export interface WebhookPolicy {
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt, capped at maxDelayMs. */
+  retryBaseMs: number;
+  maxDelayMs: number;
+}
+
+/**
+ * Webhook deliveries, scheduled by the same atomic step that finishes a job, so a finished job
+ * with a callback always has exactly one delivery (with one stable id) and it is never lost.
+ */
+export interface WebhookQueue {
+  /**
+   * Up to `max` deliveries due now, each leased for `leaseMs` and counted as an attempt: if the
+   * caller dies before recordDelivery, the delivery becomes due again when the lease ends.
+   */
+  claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  /** Records the attempt: delivered, or failed (retried after the backoff, or for good past maxAttempts). */
+  recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): Promise<void>;
+}
+
 /** Jobs whose attempts ran out, kept for an operator (`pixveil dlq`). */
 export interface DeadLetterOperations {
   /** Oldest first, at most `count`, starting after `afterEntryId` (for paging). */
@@ -52,11 +91,26 @@ export interface JobQueue {
   enqueue(job: Job): Promise<void>;
   /** Up to `max` jobs, waiting at most `blockMs` for the first; they come back marked `processing`. */
   claim(max: number, blockMs: number): Promise<Job[]>;
-  /** Call only after the job's outputs are stored. */
-  complete(id: string, result: JobResult): Promise<Job>;
-  /** Permanent failures and exhausted retries end as `failed`; others go back to the queue. */
-  fail(id: string, failure: FailureReport): Promise<Job>;
+  readonly webhooks: WebhookQueue;
+  /**
+   * Call only after the job's outputs are stored. The first call wins: a job already finished
+   * is left as it is (settlement `stale`) and the caller deletes its own outputs.
+   */
+  complete(id: string, result: JobResult): Promise<SettledJob>;
+  /**
+   * Permanent failures and exhausted retries end as `failed`; others go back to the queue.
+   * With `attempt` (the claimed job's attempts), a failure of an attempt that is no longer the
+   * current one changes nothing (`stale`): a reclaimed job is not failed or requeued under the worker now running it.
+   */
+  fail(id: string, failure: FailureReport, attempt?: number): Promise<SettledJob>;
   get(id: string): Promise<Job | undefined>;
+  /**
+   * Records `jobId` under an idempotency key for `ttlSeconds` unless the key already names a job,
+   * atomically across every node; returns the job id the key names (`jobId` when it was free).
+   */
+  reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string>;
+  /** Frees the key if it still names `jobId` (that upload failed, so its retry may try again). */
+  releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
   /** The job once finished, or as it stands after `timeoutMs`; undefined if unknown. */
   waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined>;
   /** Called for every job that finishes, on any node. Returns an unsubscribe function. */

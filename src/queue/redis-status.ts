@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../job.js';
+import type { Job, JobStatus, WebhookState } from '../job.js';
 
 // A job's status hash: `job` holds the JSON of the fields that never change
 // (id, tenant, createdAt, options, input); the Lua scripts only touch the flat
@@ -6,12 +6,14 @@ import type { Job, JobStatus } from '../job.js';
 //   status, attempts, updatedAt, startedAt, finishedAt  plain values
 //   result, error                                      JSON written once
 //   entry                                              stream entry id of the current delivery
+//   webhookDelivery, webhookEvent, webhookStatus,      the finished job's one webhook delivery
+//   webhookAttempts, webhookError
 
 export type JobFields = Record<string, string>;
 
 /** The immutable part of a job, stored once at enqueue. */
 export function encodeJobBase(job: Job): string {
-  const { status: _s, attempts: _a, updatedAt: _u, startedAt: _st, finishedAt: _f, result: _r, error: _e, ...base } = job;
+  const { status: _s, attempts: _a, updatedAt: _u, startedAt: _st, finishedAt: _f, result: _r, error: _e, webhook: _w, ...base } = job;
   return JSON.stringify(base);
 }
 
@@ -38,5 +40,14 @@ export function decodeJob(reply: unknown): Job | undefined {
   if (fields.finishedAt) job.finishedAt = Number(fields.finishedAt);
   if (fields.result) job.result = JSON.parse(fields.result);
   if (fields.error) job.error = JSON.parse(fields.error);
+  if (fields.webhookDelivery) {
+    job.webhook = {
+      deliveryId: fields.webhookDelivery,
+      event: fields.webhookEvent as WebhookState['event'],
+      status: fields.webhookStatus as WebhookState['status'],
+      attempts: Number(fields.webhookAttempts ?? 0),
+    };
+    if (fields.webhookError) job.webhook.lastError = fields.webhookError;
+  }
   return job;
 }

@@ -7,9 +7,10 @@ import { isFinished, type Job, type JobResult } from '../job.js';
 import { createConnection, isNoGroupError, toRedisError } from '../redis/connection.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { RedisDeadLetters } from './dead-letter.js';
-import type { FailureReport, JobQueue, QueueStats } from './queue.js';
+import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 import { FinishedEvents } from './redis-events.js';
 import { queueScripts } from './redis-scripts.js';
+import { volatileRedisReason } from '../redis/persistence.js';
 import { decodeJob, encodeJobBase } from './redis-status.js';
 
 export interface RedisQueueOptions {
@@ -83,6 +84,10 @@ export class RedisStreamQueue implements JobQueue {
   /** Key names only (tests and the deploy check compare them); the connections stay private. */
   readonly keys: QueueKeys;
   readonly deadLetters: RedisDeadLetters;
+  readonly webhooks: WebhookQueue = {
+    claimDeliveries: (max, leaseMs) => this.claimDeliveries(max, leaseMs),
+    recordDelivery: (delivery, error, policy) => this.recordDelivery(delivery, error, policy),
+  };
   /** Commands; never blocks, so other calls are not stuck behind a claim. */
   private readonly redis: Redis;
   private readonly blocking: Redis;
@@ -151,6 +156,20 @@ export class RedisStreamQueue implements JobQueue {
     if (!entry) throw errors.queueFull(options.maxQueueSize, 1);
   }
 
+  /** Why this Redis would lose accepted jobs on a restart; undefined when it persists them. */
+  persistenceProblem(): Promise<string | undefined> {
+    return volatileRedisReason(this.redis);
+  }
+
+  async reserveIdempotencyKey(key: string, jobId: string, ttlSeconds: number): Promise<string> {
+    const holder = await this.guard(() => queueScripts.run(this.redis, 'reserveIdempotency', this.keys.idempotency(key), jobId, ttlSeconds));
+    return String(holder);
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    await this.guard(() => queueScripts.run(this.redis, 'releaseIdempotency', this.keys.idempotency(key), jobId));
+  }
+
   async claim(max: number, blockMs: number): Promise<Job[]> {
     if (this.closed || max < 1) return [];
     try {
@@ -213,7 +232,7 @@ export class RedisStreamQueue implements JobQueue {
     const pipeline = this.redis.pipeline();
     const entryIds = entries.map(([entryId, fields]) => {
       const id = fields[fields.indexOf('id') + 1] ?? '';
-      queueScripts.queue(pipeline, 'start', keys.stream, keys.job(id), keys.dead, keys.failedCount, keys.group, entryId, options.maxAttempts, options.jobTtlSeconds, keys.finishedChannel, options.streamMaxLen, id);
+      queueScripts.queue(pipeline, 'start', keys.stream, keys.job(id), keys.dead, keys.failedCount, keys.webhooks, keys.group, entryId, options.maxAttempts, options.jobTtlSeconds, keys.finishedChannel, options.streamMaxLen, id);
       return entryId;
     });
     const results = (await pipeline.exec()) ?? [];
@@ -230,25 +249,45 @@ export class RedisStreamQueue implements JobQueue {
     return started.map(([job]) => job);
   }
 
-  async complete(id: string, result: JobResult): Promise<Job> {
+  async complete(id: string, result: JobResult): Promise<SettledJob> {
     const { keys, options } = this;
     const reply = await this.recording(id, () =>
-      queueScripts.run(this.redis, 'complete', keys.stream, keys.job(id), keys.delayed, keys.completedCount, keys.group, JSON.stringify(result), options.jobTtlSeconds, keys.finishedChannel, id),
+      queueScripts.run(this.redis, 'complete', keys.stream, keys.job(id), keys.delayed, keys.completedCount, keys.webhooks, keys.group, JSON.stringify(result), options.jobTtlSeconds, keys.finishedChannel, id),
     );
     return this.settled(id, reply);
   }
 
-  async fail(id: string, failure: FailureReport): Promise<Job> {
+  async fail(id: string, failure: FailureReport, attempt?: number): Promise<SettledJob> {
     const { keys, options } = this;
     const reply = await this.recording(id, () =>
       queueScripts.run(
         this.redis, 'fail',
-        keys.stream, keys.job(id), keys.delayed, keys.dead, keys.failedCount,
+        keys.stream, keys.job(id), keys.delayed, keys.dead, keys.failedCount, keys.webhooks,
         keys.group, failure.code, failure.message, failure.retryable ? '0' : '1', options.maxAttempts,
-        options.retryBaseMs, options.jobTtlSeconds, keys.finishedChannel, id, options.streamMaxLen,
+        options.retryBaseMs, options.jobTtlSeconds, keys.finishedChannel, id, options.streamMaxLen, attempt ?? '',
       ),
     );
     return this.settled(id, reply);
+  }
+
+  private async claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    const { keys } = this;
+    const reply = (await this.guard(() => queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs))))) as unknown[];
+    const out: WebhookDelivery[] = [];
+    for (const fields of reply) {
+      const job = decodeJob(fields);
+      if (!job?.webhook || !job.callback) continue;
+      out.push({ job, url: job.callback.url, deliveryId: job.webhook.deliveryId, event: job.webhook.event, attempt: job.webhook.attempts });
+    }
+    return out;
+  }
+
+  private async recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): Promise<void> {
+    const { keys } = this;
+    const id = delivery.job.id;
+    await this.guard(() =>
+      queueScripts.run(this.redis, 'recordWebhook', keys.webhooks, keys.job(id), id, delivery.deliveryId, error === undefined ? '' : error.slice(0, 500) || 'failed', policy.maxAttempts, policy.retryBaseMs, policy.maxDelayMs),
+    );
   }
 
   /**
@@ -265,11 +304,13 @@ export class RedisStreamQueue implements JobQueue {
     }
   }
 
-  private settled(id: string, reply: unknown): Job {
-    const job = reply ? decodeJob((reply as [string, string[]])[1]) : undefined;
+  private settled(id: string, reply: unknown): SettledJob {
+    const [outcome, fields] = (reply || []) as [string?, string[]?];
+    const job = decodeJob(fields);
     if (!job) throw errors.jobNotFound(id);
     this.held.delete(id);
-    return job;
+    const settlement: Settlement = outcome === 'completed' || outcome === 'failed' || outcome === 'retrying' ? outcome : 'stale';
+    return { ...job, settlement };
   }
 
   async get(id: string): Promise<Job | undefined> {

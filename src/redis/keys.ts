@@ -14,6 +14,8 @@ export interface QueueKeys {
   readonly dead: string;
   /** Zset of consumer names scored by when each last claimed or heartbeated (ms). */
   readonly workers: string;
+  /** Zset of job ids whose webhook delivery is due, scored by due time (ms); a lease pushes the score on. */
+  readonly webhooks: string;
   readonly completedCount: string;
   readonly failedCount: string;
   /** Pub/sub channel of finished jobs (not a key; named here so all names live in one file). */
@@ -23,6 +25,10 @@ export interface QueueKeys {
   readonly pattern: string;
   /** Status hash of one job, with a TTL. */
   job(id: string): string;
+  /** What job(id) puts before the id (Lua scripts that visit several jobs build their keys from it). */
+  readonly jobPrefix: string;
+  /** String naming the job an Idempotency-Key created (key: hash of tenant and header), with a TTL. */
+  idempotency(scopedKey: string): string;
 }
 
 /**
@@ -40,12 +46,15 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     delayed: `${base}:delayed`,
     dead: `${base}:dead`,
     workers: `${base}:workers`,
+    webhooks: `${base}:webhooks`,
     completedCount: `${base}:completed`,
     failedCount: `${base}:failed`,
     finishedChannel: `${base}:finished`,
     group: CONSUMER_GROUP,
     pattern: `${base}:*`,
     job: (id: string) => `${base}:job:${id}`,
+    jobPrefix: `${base}:job:`,
+    idempotency: (scopedKey: string) => `${base}:idem:${scopedKey}`,
   });
 }
 

@@ -13,8 +13,15 @@ function checkedExt(ext: string): string {
   return ext;
 }
 
+function checkedAttempt(attempt: number): number {
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`Refusing to build a storage key for attempt ${JSON.stringify(attempt)}`);
+  return attempt;
+}
+
+// Outputs are attempt-scoped: two attempts of one job (a stalled one finishing late, and its
+// reclaim) never write the same object, so the one the queue records first keeps its bytes.
 export const storageKeys = {
   original: (jobId: string, ext: ImageExt) => `original/${checkedId(jobId)}.${checkedExt(ext)}`,
-  processed: (jobId: string, ext: ImageExt) => `processed/${checkedId(jobId)}.${checkedExt(ext)}`,
-  metadata: (jobId: string) => `metadata/${checkedId(jobId)}.json`,
+  processed: (jobId: string, ext: ImageExt, attempt: number) => `processed/${checkedId(jobId)}.${checkedAttempt(attempt)}.${checkedExt(ext)}`,
+  metadata: (jobId: string, attempt: number) => `metadata/${checkedId(jobId)}.${checkedAttempt(attempt)}.json`,
 };

@@ -124,6 +124,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_UPLOADS: '256',
     LOG_LEVEL: 'warn',
+    // Without AOF the test Redis keeps nothing across restarts; nodes refuse that unless told.
+    ...(options.aof ? {} : { ALLOW_VOLATILE_REDIS: 'true' }),
     ...options.env,
   };
   const all: NodeProcess[] = [];
@@ -252,7 +254,7 @@ export function listData(dataDir: string, dir: string): string[] {
 }
 
 /**
- * Asserts-by-return: for every job id, exactly one processed/<id>.* and one metadata/<id>.json;
+ * Asserts-by-return: for every job id, exactly one processed/<id>.<attempt>.* and one metadata/<id>.<attempt>.json;
  * returns what is wrong (empty when all is well) and the leftover temp files of interrupted writes.
  */
 export function checkOutputs(dataDir: string, ids: string[]): { problems: string[]; tempFiles: string[]; stray: string[] } {

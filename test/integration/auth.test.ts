@@ -76,7 +76,8 @@ describe('authentication and tenant isolation (API keys + HS256 JWT)', () => {
     assert.equal(job.status, 'completed');
 
     const jwt = await hsToken({ sub: 'acme' }, { audience: AUDIENCE });
-    assert.equal((await fetch(`${server.url}/v1/jobs/${job_id}`, { headers: { authorization: `Bearer ${jwt}` } })).status, 200, 'same tenant via JWT');
+    // JWT tenants live in their own namespace (JWT_TENANT_PREFIX, default "jwt:"): sub=acme is not the API-key tenant acme.
+    assert.equal((await fetch(`${server.url}/v1/jobs/${job_id}`, { headers: { authorization: `Bearer ${jwt}` } })).status, 404, 'JWT sub=acme is another tenant');
     assert.equal((await fetch(`${server.url}/v1/jobs/${job_id}/result`, { headers: acme })).status, 200);
 
     for (const path of [`/v1/jobs/${job_id}`, `/v1/jobs/${job_id}/result`, `/status/${job_id}`]) {
@@ -122,7 +123,7 @@ describe('authentication and tenant isolation (API keys + HS256 JWT)', () => {
     const lines = server.logs.map((l) => JSON.parse(l));
     const upload = lines.find((l) => l.audit && l.route === '/v1/images' && l.job_id === job_id);
     assert.ok(upload, 'audit line for the upload');
-    assert.equal(upload.tenant, 'acme');
+    assert.equal(upload.tenant, 'jwt:acme');
     assert.equal(upload.auth, 'jwt');
     assert.equal(upload.status, 202);
     assert.equal(upload.bytes_in, dog.length);

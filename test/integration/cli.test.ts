@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
-import { darknetDir, facesDir } from '../helpers/fixtures.js';
+import { darknetDir, facesDir, modelDir } from '../helpers/fixtures.js';
 import { startModelHost } from '../helpers/model-host.js';
 import { uploadFile, waitForJob } from '../helpers/server.js';
 import { freePort } from '../helpers/free-port.js';
@@ -13,13 +14,16 @@ import { freePort } from '../helpers/free-port.js';
 const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
 
 
-function run(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: Record<string, string>, cwd?: string): { child: ChildProcess; output: () => string; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => ((output += d), (stdout += d)));
+  child.stderr!.on('data', (d) => ((output += d), (stderr += d)));
+  // 'close', not 'exit': every byte of both pipes has arrived by then.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
@@ -85,8 +89,190 @@ describe('the pixveil command', () => {
     const proc = run(['process', input], { MODEL_DIR: path.join(tmp, 'models'), WORKERS: '1' });
     assert.equal(await proc.exited, 0, proc.output());
     const out = path.join(input, 'anonymized');
-    assert.deepEqual(fs.readdirSync(out).sort(), ['dog.jpg', 'dog.json', 'uf_3.jpg', 'uf_3.json']);
-    const record = JSON.parse(fs.readFileSync(path.join(out, 'uf_3.json'), 'utf8'));
+    assert.deepEqual(fs.readdirSync(out).sort(), ['dog.jpg', 'dog.jpg.json', 'uf_3.jpg', 'uf_3.jpg.json']);
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'uf_3.jpg.json'), 'utf8'));
     assert.ok(record.detections.filter((d: any) => d.kind === 'face' && d.blurred).length >= 5);
+  });
+});
+
+/** Runs the real CLI to the end; `summary` is the JSON `process` prints on stdout. */
+async function finish(args: string[], env: Record<string, string> = {}) {
+  const proc = run(args, { MODEL_DIR: modelDir, MODEL_PULL_ON_START: 'false', POOL_THREADS: '1', ...env });
+  const code = await proc.exited;
+  let summary: any;
+  try {
+    summary = JSON.parse(proc.stdout());
+  } catch {
+    summary = undefined;
+  }
+  return { code, stdout: proc.stdout(), stderr: proc.stderr(), output: proc.output(), summary };
+}
+
+function assertOneLineError(result: { code: number | null; stderr: string; stdout: string }, pattern: RegExp, usageHint = true) {
+  assert.equal(result.code, 2, result.stderr);
+  const lines = result.stderr.trim().split('\n');
+  assert.match(lines[0], pattern);
+  assert.ok(lines.length <= 3, `one line, maybe a suggestion, and a usage hint: ${result.stderr}`);
+  if (usageHint) assert.match(lines.at(-1)!, /--help' for usage/);
+  else assert.equal(lines.length, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+  assert.equal(result.stdout, '');
+}
+
+describe('pixveil command line parsing', () => {
+  test('--version prints package.json version; --help lists every command', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8'));
+    const v = await finish(['--version']);
+    assert.equal(v.code, 0);
+    assert.equal(v.stdout.trim(), version);
+    const help = await finish(['--help']);
+    assert.equal(help.code, 0);
+    for (const command of ['serve', 'api', 'worker', 'process', 'models', 'dlq', 'keys']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  test('process --help shows every flag and opens no folder; serve --help starts no server', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-help-'));
+    try {
+      const help = await finish(['process', '--help']);
+      assert.equal(help.code, 0, help.output);
+      for (const flag of ['--blur', '--shape', '--detect', '--face-threshold', '--plate-threshold', '--object-threshold', '--blur-classes', '--format', '--quality', '--metadata', '--recursive', '--force', '--report']) {
+        assert.ok(help.stdout.includes(flag), `${flag} in process --help`);
+      }
+      const serve = run(['serve', '--help'], { PORT: String(await freePort()) }, cwd);
+      assert.equal(await serve.exited, 0, serve.output());
+      assert.match(serve.stdout(), /Usage: pixveil serve/);
+      assert.doesNotMatch(serve.output(), /listening/);
+      assert.deepEqual(fs.readdirSync(cwd), [], 'no data folder made, no --help folder read');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+    for (const sub of [['models', '--help'], ['dlq', 'retry', '--help'], ['keys', 'hash', '--help'], ['api', '--help'], ['worker', '--help']]) {
+      const r = await finish(sub);
+      assert.equal(r.code, 0, `${sub.join(' ')}: ${r.output}`);
+      assert.match(r.stdout, /^Usage: pixveil /);
+    }
+  });
+
+  test('unknown commands and flags: one line on stderr, a usage hint, exit 2', async () => {
+    assertOneLineError(await finish(['procss', 'photos']), /^pixveil: unknown command 'procss'/);
+    assertOneLineError(await finish(['process', 'photos', '--blurr', 'solid']), /^pixveil: unknown option '--blurr'/);
+    assertOneLineError(await finish(['--verbose']), /^pixveil: unknown option '--verbose'/);
+    assertOneLineError(await finish(['process']), /^pixveil: missing required argument 'in'/);
+    assertOneLineError(await finish(['process', 'photos', '--in-flight', '0']), /^pixveil: option '--in-flight <n>' argument '0' is invalid/);
+  });
+});
+
+describe('pixveil process on real photos', () => {
+  let tmp: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-process-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('wrong path, a file instead of a folder, a bad option value: one clean line, exit 2, nothing written', async () => {
+    assertOneLineError(await finish(['process', path.join(tmp, 'missing')]), /^pixveil: No such folder: .*missing$/, false);
+    const file = path.join(tmp, 'photo.jpg');
+    fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), file);
+    assertOneLineError(await finish(['process', file]), /^pixveil: .*photo\.jpg is a file, not a folder/, false);
+    const input = path.join(tmp, 'opts');
+    fs.mkdirSync(input);
+    assertOneLineError(await finish(['process', input, '--blur', 'fuzzy']), /^pixveil: Expected one of gaussian, pixelate, solid for --blur but received fuzzy/, false);
+    assertOneLineError(await finish(['process', input, '--face-threshold', '1.5']), /for --face-threshold/, false);
+    assertOneLineError(await finish(['process', input, '--metadata', 'all']), /Expected one of strip, safe for --metadata/, false);
+    assertOneLineError(await finish(['process', input, '--blur-classes', 'unicorn']), /for --blur-classes but received unicorn/, false);
+    assert.deepEqual(fs.readdirSync(input), [], 'no output folder for a refused command line');
+  });
+
+  test('x.jpg and x.jpeg both kept, a dir.jpg subfolder is a folder, failures reported apart: exit 1 and a JSONL report', async () => {
+    const input = path.join(tmp, 'mixed');
+    fs.mkdirSync(path.join(input, 'dir.jpg'), { recursive: true });
+    fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), path.join(input, 'x.jpg'));
+    fs.copyFileSync(path.join(darknetDir, 'dog.jpg'), path.join(input, 'x.jpeg'));
+    // A file already named what x.jpeg would become: x.jpeg moves aside to x.jpeg~.jpg.
+    fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'x.jpeg.jpg'));
+    fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'dir.jpg', 'inside.jpg'));
+    fs.writeFileSync(path.join(input, 'broken.png'), 'not a png at all');
+    fs.symlinkSync(path.join(input, 'gone.jpg'), path.join(input, 'unreadable.jpg'));
+    const out = path.join(tmp, 'mixed-out');
+    const r = await finish(['process', input, out]);
+    assert.equal(r.code, 1, r.output);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['failures.jsonl', 'x.jpeg.jpg', 'x.jpeg.jpg.json', 'x.jpeg~.jpg', 'x.jpeg~.jpg.json', 'x.jpg', 'x.jpg.json']);
+    for (const [output, from] of [['x.jpg', 'x.jpg'], ['x.jpeg~.jpg', 'x.jpeg'], ['x.jpeg.jpg', 'x.jpeg.jpg']]) {
+      const record = JSON.parse(fs.readFileSync(path.join(out, `${output}.json`), 'utf8'));
+      assert.deepEqual([record.file, record.output], [from, output]);
+      const { width } = JSON.parse(fs.readFileSync(path.join(out, `${output}.json`), 'utf8'));
+      assert.equal(width, (await sharp(path.join(input, from)).metadata()).width, `${output} is ${from} anonymized`);
+    }
+    assert.equal(r.summary.processed, 3);
+    assert.equal(r.summary.skipped, 0);
+    assert.equal(r.summary.failed, 2);
+    assert.ok(r.summary.images_per_second > 0);
+    const failures = fs.readFileSync(path.join(out, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(failures.map((f) => [f.file, f.code]).sort(), [['broken.png', 'UNDECODABLE_IMAGE'], ['unreadable.jpg', 'READ_ERROR']]);
+    assert.equal(r.summary.report, path.join(out, 'failures.jsonl'));
+    assert.match(r.stderr, /^done 5\/5 \(processed 3, skipped 0, failed 2\) [\d.]+ images\/s/m, 'plain progress lines without a terminal');
+  });
+
+  test('resumable: a rerun skips finished images, a newer input is redone, --force redoes all', async () => {
+    const input = path.join(tmp, 'resume');
+    fs.mkdirSync(input);
+    fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), path.join(input, 'a.jpg'));
+    fs.copyFileSync(path.join(darknetDir, 'dog.jpg'), path.join(input, 'b.jpg'));
+    const first = await finish(['process', input]);
+    assert.equal(first.code, 0, first.output);
+    assert.deepEqual([first.summary.processed, first.summary.skipped, first.summary.failed], [2, 0, 0]);
+    assert.equal(first.summary.report, null);
+    const again = await finish(['process', input]);
+    assert.deepEqual([again.summary.processed, again.summary.skipped, again.summary.failed], [0, 2, 0]);
+    assert.equal(again.summary.images_per_second, 0, 'skipped images are not counted as processed');
+    // An input newer than its outputs (outputs dated back rather than the input forward, so the
+    // rerun's fresh outputs are newer again whatever the clock does).
+    const older = new Date(Date.now() - 3_600_000);
+    for (const f of ['b.jpg', 'b.jpg.json']) fs.utimesSync(path.join(input, 'anonymized', f), older, older);
+    const touched = await finish(['process', input]);
+    assert.deepEqual([touched.summary.processed, touched.summary.skipped], [1, 1]);
+    fs.rmSync(path.join(input, 'anonymized', 'a.jpg.json'));
+    const partial = await finish(['process', input]);
+    assert.deepEqual([partial.summary.processed, partial.summary.skipped], [1, 1], 'an image without its JSON is redone');
+    const forced = await finish(['process', input, '--force']);
+    assert.deepEqual([forced.summary.processed, forced.summary.skipped], [2, 0]);
+  });
+
+  test('on a terminal: a redrawn progress bar with images/s and ETA', async () => {
+    // util-linux `script` (Debian's essential bsdutils) gives the CLI a pseudo-terminal as stderr.
+    const input = path.join(tmp, 'tty');
+    fs.mkdirSync(input);
+    for (const name of ['uf_2.jpg', 'uf_3.jpg']) fs.copyFileSync(path.join(facesDir, name), path.join(input, name));
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, cli, 'process', input].map(quote).join(' ');
+    const child = spawn('script', ['-qec', `${command} >/dev/null`, '/dev/null'], { env: { ...process.env, MODEL_DIR: modelDir, POOL_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout!.on('data', (d) => (screen += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, screen);
+    assert.match(screen, /\[#+-*\] \d+% \d\/2 \(processed \d, skipped 0, failed 0\) [\d.]+ images\/s ETA \S+/);
+    assert.ok(screen.includes('\r\x1b[2K'), 'the bar is redrawn in place');
+  });
+
+  test('--recursive keeps the folder structure under out and never walks into out; flags reach the pipeline', async () => {
+    const input = path.join(tmp, 'tree');
+    fs.mkdirSync(path.join(input, 'day1', 'cam2'), { recursive: true });
+    fs.copyFileSync(path.join(facesDir, 'uf_3.jpg'), path.join(input, 'top.jpg'));
+    fs.copyFileSync(path.join(facesDir, 'uf_2.jpg'), path.join(input, 'day1', 'a.jpg'));
+    fs.copyFileSync(path.join(darknetDir, 'dog.jpg'), path.join(input, 'day1', 'cam2', 'b.jpg'));
+    fs.symlinkSync(input, path.join(input, 'day1', 'back-to-top'));
+    const flat = await finish(['process', input, '--detect', 'faces']);
+    assert.equal(flat.summary.processed, 1, 'without --recursive only the top folder');
+    const r = await finish(['process', input, '--recursive', '--format', 'png', '--detect', 'faces', '--blur', 'solid']);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual([r.summary.processed, r.summary.skipped, r.summary.failed], [3, 0, 0], 'anonymized/ itself is not input, a link back up is not followed');
+    const out = path.join(input, 'anonymized');
+    for (const rel of ['top.jpg.png', 'day1/a.jpg.png', 'day1/cam2/b.jpg.png']) {
+      assert.ok(fs.existsSync(path.join(out, rel)) && fs.existsSync(path.join(out, `${rel}.json`)), rel);
+      assert.equal(fs.readFileSync(path.join(out, rel)).subarray(1, 4).toString(), 'PNG', `${rel} is a PNG`);
+    }
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'day1/cam2/b.jpg.png.json'), 'utf8'));
+    assert.equal(record.file, path.join('day1', 'cam2', 'b.jpg'));
+    assert.ok(record.detections.every((d: any) => d.kind === 'face'), '--detect faces: no objects or plates');
   });
 });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/pipeline/decode.js';
 import { facesDir, readFixture } from '../helpers/fixtures.js';
+import { containerSegments } from '../helpers/segments.js';
 import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
 
 interface Box {
@@ -32,23 +33,6 @@ async function assertNoMetadata(output: Buffer, what: string): Promise<void> {
   const forbidden = new Set(['APP1', 'APP2', 'APP13', 'COM', 'eXIf', 'iCCP', 'tEXt', 'zTXt', 'iTXt', 'EXIF', 'XMP ', 'ICCP']);
   for (const segment of containerSegments(output)) assert.ok(!forbidden.has(segment), `${what}: no ${segment} segment`);
   for (const marker of ['Exif\0\0', 'http://ns.adobe.com/xap']) assert.ok(!output.includes(marker), `${what}: no "${marker}" in the bytes`);
-}
-
-/** Names of the metadata-capable segments of a JPEG, PNG or WebP file. */
-function containerSegments(file: Buffer): string[] {
-  const names: string[] = [];
-  if (file[0] === 0xff && file[1] === 0xd8) {
-    const markers: Record<number, string> = { 0xe1: 'APP1', 0xe2: 'APP2', 0xed: 'APP13', 0xfe: 'COM' };
-    for (let i = 2; i + 4 <= file.length && file[i] === 0xff && file[i + 1] !== 0xda; ) {
-      names.push(markers[file[i + 1]] ?? `0x${file[i + 1].toString(16)}`);
-      i += 2 + file.readUInt16BE(i + 2);
-    }
-  } else if (file.subarray(1, 4).toString('latin1') === 'PNG') {
-    for (let i = 8; i + 8 <= file.length; i += 12 + file.readUInt32BE(i)) names.push(file.subarray(i + 4, i + 8).toString('latin1'));
-  } else if (file.subarray(8, 12).toString('latin1') === 'WEBP') {
-    for (let i = 12; i + 8 <= file.length; i += 8 + file.readUInt32LE(i + 4) + (file.readUInt32LE(i + 4) % 2)) names.push(file.subarray(i, i + 4).toString('latin1'));
-  }
-  return names;
 }
 
 test('the metadata check can fail: it sees EXIF and ICC segments in files that have them', async () => {

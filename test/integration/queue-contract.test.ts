@@ -169,9 +169,67 @@ function contract(backend: string, factory: Factory): void {
       assert.equal((await queue.stats()).waiting, 3);
     });
 
+    test('a job finished twice keeps the first record: one event, counted once, one webhook delivery; stale failures change nothing', async (t) => {
+      const open = factory(t);
+      const [ingest, first, second] = [await open(), await open(), await open()];
+      const heard: Job[] = [];
+      const off = ingest.onFinished((job) => heard.push(job));
+      t.after(off);
+      const job = makeJob({ callback: { url: 'http://hooks.example/in' } });
+      await ingest.enqueue(job);
+      const claimed = await claimOne(first);
+      const winner = { ...makeResult(job.id), processedKey: `processed/${job.id}.1.jpg` };
+      const loser = { ...makeResult(job.id), processedKey: `processed/${job.id}.2.jpg` };
+      const [a, b] = [await first.complete(job.id, winner), await second.complete(job.id, loser)];
+      assert.equal(a.settlement, 'completed');
+      assert.equal(b.settlement, 'stale', 'the second finisher is told it lost');
+      assert.equal(b.result?.processedKey, winner.processedKey, 'and sees the record that stands');
+      const late = await second.fail(job.id, { code: 'INTERNAL', message: 'late failure', retryable: false }, claimed.attempts);
+      assert.equal(late.settlement, 'stale');
+      const stored = await ingest.get(job.id);
+      assert.equal(stored?.status, 'completed');
+      assert.equal(stored?.result?.processedKey, winner.processedKey);
+      await sleep(300);
+      assert.equal(heard.filter((j) => j.id === job.id).length, 1, 'one completion event');
+      assert.equal((await ingest.stats()).completed, 1, 'counted once');
+      const deliveries = await first.webhooks.claimDeliveries(10, 60_000);
+      assert.equal(deliveries.length, 1, 'one webhook delivery');
+      assert.equal(deliveries[0].event, 'job.completed');
+      assert.equal(deliveries[0].deliveryId, stored?.webhook?.deliveryId);
+      assert.deepEqual(await second.webhooks.claimDeliveries(10, 60_000), [], 'leased: nobody else gets it meanwhile');
+    });
+
+    test('a failure from an attempt that is no longer current is stale; the current attempt still fails or completes', async (t) => {
+      const queue = await factory(t, { maxAttempts: 3, retryBaseMs: 1 })();
+      const job = makeJob();
+      await queue.enqueue(job);
+      const claimed = await claimOne(queue);
+      const stale = await queue.fail(job.id, { code: 'INTERNAL', message: 'an older attempt', retryable: true }, claimed.attempts + 1);
+      assert.equal(stale.settlement, 'stale');
+      assert.equal((await queue.get(job.id))?.status, 'processing');
+      const done = await queue.fail(job.id, { code: 'UNDECODABLE_IMAGE', message: 'bad', retryable: false }, claimed.attempts);
+      assert.equal(done.settlement, 'failed');
+    });
+
     test('recording an outcome for an unknown job is JOB_NOT_FOUND', async (t) => {
       const queue = await factory(t)();
       await assert.rejects(queue.complete('no-such-job-0000000', makeResult('no-such-job-0000000')), { code: 'JOB_NOT_FOUND' });
+    });
+
+    test('idempotency keys: the first job holds the key on every handle; only its own release frees it; keys lapse', async (t) => {
+      const open = factory(t);
+      const [a, b] = [await open(), await open()];
+      const [first, second] = await Promise.all([a.reserveIdempotencyKey('key-1', 'job-a', 60), b.reserveIdempotencyKey('key-1', 'job-b', 60)]);
+      assert.equal(first, second, 'two nodes racing for one key agree on one job');
+      const holder = first;
+      const loser = holder === 'job-a' ? 'job-b' : 'job-a';
+      await b.releaseIdempotencyKey('key-1', loser);
+      assert.equal(await a.reserveIdempotencyKey('key-1', 'job-c', 60), holder, 'another job\'s release leaves the key');
+      await a.releaseIdempotencyKey('key-1', holder);
+      assert.equal(await b.reserveIdempotencyKey('key-1', 'job-d', 60), 'job-d', 'a failed upload frees its key for the retry');
+      assert.equal(await a.reserveIdempotencyKey('key-2', 'job-e', 1), 'job-e');
+      await sleep(1100);
+      assert.equal(await b.reserveIdempotencyKey('key-2', 'job-f', 60), 'job-f', 'an expired key is free again');
     });
   });
 }

@@ -72,7 +72,7 @@ test('a multipart put rejects with STORAGE_ERROR when the server dies mid-upload
   const s3 = await startS3Server();
   const store = await openStore(s3.endpoint, s3.bucket, true);
   try {
-    const put = store.put(storageKeys.processed(jobId(), 'png'), randomBytes(24 * MiB), 'image/png');
+    const put = store.put(storageKeys.processed(jobId(), 'png', 1), randomBytes(24 * MiB), 'image/png');
     await s3.waitForRequest((r) => r.method === 'PUT' && r.url.includes('partNumber='));
     await s3.stop();
     await expectStorageError(put, 10_000, /Storage put failed/);
@@ -93,7 +93,7 @@ test('a server that accepts connections but never answers fails the call instead
   const store = await openStore(`http://127.0.0.1:${port}`, 'any-bucket', false);
   try {
     // Two attempts of about 1 s each, plus backoff.
-    await expectStorageError(store.put(storageKeys.metadata(jobId()), Buffer.from('{}'), 'application/json'), 6_000);
+    await expectStorageError(store.put(storageKeys.metadata(jobId(), 1), Buffer.from('{}'), 'application/json'), 6_000);
     await expectStorageError(store.check(), 6_000, /S3 endpoint http:\/\/127\.0\.0\.1:\d+ is unreachable while checking bucket any-bucket/);
   } finally {
     await store.close();

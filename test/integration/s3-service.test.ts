@@ -64,11 +64,11 @@ describe('the service on S3 storage (s3rver)', () => {
       const job = await waitForJob(server.url, (await res.json()).job_id);
       assert.equal(job.status, 'completed');
       const p = env.S3_PREFIX;
-      assert.deepEqual(await keys(p), [`${p}/metadata/${job.job_id}.json`, `${p}/original/${job.job_id}.jpg`, `${p}/processed/${job.job_id}.jpg`]);
+      assert.deepEqual(await keys(p), [`${p}/metadata/${job.job_id}.1.json`, `${p}/original/${job.job_id}.jpg`, `${p}/processed/${job.job_id}.1.jpg`]);
       assert.equal(sha256(await getBytes(`${p}/original/${job.job_id}.jpg`)), sha256(photo));
       const result = Buffer.from(await (await fetch(`${server.url}/v1/jobs/${job.job_id}/result`)).arrayBuffer());
-      assert.equal(sha256(result), sha256(await getBytes(`${p}/processed/${job.job_id}.jpg`)));
-      const record = JSON.parse((await getBytes(`${p}/metadata/${job.job_id}.json`)).toString());
+      assert.equal(sha256(result), sha256(await getBytes(`${p}/processed/${job.job_id}.1.jpg`)));
+      const record = JSON.parse((await getBytes(`${p}/metadata/${job.job_id}.1.json`)).toString());
       assert.equal(record.detections.filter((d: any) => d.kind === 'face').length, job.result.detections.filter((d: any) => d.kind === 'face').length);
       const health = await (await fetch(`${server.url}/v1/health`)).json();
       assert.match(health.storage, /^s3:\/\//);
@@ -113,7 +113,7 @@ describe('the service on S3 storage (s3rver)', () => {
       const location = redirect.headers.get('location')!;
       assert.match(location, /X-Amz-Expires=120/);
       const image = Buffer.from(await (await fetch(location)).arrayBuffer());
-      assert.equal(sha256(image), sha256(await getBytes(`${env.S3_PREFIX}/processed/${job.job_id}.jpg`)));
+      assert.equal(sha256(image), sha256(await getBytes(`${env.S3_PREFIX}/processed/${job.job_id}.1.jpg`)));
       assert.deepEqual(await keys(`${env.S3_PREFIX}/original/`), [], 'the original was deleted');
     } finally {
       await server.close();

@@ -85,8 +85,8 @@ test('original, processed and metadata objects round-trip with size, sha256 and 
   const metadata = Buffer.from(JSON.stringify({ job_id: id, detections: [{ label: 'face', box: [1, 2, 3, 4], score: 0.9 }] }));
   const objects = [
     { key: storageKeys.original(id, 'jpg'), body: original, type: contentTypes.jpg },
-    { key: storageKeys.processed(id, 'png'), body: processed, type: contentTypes.png },
-    { key: storageKeys.metadata(id), body: metadata, type: 'application/json' },
+    { key: storageKeys.processed(id, 'png', 1), body: processed, type: contentTypes.png },
+    { key: storageKeys.metadata(id, 1), body: metadata, type: 'application/json' },
   ];
   for (const { key, body, type } of objects) await store.put(key, body, type);
 
@@ -115,7 +115,7 @@ test('original, processed and metadata objects round-trip with size, sha256 and 
 });
 
 test('a body over the threshold goes up as a multipart upload and downloads byte for byte', async () => {
-  const key = storageKeys.processed(jobId(), 'jpg');
+  const key = storageKeys.processed(jobId(), 'jpg', 1);
   const body = randomBytes(17 * MiB + 12345);
   const before = s3.requests.length;
   await store.put(key, body, 'image/jpeg');
@@ -144,7 +144,7 @@ test('a body under the threshold goes up with one PutObject carrying Content-MD5
 });
 
 test('a presigned URL downloads the object with plain fetch()', async () => {
-  const key = storageKeys.processed(jobId(), 'jpg');
+  const key = storageKeys.processed(jobId(), 'jpg', 1);
   const body = await fs.readFile(path.join(facesDir, 'uf_17.jpg'));
   await store.put(key, body, 'image/jpeg');
 
@@ -162,7 +162,7 @@ test('a presigned URL downloads the object with plain fetch()', async () => {
 });
 
 test('exists and delete', async () => {
-  const key = storageKeys.metadata(jobId());
+  const key = storageKeys.metadata(jobId(), 1);
   assert.equal(await store.exists(key), false);
   await store.put(key, Buffer.from('{}'), 'application/json');
   assert.equal(await store.exists(key), true);
@@ -210,7 +210,7 @@ test('a throttled request (503 SlowDown) is retried and the put succeeds', async
 });
 
 test('a part that keeps failing rejects the put and aborts the multipart upload', async () => {
-  const key = storageKeys.processed(jobId(), 'webp');
+  const key = storageKeys.processed(jobId(), 'webp', 1);
   s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes(key) && r.url.includes('partNumber=2'), status: 500, code: 'InternalError', times: Infinity });
   const before = s3.requests.length;
   await expectStorageError(store.put(key, randomBytes(11 * MiB), 'image/webp'), 20_000, /Storage put failed for tenant-a\/processed\//);

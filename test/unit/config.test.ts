@@ -68,3 +68,11 @@ test('model manifest dir and mirror come from config, not from process.env at th
   assert.equal(poolOptionsFromConfig(config).extraManifestDir, '/srv/manifests');
   assert.equal(poolOptionsFromConfig(loadConfig({})).extraManifestDir, undefined);
 });
+
+test('KEEP_METADATA: strip or safe, the old booleans still understood (false strips, true keeps the safe set)', () => {
+  assert.equal(loadConfig({}).keepMetadata, 'strip');
+  assert.equal(loadConfig({ KEEP_METADATA: 'safe' }).keepMetadata, 'safe');
+  assert.equal(loadConfig({ KEEP_METADATA: 'false' }).keepMetadata, 'strip');
+  assert.equal(loadConfig({ KEEP_METADATA: 'true' }).keepMetadata, 'safe');
+  assert.throws(() => loadConfig({ KEEP_METADATA: 'all' }), /Expected one of strip, safe for KEEP_METADATA but received "all"/);
+});

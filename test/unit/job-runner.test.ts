@@ -7,7 +7,7 @@ import { newJobId, type Job, type JobResult } from '../../src/job.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
 import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
-import type { FailureReport, JobQueue, QueueStats } from '../../src/queue/queue.js';
+import type { FailureReport, JobQueue, QueueStats, SettledJob } from '../../src/queue/queue.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
 
 type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
@@ -32,7 +32,9 @@ class FakeQueue implements JobQueue {
     return this.waiting.splice(0, max).map((job) => ({ ...job, status: 'processing', attempts: job.attempts + 1, startedAt: Date.now() }));
   }
 
-  private record(call: Call, status: Job['status']): Job {
+  readonly webhooks = { claimDeliveries: async () => [], recordDelivery: async () => {} };
+
+  private record(call: Call, status: Job['status']): SettledJob {
     if (this.outage > 0) {
       this.outage--;
       this.refused++;
@@ -40,14 +42,14 @@ class FakeQueue implements JobQueue {
     }
     this.calls.push(call);
     this.events.push(`${call.op}:${call.id}`);
-    return { ...makeJob(call.id), status };
+    return { ...makeJob(call.id), status, settlement: status === 'queued' ? 'retrying' : status === 'processing' ? 'stale' : status };
   }
 
-  async complete(id: string, result: JobResult): Promise<Job> {
+  async complete(id: string, result: JobResult): Promise<SettledJob> {
     return this.record({ op: 'complete', id, result }, 'completed');
   }
 
-  async fail(id: string, failure: FailureReport): Promise<Job> {
+  async fail(id: string, failure: FailureReport): Promise<SettledJob> {
     return this.record({ op: 'fail', id, failure }, failure.retryable ? 'queued' : 'failed');
   }
 
@@ -58,6 +60,11 @@ class FakeQueue implements JobQueue {
   async waitForFinish(): Promise<Job | undefined> {
     return undefined;
   }
+  // Ingest's business; the runner never reserves upload keys.
+  async reserveIdempotencyKey(_key: string, jobId: string): Promise<string> {
+    return jobId;
+  }
+  async releaseIdempotencyKey(): Promise<void> {}
   onFinished(): () => void {
     return () => {};
   }
@@ -158,9 +165,9 @@ test('a processed job has both outputs stored before it is completed, and is rep
   const call = queue.calls[0];
   assert.equal(call.op, 'complete');
   if (call.op !== 'complete') return;
-  assert.equal(call.result.processedKey, `processed/${job.id}.jpg`);
-  assert.equal(call.result.metadataKey, `metadata/${job.id}.json`);
-  assert.deepEqual(events, [`put:processed/${job.id}.jpg`, `put:metadata/${job.id}.json`, `complete:${job.id}`]);
+  assert.equal(call.result.processedKey, `processed/${job.id}.1.jpg`);
+  assert.equal(call.result.metadataKey, `metadata/${job.id}.1.json`);
+  assert.deepEqual(events, [`put:processed/${job.id}.1.jpg`, `put:metadata/${job.id}.1.json`, `complete:${job.id}`]);
   assert.deepEqual([...store.objects.get(call.result.processedKey)!], [1, 2, 3, 4]);
   const record = JSON.parse(store.objects.get(call.result.metadataKey)!.toString());
   assert.equal(record.job_id, job.id);

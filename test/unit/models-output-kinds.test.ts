@@ -160,7 +160,7 @@ describe('tar extraction', () => {
   test('a corrupt header is refused', () => {
     const raw = zlib.gunzipSync(tgz);
     raw[10] ^= 0xff;
-    assert.throws(() => extractFromTar(raw, 'package/ONNX/face.onnx'), /Corrupt tar header at byte 0/);
+    assert.throws(() => extractFromTar(raw, 'package/ONNX/face.onnx'), /Corrupt tar archive/);
   });
 });
 

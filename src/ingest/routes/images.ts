@@ -1,49 +1,38 @@
-import { errors } from '../../errors.js';
-import type { Job } from '../../job.js';
+import { errors, isPixveilError } from '../../errors.js';
+import { httpStatusOf } from '../http-status.js';
+import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import { isMultipart, parseMultipart } from '../multipart.js';
+import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
-import { acceptImage } from '../submit.js';
-import type { Call } from '../server.js';
-
-export function acceptedView(job: Job) {
-  return { job_id: job.id, status: job.status, status_url: `/v1/jobs/${job.id}`, result_url: `/v1/jobs/${job.id}/result` };
-}
-
-/** Seed shape for /upload. */
-function seedAcceptedView(job: Job) {
-  return { job_id: job.id, filename: job.input.filename, file_size: job.input.bytes, status: job.status, message: 'Image queued for processing' };
-}
-
-/** Jobs are stamped with their tenant only when AUTH=on; anonymous jobs have none. */
-export function tenantOf(call: Pick<Call, 'principal'>): string | undefined {
-  return call.principal.method === 'none' ? undefined : call.principal.tenant;
-}
+import { acceptImage, idempotencyKeyOf } from '../submit.js';
+import type { AcceptedView, BatchView } from '../views.js';
 
 function countOutcome(ctx: IngestContext, err: unknown): void {
   ctx.metrics.uploads.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
 }
 
 /** POST /v1/images (and /upload): a raw image body, or multipart with a `file` field. */
-export async function postImage(ctx: IngestContext, call: Call, seed: boolean): Promise<void> {
+export async function postImage(ctx: IngestContext, call: Call, view: AcceptedView): Promise<void> {
   const { reply, info } = call;
   try {
     const options = parseJobOptions(info.query, ctx.options);
+    const idempotencyKey = idempotencyKeyOf(info.headers);
+    const callback = await callbackFor(ctx, info.query, tenantOf(call.principal));
     const contentType = info.headers['content-type'];
-    const multipart = isMultipart(contentType);
     const body = await call.body!;
     let bytes = body;
     let filename: string | undefined = info.headers['x-filename'];
-    if (multipart) {
+    if (isMultipart(contentType)) {
       const files = await parseMultipart(contentType!, body, { maxFiles: 1, maxFileBytes: ctx.config.maxUploadBytes, fields: ['file', 'image'] });
       if (files.length === 0) throw errors.missingFile('file');
       bytes = files[0].data;
       filename = files[0].filename;
     }
-    const job = await acceptImage(ctx, bytes, filename, options, tenantOf(call));
+    const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey, callback);
     reply.jobIds.push(job.id);
-    ctx.metrics.uploads.inc({ outcome: 'accepted' });
-    if (!reply.aborted) reply.json(202, seed ? seedAcceptedView(job) : acceptedView(job), { Location: `/v1/jobs/${job.id}` });
+    ctx.metrics.uploads.inc({ outcome: replayed ? 'replayed' : 'accepted' });
+    reply.json(202, view(job), { Location: `/v1/jobs/${job.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
   } catch (err) {
     countOutcome(ctx, err);
     throw err;
@@ -51,9 +40,11 @@ export async function postImage(ctx: IngestContext, call: Call, seed: boolean): 
 }
 
 /** POST /v1/images:batch (and /batch-upload): multipart with many `files` (or `file`) parts, one job each. */
-export async function postBatch(ctx: IngestContext, call: Call, seed: boolean): Promise<void> {
+export async function postBatch(ctx: IngestContext, call: Call, view: BatchView): Promise<void> {
   const { reply, info } = call;
   const options = parseJobOptions(info.query, ctx.options);
+  const idempotencyKey = idempotencyKeyOf(info.headers);
+  const callback = await callbackFor(ctx, info.query, tenantOf(call.principal));
   const contentType = info.headers['content-type'];
   if (!isMultipart(contentType)) throw errors.badMultipart('expected Content-Type multipart/form-data with "files" parts');
   const body = await call.body!;
@@ -61,18 +52,21 @@ export async function postBatch(ctx: IngestContext, call: Call, seed: boolean): 
   if (files.length === 0) throw errors.missingFile('files');
   const results = [];
   let accepted = 0;
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
     try {
-      const job = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call));
+      // One key per batch: each file's job is remembered under the key and its position.
+      const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
+      const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key, callback);
       reply.jobIds.push(job.id);
       accepted++;
       ctx.metrics.uploads.inc({ outcome: 'accepted' });
-      results.push(seed ? seedAcceptedView(job) : { filename: job.input.filename, ...acceptedView(job) });
+      results.push(view.entry(job));
     } catch (err) {
       countOutcome(ctx, err);
-      const e = err as { code?: string; message: string; status?: number };
+      const e = err as { code?: string; message: string };
       // A full queue or a dead backend refuses the rest of the batch the same way.
-      if (e.status === 429 || e.status === 503) throw err;
+      const status = isPixveilError(err) ? httpStatusOf(err) : 500;
+      if (status === 429 || status === 503) throw err;
       results.push({ filename: file.filename ?? null, status: 'rejected', error: { code: e.code ?? 'INTERNAL', message: e.message } });
     }
   }
@@ -81,5 +75,5 @@ export async function postBatch(ctx: IngestContext, call: Call, seed: boolean): 
     reply.json(first.error?.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400, { error: { code: 'BATCH_REJECTED', message: 'No file in the batch was accepted' }, jobs: results });
     return;
   }
-  reply.json(202, seed ? { jobs: results, total: results.length, accepted, message: `${accepted} image(s) queued for processing` } : { jobs: results, accepted, rejected: results.length - accepted });
+  reply.json(202, view.body(results, accepted));
 }

@@ -1,11 +1,10 @@
 import { errors } from '../../errors.js';
 import { invalidOption } from '../../errors.js';
 import { isJobId } from '../../job.js';
+import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import type { RequestInfo } from '../http.js';
-import type { Call } from '../server.js';
-import { tenantOf } from './images.js';
-import { jobView, seedStatusView } from '../views.js';
+import type { Job } from '../../job.js';
 
 const MAX_WAIT_MS = 60_000;
 
@@ -27,7 +26,7 @@ function waitMs(info: RequestInfo): number {
 async function findJob(ctx: IngestContext, call: Call, wait: number) {
   const id = call.info.params[0];
   if (!isJobId(id)) throw errors.jobNotFound(id.slice(0, 64));
-  const owner = tenantOf(call);
+  const owner = tenantOf(call.principal);
   const visible = (job: { tenant?: string } | undefined) => job && (!ctx.auth.required || job.tenant === owner);
   let job = await ctx.queue.get(id);
   if (!visible(job)) throw errors.jobNotFound(id);
@@ -38,9 +37,9 @@ async function findJob(ctx: IngestContext, call: Call, wait: number) {
 }
 
 /** GET /v1/jobs/:id[?wait=10s] — long-polls until the job finishes when asked to. */
-export async function getJob(ctx: IngestContext, call: Call, seed: boolean): Promise<void> {
+export async function getJob(ctx: IngestContext, call: Call, view: (job: Job) => object): Promise<void> {
   const job = await findJob(ctx, call, waitMs(call.info));
-  call.reply.json(200, seed ? seedStatusView(job) : jobView(job));
+  call.reply.json(200, view(job));
 }
 
 /** GET /v1/jobs/:id/result — the anonymized image, streamed or as a presigned redirect. */

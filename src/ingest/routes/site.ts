@@ -6,6 +6,8 @@ import { writeAudit } from '../../auth/audit.js';
 import { errors, type PixveilError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { IngestContext } from '../context.js';
+import { guardHttp } from '../guard.js';
+import { framingProblem, readRequest, statusLine } from '../http.js';
 import { httpStatusOf } from '../http-status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 
@@ -115,16 +117,21 @@ export function registerSite(app: TemplatedApp, ctx: IngestContext, dir = path.j
     const started = performance.now();
     const method = req.getMethod().toUpperCase();
     const urlPath = req.getUrl();
-    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-    const a = answer(method, urlPath, req.getHeader('if-none-match'));
+    const info = readRequest(req, res);
+    const remote = info.remoteAddress;
+    // The same framing and size rules as the API routes; such a connection is not reused.
+    const framing = framingProblem(info);
+    const refusal = framing ? errors.badRequest(framing) : info.headerBytes > ctx.config.maxHeaderBytes ? errors.headersTooLarge(info.headerBytes, ctx.config.maxHeaderBytes) : undefined;
+    const a = refusal ? errorAnswer(refusal) : answer(method, urlPath, req.getHeader('if-none-match'));
     // Drain any body so a stray POST leaves the connection usable.
     if (method !== 'GET' && method !== 'HEAD') res.onData(() => {});
     // This uWS build does not count endWithoutBody as a response; an abort handler keeps it from aborting.
     res.onAborted(() => {});
     res.cork(() => {
-      res.writeStatus(STATUS_LINE[a.status] ?? String(a.status));
+      res.writeStatus(STATUS_LINE[a.status] ?? statusLine(a.status));
       for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
-      if (method === 'HEAD') res.endWithoutBody(a.body.length);
+      if (refusal) res.end(a.body, true);
+      else if (method === 'HEAD') res.endWithoutBody(a.body.length);
       else res.end(a.body);
     });
     ctx.metrics.httpRequests.inc({ route: 'site', status: String(a.status) });
@@ -140,5 +147,5 @@ export function registerSite(app: TemplatedApp, ctx: IngestContext, dir = path.j
     });
   };
 
-  for (const pattern of ['/', '/web/*']) app.any(pattern, handle);
+  for (const pattern of ['/', '/web/*']) app.any(pattern, guardHttp(ctx.log, `site ${pattern}`, handle));
 }

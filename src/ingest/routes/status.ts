@@ -1,5 +1,8 @@
+import type { Principal } from '../../auth/authenticator.js';
+import type { Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import type { Reply } from '../http.js';
+import type { QueueBody, StatsBody } from '../views.js';
 
 /** Queue gauges are refreshed here and before each /metrics scrape, from cluster-wide queue stats. */
 export async function queueSnapshot(ctx: IngestContext) {
@@ -26,25 +29,41 @@ function poolView(ctx: IngestContext) {
   return ctx.pool ? { threads: ctx.pool.threads, capacity: ctx.pool.capacity, in_flight: ctx.pool.inFlight, utilization: Math.round(ctx.pool.utilization * 1000) / 1000 } : null;
 }
 
-export async function getStats(ctx: IngestContext, reply: Reply, seed: boolean): Promise<void> {
-  const queue = await queueSnapshot(ctx);
-  const window = ctx.throughput.snapshot();
-  const body = {
-    uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-    jobs_finished: ctx.throughput.total,
-    jobs_failed: ctx.throughput.failed,
-    ...window,
-    queue,
-    pool: poolView(ctx),
+/**
+ * What a tenant without the admin scope may see: its own finished jobs (counted by this node
+ * from every finish event since it started) and whether the queue takes uploads, never other
+ * tenants' volumes.
+ */
+async function tenantQueue(ctx: IngestContext, principal: Principal) {
+  const stats = await ctx.queue.stats();
+  const own = ctx.tenantThroughput.of(principal.tenant);
+  return {
+    backend: ctx.queue.kind,
+    tenant: principal.tenant,
+    completed: own.total - own.failed,
+    failed: own.failed,
+    max_queue_size: ctx.config.maxQueueSize,
+    accepting: stats.waiting + stats.processing < ctx.config.maxQueueSize,
   };
-  // The seed's /stats used these top-level names.
-  reply.json(200, seed ? { ...body, total_processed: ctx.throughput.total, queue_size: queue.depth, average_processing_time: window.latency_ms.p50 === null ? null : window.latency_ms.p50 / 1000 } : body);
 }
 
-export async function getQueue(ctx: IngestContext, reply: Reply, seed: boolean): Promise<void> {
+export async function getStats(ctx: IngestContext, call: Call, view: (body: StatsBody) => object): Promise<void> {
+  const { principal } = call;
+  const uptime_seconds = Math.round((Date.now() - ctx.startedAt) / 1000);
+  if (!principal.admin) {
+    const own = ctx.tenantThroughput.of(principal.tenant);
+    const body = { tenant: principal.tenant, uptime_seconds, jobs_finished: own.total, jobs_failed: own.failed, ...own.snapshot(), queue: await tenantQueue(ctx, principal), pool: null };
+    call.reply.json(200, view(body));
+    return;
+  }
   const queue = await queueSnapshot(ctx);
-  const body = { ...queue, pool: poolView(ctx) };
-  reply.json(200, seed ? { ...body, queue_size: queue.depth, active_workers: ctx.pool?.threads ?? 0 } : body);
+  const body = { uptime_seconds, jobs_finished: ctx.throughput.total, jobs_failed: ctx.throughput.failed, ...ctx.throughput.snapshot(), queue, pool: poolView(ctx) };
+  call.reply.json(200, view(body));
+}
+
+export async function getQueue(ctx: IngestContext, call: Call, view: (body: QueueBody) => object): Promise<void> {
+  const body = call.principal.admin ? { ...(await queueSnapshot(ctx)), pool: poolView(ctx) } : await tenantQueue(ctx, call.principal);
+  call.reply.json(200, view(body));
 }
 
 export function getHealth(ctx: IngestContext, reply: Reply): void {

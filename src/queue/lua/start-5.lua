@@ -7,6 +7,7 @@
   KEYS[2] job      status hash
   KEYS[3] dead     dead-letter stream
   KEYS[4] failed   counter of failed jobs
+  KEYS[5] webhooks zset of job ids whose webhook delivery is due (ms)
 
   ARGV[1] consumer group
   ARGV[2] stream entry id
@@ -45,6 +46,16 @@ if attempts >= tonumber(ARGV[3]) then
   redis.call('INCR', KEYS[4])
   drop()
   redis.call('EXPIRE', KEYS[2], ARGV[4])
+
+  -- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
+  local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
+  if type(base.callback) == 'table' and base.callback.url then
+    redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[7] .. '.' .. now, 'webhookEvent', 'job.failed',
+      'webhookStatus', 'pending', 'webhookAttempts', 0)
+    redis.call('HDEL', KEYS[2], 'webhookError')
+    redis.call('ZADD', KEYS[5], now, ARGV[7])
+  end
+
   local fields = redis.call('HGETALL', KEYS[2])
   local event = {}
   for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end

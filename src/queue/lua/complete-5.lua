@@ -1,11 +1,14 @@
 --[[
   Marks a job completed, acks and deletes its stream entry, and publishes it.
-  A job that already finished is left as it is (a stalled worker finishing late).
+  The first finisher wins: a job that already finished is left as it is (a stalled
+  worker finishing late, or its reclaim finishing second), nothing is counted or
+  published, and the caller deletes its own (attempt-scoped) outputs.
 
   KEYS[1] stream
   KEYS[2] job        status hash
   KEYS[3] delayed
   KEYS[4] completed  counter of completed jobs
+  KEYS[5] webhooks   zset of job ids whose webhook delivery is due, scored by due time (ms)
 
   ARGV[1] consumer group
   ARGV[2] result JSON
@@ -36,6 +39,15 @@ redis.call('HSET', KEYS[2], 'status', 'completed', 'result', ARGV[2], 'finishedA
 redis.call('HDEL', KEYS[2], 'error', 'entry')
 redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+
+-- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
+local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
+if type(base.callback) == 'table' and base.callback.url then
+  redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[5] .. '.' .. now, 'webhookEvent', 'job.completed',
+    'webhookStatus', 'pending', 'webhookAttempts', 0)
+  redis.call('HDEL', KEYS[2], 'webhookError')
+  redis.call('ZADD', KEYS[5], now, ARGV[5])
+end
 
 local fields = redis.call('HGETALL', KEYS[2])
 local event = {}

@@ -10,6 +10,7 @@
   KEYS[3] delayed
   KEYS[4] dead     dead-letter stream
   KEYS[5] failed   counter of failed jobs
+  KEYS[6] webhooks zset of job ids whose webhook delivery is due (ms)
 
   ARGV[1]  consumer group
   ARGV[2]  error code
@@ -21,8 +22,11 @@
   ARGV[8]  finished channel
   ARGV[9]  job id
   ARGV[10] approximate max length of the dead-letter stream
+  ARGV[11] the failing attempt's number, or '' to skip the check
 
-  Returns {'retrying' | 'failed' | 'unchanged', hash fields}, or false when the job is unknown.
+  Returns {'retrying' | 'failed' | 'unchanged' | 'stale', hash fields}, or false when the job is
+  unknown. 'stale': the attempt is not the current one (the job was reclaimed and another
+  worker runs it now), so nothing is changed.
 ]]
 local status = redis.call('HGET', KEYS[2], 'status')
 if not status then
@@ -30,6 +34,10 @@ if not status then
 end
 if status == 'completed' or status == 'failed' then
   return {'unchanged', redis.call('HGETALL', KEYS[2])}
+end
+
+if ARGV[11] ~= '' and tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0') ~= tonumber(ARGV[11]) then
+  return {'stale', redis.call('HGETALL', KEYS[2])}
 end
 
 local entry = redis.call('HGET', KEYS[2], 'entry')
@@ -63,6 +71,15 @@ if not permanent then
     'job', redis.call('HGET', KEYS[2], 'job'))
 end
 redis.call('EXPIRE', KEYS[2], ARGV[7])
+
+-- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
+local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
+if type(base.callback) == 'table' and base.callback.url then
+  redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[9] .. '.' .. now, 'webhookEvent', 'job.failed',
+    'webhookStatus', 'pending', 'webhookAttempts', 0)
+  redis.call('HDEL', KEYS[2], 'webhookError')
+  redis.call('ZADD', KEYS[6], now, ARGV[9])
+end
 
 local fields = redis.call('HGETALL', KEYS[2])
 local event = {}
