@@ -86,7 +86,8 @@ export const errors = {
     new PixveilError('SERVICE_UNAVAILABLE', `${what} is unavailable; retry later`, { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } }),
   invalidCallbackUrl: (detail: string) => new PixveilError('INVALID_CALLBACK_URL', `callback_url refused: ${detail}`, { retryable: false }),
   notFound: (path: string) => new PixveilError('NOT_FOUND', `No route for ${path}`, { retryable: false }),
-  methodNotAllowed: (method: string, path: string) => new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { retryable: false }),
+  methodNotAllowed: (method: string, path: string, allow?: readonly string[]) =>
+    new PixveilError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}${allow ? ` (allowed: ${allow.join(', ')})` : ''}`, { retryable: false, headers: allow ? { Allow: allow.join(', ') } : {} }),
   storage: (op: string, key: string, cause: unknown) =>
     new PixveilError('STORAGE_ERROR', `Storage ${op} failed for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause }),
   modelMissing: (name: string, path: string, source: string) =>

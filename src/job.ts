@@ -1,29 +1,19 @@
 // The words every layer shares about a job: its options, input, detections, result and id.
 import crypto from 'node:crypto';
-import type { ImageExt, OutputFormat } from './image-format.js';
+import type { Static } from '@sinclair/typebox';
+import type { ImageExt } from './image-format.js';
+import { METADATA_POLICY_NAMES, type BlurShapeSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
-export type BlurStyle = 'gaussian' | 'pixelate' | 'solid';
-export type BlurShape = 'box' | 'ellipse';
-export type DetectionKind = 'face' | 'plate' | 'object';
+export type BlurStyle = Static<typeof BlurStyleSchema>;
+export type BlurShape = Static<typeof BlurShapeSchema>;
+export type DetectionKind = Detection['kind'];
 /** What of the original's metadata the output keeps: nothing, or EXIF without location, thumbnail and maker notes. */
-export type MetadataPolicy = 'strip' | 'safe';
-export const METADATA_POLICIES: readonly MetadataPolicy[] = ['strip', 'safe'];
+export type MetadataPolicy = Static<typeof MetadataPolicySchema>;
+export const METADATA_POLICIES: readonly MetadataPolicy[] = METADATA_POLICY_NAMES;
 
-/** Per-request processing options, already validated (see ingest/options.ts). */
-export interface JobOptions {
-  blur: BlurStyle;
-  shape: BlurShape;
-  detect: { faces: boolean; plates: boolean; objects: boolean };
-  thresholds: { face: number; plate: number; object: number };
-  /** Object classes (COCO names) that are blurred as well as reported, e.g. `person`. */
-  blurClasses: string[];
-  format: OutputFormat;
-  /** JPEG/WebP quality of the anonymized image. */
-  quality: number;
-  /** Absent (jobs queued before the option existed): strip. */
-  metadata?: MetadataPolicy;
-}
+/** Per-request processing options, already validated (see ingest/options.ts); the schema is schema/job.ts. Absent metadata (jobs queued before the option existed): strip. */
+export type JobOptions = Static<typeof JobOptionsSchema>;
 
 export interface JobInput {
   key: string;
@@ -32,25 +22,10 @@ export interface JobInput {
   format: ImageExt;
 }
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type Box = Static<typeof BoxSchema>;
 
-export interface Detection {
-  kind: DetectionKind;
-  label: string;
-  score: number;
-  /** In original-image pixels, after EXIF rotation. */
-  box: Box;
-  blurred: boolean;
-  /** The region actually blurred (the box enlarged), when blurred. */
-  blurBox?: Box;
-  /** Faces from models that give them (YuNet): eyes, nose tip, mouth corners as [x, y] in original-image pixels. */
-  landmarks?: Array<[number, number]>;
-}
+/** Boxes in original-image pixels, after EXIF rotation; blurBox is the region actually blurred; landmarks from YuNet faces. */
+export type Detection = Static<typeof DetectionSchema>;
 
 export interface JobResult {
   processedKey: string;

@@ -184,6 +184,16 @@ export class Reply {
     if (ended) this.finish(status);
   }
 
+  /** A status without a body (204). */
+  empty(status: number): void {
+    if (this.aborted || this.done) return;
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      this.res.end(undefined, this.shouldClose());
+    });
+    this.finish(status);
+  }
+
   redirect(location: string): void {
     this.send(302, '', 'text/plain', { Location: location });
   }

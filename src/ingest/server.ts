@@ -1,12 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import type { IngestContext } from './context.js';
 import { errors, isPixveilError } from '../errors.js';
-import { Access, limitKey, type AccessLevel, type Call } from './access.js';
+import { Access, limitKey } from './access.js';
+import { allowedMethods, httpMethodOf, type BodyRule, type RouteSpec } from './route.js';
 import { guardHttp } from './guard.js';
 import { framingProblem, readBody, readRequest, Reply, type BodyTiming, type RequestInfo } from './http.js';
 import { isMultipart } from './multipart.js';
 import { postBatch, postImage } from './routes/images.js';
-import { getJob, getResult } from './routes/jobs.js';
+import { deleteJob, getJob, getResult } from './routes/jobs.js';
+import { docsRoutes } from './routes/docs.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { ROUTE_DOCS, SITE_PATHS } from './route-docs.js';
 import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
 import { UploadBudget } from './upload-budget.js';
@@ -14,26 +18,6 @@ import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { acceptedView, batchView, queueView, seedAcceptedView, seedBatchView, seedQueueView, seedStatsView, seedStatusView, statsView, jobView } from './views.js';
 import { registerStream } from './websocket.js';
-
-type Handler = (call: Call) => Promise<void> | void;
-
-interface BodyRule {
-  /** Largest body this request may send. */
-  limit: (info: RequestInfo) => number;
-  /** The setting a 413 names. */
-  setting: string;
-}
-
-interface RouteSpec {
-  method: 'get' | 'post';
-  patterns: string[];
-  name: string;
-  params: number;
-  access: AccessLevel;
-  /** Upload routes: the body limit; counts against MAX_CONCURRENT_UPLOADS and UPLOAD_BUDGET_BYTES. */
-  body?: BodyRule;
-  handler: Handler;
-}
 
 export interface HttpServer {
   port: number;
@@ -51,6 +35,7 @@ function ingestRoutes(ctx: IngestContext): RouteSpec[] {
     { method: 'post', patterns: ['/batch-upload'], name: 'batch_upload', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, seedBatchView) },
     { method: 'get', patterns: ['/v1/jobs/:id'], name: 'job', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, jobView) },
     { method: 'get', patterns: ['/status/:id'], name: 'status', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, seedStatusView) },
+    { method: 'del', patterns: ['/v1/jobs/:id'], name: 'job_delete', params: 1, access: 'tenant', handler: (c) => deleteJob(ctx, c) },
     { method: 'get', patterns: ['/v1/jobs/:id/result'], name: 'job_result', params: 1, access: 'tenant', handler: (c) => getResult(ctx, c) },
   ];
 }
@@ -65,6 +50,29 @@ function commonRoutes(ctx: IngestContext): RouteSpec[] {
     { method: 'get', patterns: ['/v1/ready'], name: 'ready', params: 0, access: 'open', handler: (c) => getReady(ctx, c.reply) },
     { method: 'get', patterns: ['/metrics'], name: 'metrics', params: 0, access: 'metrics', handler: (c) => getMetrics(ctx, c.reply) },
   ];
+}
+
+/**
+ * Every HTTP route a node of this role answers through the route table (the demo page's / and
+ * /web/* and the WebSocket upgrade are registered beside it). The 405 answer and the OpenAPI
+ * document's coverage test both read this list.
+ */
+export function routeTable(ctx: IngestContext): RouteSpec[] {
+  const routes: RouteSpec[] = [...(ctx.role !== 'worker' ? ingestRoutes(ctx) : []), ...commonRoutes(ctx)];
+  routes.push(...docsRoutes(ctx, () => openApiDocument(routes, ctx.role !== 'worker')));
+  return routes;
+}
+
+/** The OpenAPI document of exactly these routes (route-docs.ts says what each does). */
+export function openApiDocument(routes: readonly RouteSpec[], site: boolean): object {
+  const documented = routes.flatMap((spec) =>
+    spec.patterns.map((pattern) => {
+      const doc = ROUTE_DOCS[spec.name];
+      if (!doc) throw new Error(`Route ${spec.name} (${pattern}) has no entry in ingest/route-docs.ts`);
+      return { method: httpMethodOf(spec.method), pattern, name: spec.name, doc };
+    }),
+  );
+  return buildOpenApiDocument(documented, site ? SITE_PATHS : {});
 }
 
 /** Checks every request must pass before its route runs: header size (URL included) and unambiguous framing. */
@@ -90,7 +98,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
     let info: RequestInfo | undefined;
     const reply = new Reply(res, (status) => {
       ctx.metrics.httpRequests.inc({ route: spec.name, status: String(status) });
-      access.audit({ principal: reply.principal, method: spec.method.toUpperCase(), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
+      access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
     });
     try {
       info = readRequest(req, res, spec.params);
@@ -141,18 +149,18 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   };
 
   const register = (spec: RouteSpec) => {
-    for (const pattern of spec.patterns) app[spec.method](pattern, guardHttp(ctx.log, `${spec.method.toUpperCase()} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
+    for (const pattern of spec.patterns) app[spec.method](pattern, guardHttp(ctx.log, `${httpMethodOf(spec.method)} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
   };
 
   // v1 API; the seed service's paths (/upload, /status/:id, ...) stay as aliases for its clients.
+  const routes = routeTable(ctx);
   if (ctx.role !== 'worker') {
-    for (const spec of ingestRoutes(ctx)) register(spec);
     registerStream(app, ctx, { slots, budget, access });
     registerSite(app, ctx);
   }
-  for (const spec of commonRoutes(ctx)) register(spec);
+  for (const spec of routes) register(spec);
 
-  const known = ['/v1/images', '/upload', '/v1/images:batch', '/batch-upload', '/v1/stats', '/stats', '/v1/queue', '/queue-status', '/v1/health', '/health', '/v1/ready', '/metrics'];
+  const allowed = allowedMethods(routes);
   app.any(
     '/*',
     guardHttp(ctx.log, 'unmatched route', (res, req) => {
@@ -161,7 +169,8 @@ function buildApp(ctx: IngestContext): TemplatedApp {
       if (refuseEarly(ctx, reply, info)) return;
       // Drain any body so the connection stays usable, then answer.
       res.onData(() => {});
-      reply.error(known.includes(info.path) ? errors.methodNotAllowed(info.method, info.path) : errors.notFound(info.path));
+      const methods = allowed(info.path);
+      reply.error(methods.length > 0 ? errors.methodNotAllowed(info.method, info.path, methods) : errors.notFound(info.path));
     }),
   );
   return app;

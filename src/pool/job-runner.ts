@@ -141,6 +141,12 @@ export class JobRunner {
     } catch (err) {
       // Shutdown cut this job short (pool torn down): not the job's fault; another worker reclaims it.
       if (this.abandoned) return;
+      if (recording && isPixveilError(err) && err.code === 'JOB_NOT_FOUND') {
+        // Erased (DELETE /v1/jobs/:id) while it ran: what this attempt stored must not outlive the erasure.
+        log.info('job was erased while processing; deleting its outputs');
+        await this.eraseOutputs(job, written);
+        return;
+      }
       if (recording) {
         // The queue stayed unreachable (or refused): the job stays pending and is reclaimed and run again later.
         log.warn('could not record the outcome; the job will be reclaimed and run again', { error: (err as Error).message });
@@ -153,6 +159,12 @@ export class JobRunner {
       await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }, job.attempts))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
+    }
+  }
+
+  private async eraseOutputs(job: Job, written: string[]): Promise<void> {
+    for (const key of [job.input.key, ...written, ...earlierAttemptKeys(job)]) {
+      await this.store.delete(key).catch((err) => this.log.warn('could not delete an erased job\'s output', { job_id: job.id, key, error: (err as Error).message }));
     }
   }
 

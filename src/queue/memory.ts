@@ -211,6 +211,18 @@ export class MemoryJobQueue implements JobQueue {
     return job && structuredClone(job);
   }
 
+  async erase(id: string): Promise<boolean> {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    if (job.status === 'processing') this.processing--;
+    const waiting = this.waiting.indexOf(id);
+    if (waiting >= 0) this.waiting.splice(waiting, 1);
+    clearTimeout(this.expiry.get(id));
+    this.expiry.delete(id);
+    this.jobs.delete(id);
+    return true;
+  }
+
   async waitForFinish(id: string, timeoutMs: number): Promise<Job | undefined> {
     const job = this.jobs.get(id);
     if (!job || isFinished(job) || timeoutMs <= 0) return job && structuredClone(job);

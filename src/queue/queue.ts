@@ -105,6 +105,12 @@ export interface JobQueue {
   fail(id: string, failure: FailureReport, attempt?: number): Promise<SettledJob>;
   get(id: string): Promise<Job | undefined>;
   /**
+   * Forgets the job (DELETE /v1/jobs/:id): its record goes and it is never claimed again; a worker
+   * still running it is refused at complete/fail (JOB_NOT_FOUND) and deletes what it stored.
+   * Returns false when there was no such job.
+   */
+  erase(id: string): Promise<boolean>;
+  /**
    * Records `jobId` under an idempotency key for `ttlSeconds` unless the key already names a job,
    * atomically across every node; returns the job id the key names (`jobId` when it was free).
    */

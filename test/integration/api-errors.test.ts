@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { loadConfig } from '../../src/config/config.js';
+import type { IngestContext } from '../../src/ingest/context.js';
+import { httpMethodOf } from '../../src/ingest/route.js';
+import { routeTable } from '../../src/ingest/server.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { darknetDir, readFixture } from '../helpers/fixtures.js';
 import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
 
@@ -23,13 +28,17 @@ describe('bad requests get a clear error and lose nothing', () => {
   test('invalid options → 400 INVALID_OPTION naming the option', async () => {
     const cases: Array<[string, RegExp]> = [
       ['?blur=sepia', /Expected one of gaussian, pixelate, solid for blur but received sepia of type string/],
-      ['?shape=star', /for shape/],
-      ['?detect=faces,cats', /for detect/],
+      ['?shape=star', /^Expected one of box, ellipse for shape but received star of type string$/],
+      ['?detect=faces,cats', /^Expected a comma-separated list of faces, plates, objects for detect but received faces,cats of type string$/],
       ['?face_threshold=1.5', /Expected a number between 0 and 1 for face_threshold/],
-      ['?format=gif', /for format/],
-      ['?quality=0', /for quality/],
+      ['?plate_threshold=', /^Expected a number between 0 and 1 for plate_threshold but received  of type string$/],
+      ['?object_threshold=NaN', /^Expected a number between 0 and 1 for object_threshold/],
+      ['?format=gif', /^Expected one of same, jpeg, png, webp for format but received gif of type string$/],
+      ['?quality=0', /^Expected an integer between 1 and 100 for quality but received 0 of type string$/],
+      ['?quality=90.5', /^Expected an integer between 1 and 100 for quality/],
+      ['?metadata=all', /^Expected one of strip, safe for metadata but received all of type string$/],
       ['?blur_classes=unicorn', /for blur_classes/],
-      ['?blurr=gaussian', /for query parameter/],
+      ['?blurr=gaussian', /^Expected one of blur, shape, detect, face_threshold, plate_threshold, object_threshold, blur_classes, format, quality, metadata, return_image, wait, callback_url for query parameter but received blurr of type string$/],
     ];
     for (const [query, message] of cases) {
       const msg = await expectError(await uploadFile(server.url, dog, 'dog.jpg', query), 400, 'INVALID_OPTION');
@@ -56,6 +65,36 @@ describe('bad requests get a clear error and lose nothing', () => {
     await expectError(await fetch(`${server.url}/v2/nothing`), 404, 'NOT_FOUND');
     await expectError(await fetch(`${server.url}/v1/images`), 405, 'METHOD_NOT_ALLOWED');
     await expectError(await fetch(`${server.url}/v1/jobs/x?wait=forever`), 400, 'INVALID_OPTION');
+  });
+
+  test('an unknown method on a known route → 405 with Allow listing exactly the route table\'s methods for that path', async () => {
+    const table = routeTable({ config: loadConfig({ PORT: '0' }), role: 'serve', log: silentLogger } as unknown as IngestContext);
+    const expected = new Map<string, Set<string>>();
+    for (const spec of table) {
+      for (const pattern of spec.patterns) {
+        // Whole `:name` segments only: `/v1/images:batch` is a literal path.
+        const path = pattern.split('/').map((seg) => (seg === ':file' ? 'x.css' : seg.startsWith(':') ? 'AAAAAAAAAAAAAAAAAAAAAA' : seg)).join('/');
+        if (!expected.has(path)) expected.set(path, new Set());
+        expected.get(path)!.add(httpMethodOf(spec.method));
+      }
+    }
+    assert.ok(expected.get('/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA')?.has('DELETE'));
+    for (const [path, methods] of expected) {
+      const res = await fetch(`${server.url}${path}`, { method: 'PATCH', body: 'x' });
+      const message = await expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      const allow = (res.headers.get('allow') ?? '').split(', ').sort();
+      assert.deepEqual(allow, [...methods].sort(), `Allow on ${path}`);
+      assert.match(message, new RegExp(`^PATCH is not allowed on ${path.replace(/[.:]/g, '\\$&')}`));
+    }
+    const put = await fetch(`${server.url}/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA`, { method: 'PUT' });
+    await expectError(put, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(put.headers.get('allow'), 'GET, DELETE');
+    const del = await fetch(`${server.url}/v1/images`, { method: 'DELETE' });
+    await expectError(del, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(del.headers.get('allow'), 'POST');
+    await expectError(await fetch(`${server.url}/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA/nothing`, { method: 'DELETE' }), 404, 'NOT_FOUND');
+    // The demo page's own routes answer 405 the same way.
+    assert.equal((await fetch(`${server.url}/`, { method: 'DELETE' })).headers.get('allow'), 'GET, HEAD');
   });
 
   test('a truncated JPEG is accepted, then fails at once with UNDECODABLE_IMAGE and no retries', async () => {

@@ -216,6 +216,28 @@ function contract(backend: string, factory: Factory): void {
       await assert.rejects(queue.complete('no-such-job-0000000', makeResult('no-such-job-0000000')), { code: 'JOB_NOT_FOUND' });
     });
 
+    test('erase: a queued job is never claimed, a processing one cannot be completed or failed; the record is gone', async (t) => {
+      const open = factory(t);
+      const [ingest, worker] = [await open(), await open()];
+      const queued = makeJob();
+      await ingest.enqueue(queued);
+      assert.equal(await ingest.erase(queued.id), true);
+      assert.equal(await ingest.get(queued.id), undefined);
+      assert.deepEqual(await worker.claim(5, 200), [], 'an erased queued job is not handed out');
+      assert.equal((await ingest.stats()).processing, 0);
+
+      const running = makeJob();
+      await ingest.enqueue(running);
+      const claimed = await claimOne(worker);
+      assert.equal(claimed.id, running.id);
+      assert.equal(await ingest.erase(running.id), true);
+      assert.equal((await ingest.stats()).processing, 0, 'an erased job no longer counts as processing');
+      await assert.rejects(worker.complete(running.id, makeResult(running.id)), { code: 'JOB_NOT_FOUND' }, 'a late complete is refused');
+      await assert.rejects(worker.fail(running.id, { code: 'X', message: 'late', retryable: true }), { code: 'JOB_NOT_FOUND' });
+      assert.equal(await ingest.get(running.id), undefined, 'nothing resurrected the record');
+      assert.equal(await ingest.erase(running.id), false, 'a second erase finds nothing');
+    });
+
     test('idempotency keys: the first job holds the key on every handle; only its own release frees it; keys lapse', async (t) => {
       const open = factory(t);
       const [a, b] = [await open(), await open()];

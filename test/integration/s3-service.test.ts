@@ -74,6 +74,36 @@ describe('the service on S3 storage (s3rver)', () => {
       assert.match(health.storage, /^s3:\/\//);
     });
 
+    test('DELETE /v1/jobs/:id removes the original, result and metadata objects from the bucket; again → 404', async () => {
+      const res = await uploadFile(server.url, readFixture(darknetDir, 'dog.jpg'), 'dog.jpg');
+      const job = await waitForJob(server.url, (await res.json()).job_id);
+      assert.equal(job.status, 'completed');
+      const p = env.S3_PREFIX;
+      const id = job.job_id;
+      const ofJob = async () => (await keys(p)).filter((k) => k.includes(id));
+      assert.deepEqual(await ofJob(), [`${p}/metadata/${id}.1.json`, `${p}/original/${id}.jpg`, `${p}/processed/${id}.1.jpg`]);
+      assert.equal((await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await ofJob(), [], 'no object of the job is left');
+      assert.equal((await fetch(`${server.url}/v1/jobs/${id}`)).status, 404);
+      assert.equal((await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' })).status, 404);
+    });
+
+    test('DELETE while S3 refuses deletes → 503 and the job stays, so the erasure can be retried', async () => {
+      const res = await uploadFile(server.url, readFixture(darknetDir, 'dog.jpg'), 'dog.jpg');
+      const job = await waitForJob(server.url, (await res.json()).job_id);
+      s3.inject({ match: (r) => r.method === 'DELETE', status: 503, code: 'SlowDown', times: Infinity });
+      try {
+        const refused = await fetch(`${server.url}/v1/jobs/${job.job_id}`, { method: 'DELETE' });
+        assert.equal(refused.status, 503);
+        assert.equal((await refused.json()).error.code, 'STORAGE_ERROR');
+      } finally {
+        s3.clearFaults();
+      }
+      assert.equal((await fetch(`${server.url}/v1/jobs/${job.job_id}`)).status, 200, 'the record is still there');
+      assert.equal((await fetch(`${server.url}/v1/jobs/${job.job_id}`, { method: 'DELETE' })).status, 204);
+      assert.deepEqual((await keys(env.S3_PREFIX)).filter((k) => k.includes(job.job_id)), []);
+    });
+
     test('an S3 that fails while storing outputs: the job is retried and completes once; nothing is marked completed early', async () => {
       // Every PUT of a processed image fails for one whole attempt (the SDK's own 4 tries), then S3 recovers.
       s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes('/processed/'), status: 500, code: 'InternalError', times: 4 });

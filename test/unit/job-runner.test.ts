@@ -20,6 +20,7 @@ class FakeQueue implements JobQueue {
   outage = 0;
   /** complete/fail calls refused by the outage. */
   refused = 0;
+  readonly erased = new Set<string>();
   private readonly waiting: Job[];
 
   constructor(jobs: Job[], events: string[]) {
@@ -35,6 +36,8 @@ class FakeQueue implements JobQueue {
   readonly webhooks = { claimDeliveries: async () => [], recordDelivery: async () => {} };
 
   private record(call: Call, status: Job['status']): SettledJob {
+    // An erased job (DELETE /v1/jobs/:id) is unknown to the queue, as in memory.ts and the Lua scripts.
+    if (this.erased.has(call.id)) throw errors.jobNotFound(call.id);
     if (this.outage > 0) {
       this.outage--;
       this.refused++;
@@ -51,6 +54,11 @@ class FakeQueue implements JobQueue {
 
   async fail(id: string, failure: FailureReport): Promise<SettledJob> {
     return this.record({ op: 'fail', id, failure }, failure.retryable ? 'queued' : 'failed');
+  }
+
+  async erase(id: string): Promise<boolean> {
+    this.erased.add(id);
+    return true;
   }
 
   async enqueue(): Promise<void> {}
@@ -266,4 +274,27 @@ test('stop within the grace lets a running job finish and record its outcome', a
   release(processed());
   assert.equal(await stopping, 0);
   assert.deepEqual(queue.calls.map((c) => `${c.op}:${c.id}`), [`complete:${job.id}`]);
+});
+
+test('a job erased while it was processing leaves no outputs behind: the refused complete deletes them', async () => {
+  const job = makeJob();
+  let release!: () => void;
+  let started = false;
+  const { queue, store, runner, events, finished } = setup([job], async () => {
+    started = true;
+    await new Promise<void>((resolve) => (release = resolve));
+    return processed();
+  });
+  runner.start();
+  await until(() => started, 'the pool run to start');
+  // What DELETE /v1/jobs/:id does while the pool thread works: storage first, then the record.
+  await store.delete(job.input.key);
+  await queue.erase(job.id);
+  release();
+  await until(() => events.includes(`delete:metadata/${job.id}.1.json`) && events.includes(`delete:processed/${job.id}.1.jpg`), 'the late outputs deleted');
+  await runner.stop(1000);
+  assert.ok(events.indexOf(`put:processed/${job.id}.1.jpg`) < events.lastIndexOf(`delete:processed/${job.id}.1.jpg`), 'stored, then deleted');
+  assert.deepEqual([...store.objects.keys()], [], 'nothing of the erased job is left in the store');
+  assert.equal(queue.calls.length, 0, 'the job was never recorded as completed');
+  assert.deepEqual(finished, []);
 });

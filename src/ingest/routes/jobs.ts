@@ -1,6 +1,8 @@
 import { errors } from '../../errors.js';
 import { invalidOption } from '../../errors.js';
 import { isJobId } from '../../job.js';
+import { IMAGE_EXTS } from '../../image-format.js';
+import { storageKeys } from '../../storage/keys.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import type { RequestInfo } from '../http.js';
@@ -62,4 +64,24 @@ export async function getResult(ctx: IngestContext, call: Call): Promise<void> {
     'Content-Disposition': `inline; filename="${job.id}.${job.result.format}"`,
     'Cache-Control': 'private, max-age=3600',
   });
+}
+
+/**
+ * DELETE /v1/jobs/:id — erases the original, the result, the metadata record and the job itself.
+ * A queued or processing job is cancelled by the erasure: it is never claimed again, and a worker
+ * still running it deletes its outputs instead of completing it (pool/job-runner.ts). Storage goes
+ * first so a storage failure (503) leaves the job there to delete again; after the record, the
+ * outputs are deleted once more in case a worker stored them in between.
+ */
+export async function deleteJob(ctx: IngestContext, call: Call): Promise<void> {
+  const job = await findJob(ctx, call, 0);
+  // Outputs are attempt-scoped (storage/keys.ts): every attempt that may have stored some.
+  const attempts = Array.from({ length: Math.max(job.attempts, ctx.config.maxAttempts, 1) }, (_, i) => i + 1);
+  const outputs = attempts.flatMap((n) => [storageKeys.metadata(job.id, n), ...IMAGE_EXTS.map((ext) => storageKeys.processed(job.id, ext, n))]);
+  const keys = [job.input.key, ...outputs];
+  if (job.result) keys.push(job.result.processedKey, job.result.metadataKey);
+  await Promise.all([...new Set(keys)].map((key) => ctx.store.delete(key)));
+  if (!(await ctx.queue.erase(job.id))) throw errors.jobNotFound(job.id);
+  await Promise.all(outputs.map((key) => ctx.store.delete(key)));
+  call.reply.empty(204);
 }

@@ -1,0 +1,55 @@
+// The job's words as TypeBox schemas: one definition gives the TypeScript types (job.ts), the
+// request validation (ingest/options.ts) and the OpenAPI document (ingest/openapi.ts).
+import { Type, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+
+/** Literal union with its values kept in `enum` too, so the document reads as a plain enum. */
+export function OneOf<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)), { ...options, enum: [...values] }) as TUnion<TLiteral<T[number]>[]>;
+}
+
+export const BLUR_STYLES = ['gaussian', 'pixelate', 'solid'] as const;
+export const BLUR_SHAPES = ['box', 'ellipse'] as const;
+export const DETECTORS = ['faces', 'plates', 'objects'] as const;
+export const METADATA_POLICY_NAMES = ['strip', 'safe'] as const;
+export const OUTPUT_FORMATS = ['same', 'jpeg', 'png', 'webp'] as const;
+
+export const BlurStyleSchema = OneOf(BLUR_STYLES, { description: 'How regions are hidden' });
+export const BlurShapeSchema = OneOf(BLUR_SHAPES, { description: 'The shape blurred inside each box' });
+export const MetadataPolicySchema = OneOf(METADATA_POLICY_NAMES, { description: 'strip: no metadata; safe: EXIF without GPS, thumbnail, maker notes and XMP; ICC and copyright kept' });
+export const OutputFormatSchema = OneOf(OUTPUT_FORMATS, { description: 'Encoding of the anonymized image; same keeps the input format' });
+export const ThresholdSchema = Type.Number({ minimum: 0, maximum: 1 });
+export const QualitySchema = Type.Integer({ minimum: 1, maximum: 100, description: 'JPEG/WebP quality' });
+
+/** Per-request processing options, validated and filled (see ingest/options.ts). */
+export const JobOptionsSchema = Type.Object(
+  {
+    blur: BlurStyleSchema,
+    shape: BlurShapeSchema,
+    detect: Type.Object({ faces: Type.Boolean(), plates: Type.Boolean(), objects: Type.Boolean() }),
+    thresholds: Type.Object({ face: ThresholdSchema, plate: ThresholdSchema, object: ThresholdSchema }),
+    blurClasses: Type.Array(Type.String(), { description: 'Object classes (COCO names) blurred as well as reported, e.g. person' }),
+    format: OutputFormatSchema,
+    quality: QualitySchema,
+    metadata: Type.Optional(MetadataPolicySchema),
+  },
+  { $id: 'JobOptions', additionalProperties: false },
+);
+
+export const ImageExtSchema = OneOf(['jpg', 'png', 'webp'] as const);
+export const BoxSchema = Type.Object({ x: Type.Number(), y: Type.Number(), width: Type.Number(), height: Type.Number() }, { $id: 'Box', description: 'In original-image pixels, after EXIF rotation' });
+
+export const DetectionSchema = Type.Object(
+  {
+    kind: OneOf(['face', 'plate', 'object'] as const),
+    label: Type.String(),
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+    box: BoxSchema,
+    blurred: Type.Boolean(),
+    blurBox: Type.Optional(BoxSchema),
+    landmarks: Type.Optional(Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { description: 'YuNet faces: eyes, nose tip, mouth corners' })),
+  },
+  { $id: 'Detection' },
+);
+
+/** Schemas with an $id are listed once under the document's components and referenced from there. */
+export const sharedJobSchemas: TSchema[] = [BoxSchema, DetectionSchema, JobOptionsSchema];
