@@ -1,12 +1,16 @@
 // `npm run bench`: how fast pixveil is on this machine, and how close to what its stages allow.
-// Prints tables and writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
+// Runs each profile (default: the current defaults, then PROFILE=legacy, the models and tiles before
+// issue 14) one after the other in this one run, then prints one line per profile side by side.
+// `--profiles=default` runs one; `--quick` runs fewer images. Prints tables and writes
+// bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defaultJobOptions } from '../src/job.js';
+import { defaultJobOptions, type JobOptions } from '../src/job.js';
 import { pixelOps } from '../src/addon/index.js';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig, type Config } from '../src/config/config.js';
+import { configuredModels, defaultThresholds } from '../src/models/configured.js';
 import { Detector } from '../src/models/detector.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
@@ -20,10 +24,17 @@ import { httpLoad } from './http-load.js';
 import { benchStages, round } from './stages.js';
 
 const QUICK = process.argv.includes('--quick');
-const config = loadConfig({ ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
-const manifests = loadManifests(config.modelManifestDir || undefined);
+const PROFILES = (process.argv.find((a) => a.startsWith('--profiles='))?.slice('--profiles='.length) ?? 'default,legacy').split(',') as Array<'default' | 'legacy'>;
 const cores = os.availableParallelism();
-const options = defaultJobOptions(config);
+let config: Config;
+let manifests: ReturnType<typeof loadManifests>;
+let options: JobOptions;
+
+function useProfile(profile: 'default' | 'legacy') {
+  config = loadConfig({ ...process.env, PROFILE: profile, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
+  manifests = loadManifests(config.modelManifestDir || undefined);
+  options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
+}
 
 async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
   const load = async (name: string) => {
@@ -59,10 +70,10 @@ async function pooled(pool: ImagePool, corpus: CorpusSet, count: number) {
   return { set: corpus.name, images: count, images_per_second: round(count / seconds) };
 }
 
-async function main() {
-  console.log(`pixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
-  const hd = await buildCorpus(1920, 1080, '1080p');
-  const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
+async function runProfile(profile: 'default' | 'legacy', sets: CorpusSet[]) {
+  useProfile(profile);
+  const hd = sets[0];
+  console.log(`\n=== profile ${profile} ===\npixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
 
   const single = await loadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
@@ -84,7 +95,7 @@ async function main() {
   console.log('\nPool in process (no HTTP, no queue):');
   console.table(poolResults);
 
-  const http = await httpLoad(hd.images, QUICK ? 30 : 120, 16, { MODEL_DIR: config.modelDir, MODEL_PULL_ON_START: 'false' });
+  const http = await httpLoad(hd.images, QUICK ? 30 : 120, 16, { PROFILE: profile, MODEL_DIR: config.modelDir, MODEL_PULL_ON_START: 'false' });
   console.log('\nEnd to end through HTTP (1080p, until every result is stored):');
   const { latency_ms: latency, ...counts } = http;
   console.table([{ ...counts, p50_ms: latency.p50, p95_ms: latency.p95, p99_ms: latency.p99 }]);
@@ -95,9 +106,8 @@ async function main() {
     pool_over_limit: round(poolResults[0].images_per_second / limit),
   };
   console.log('\nRatios:', ratios);
-  const report = {
-    date: new Date().toISOString(),
-    machine: { cores, cpu: os.cpus()[0]?.model, node: process.version },
+  return {
+    profile,
     settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
@@ -108,6 +118,29 @@ async function main() {
     end_to_end_http: http,
     ratios,
   };
+}
+
+async function main() {
+  const hd = await buildCorpus(1920, 1080, '1080p');
+  const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
+  const profiles = [];
+  for (const profile of PROFILES) profiles.push(await runProfile(profile, sets));
+  console.log('\nSide by side (1080p; limit = cores ÷ single-thread ms per image):');
+  console.table(
+    profiles.map((p) => ({
+      profile: p.profile,
+      models: `${p.settings.models.faces} + ${p.settings.models.plates} + ${p.settings.models.objects}`,
+      single_thread_ms: p.single_thread_ms_per_image,
+      limit: p.limit_images_per_second,
+      pool: p.pool[0].images_per_second,
+      http_e2e: p.end_to_end_http.images_per_second,
+      p50_p95_p99: `${p.end_to_end_http.latency_ms.p50} / ${p.end_to_end_http.latency_ms.p95} / ${p.end_to_end_http.latency_ms.p99}`,
+      naive: p.naive.images_per_second,
+      e2e_over_limit: p.ratios.end_to_end_over_limit,
+      e2e_over_naive: p.ratios.end_to_end_over_naive,
+    })),
+  );
+  const report = { date: new Date().toISOString(), machine: { cores, cpu: os.cpus()[0]?.model, node: process.version }, ...profiles[0], profiles };
   const out = path.join(packageRoot, 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { Detector } from '../src/models/detector.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import { defaults, legacyProfile } from '../src/config/defaults.js';
+import { DEFAULT_THRESHOLDS } from '../src/job.js';
 import type { Detectors } from '../src/pipeline/detect.js';
 import type { JobOptions } from '../src/job.js';
-import { atImageScale } from './face-pass.js';
 import { repoRoot } from './ground-truth.js';
 
 export type EvalArgs = Record<string, string | undefined>;
@@ -23,7 +24,6 @@ export interface EvalConfig {
   detectors: Detectors;
   settings: DetectionSettings;
   options: JobOptions;
-  faceLongSide?: number;
   release(): Promise<void>;
 }
 
@@ -38,31 +38,39 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     if (!file) throw new Error(`model file ${m.file} not found in ${modelDirs.join(', ')}`);
     return Detector.load(m, file, { intraOpThreads: 1, executionProviders: ['cpu'] });
   };
-  const names = { faces: args.faces ?? 'ultraface-rfb-320', plates: args.plates ?? 'hyperlpr-y5fu-320', objects: args.objects ?? 'yolox-nano' };
+  // --profile=legacy starts from the pre-issue-14 defaults (PROFILE=legacy); flags override either.
+  const base = args.profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
+  const d: DetectionSettings = args.profile === 'legacy' ? LEGACY_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
+  const names = { faces: args.faces ?? base.faceModel, plates: args.plates ?? base.plateModel, objects: args.objects ?? base.objectModel };
   const detectors: Detectors = { faces: await load(names.faces), plates: await load(names.plates), objects: await load(names.objects) };
   const loaded = [detectors.faces, detectors.plates, detectors.objects];
-  const faceLongSide = args['face-long-side'] !== undefined ? Number(args['face-long-side']) : undefined;
-  if (faceLongSide !== undefined && detectors.faces) detectors.faces = atImageScale(detectors.faces, faceLongSide);
   const settings: DetectionSettings = {
-    ...DEFAULT_DETECTION_SETTINGS,
-    tiling: (args.tiling ?? DEFAULT_DETECTION_SETTINGS.tiling) as DetectionSettings['tiling'],
-    // One whole-image pass at the chosen long side stands in for face tiles.
-    tileScale: { faces: faceLongSide !== undefined ? Infinity : num('face-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.faces), plates: num('plate-tile-scale', DEFAULT_DETECTION_SETTINGS.tileScale.plates) },
-    tileOverlap: num('tile-overlap', DEFAULT_DETECTION_SETTINGS.tileOverlap),
-    platesOnVehicles: (args.vehicles ?? (DEFAULT_DETECTION_SETTINGS.platesOnVehicles ? 'on' : 'off')) === 'on',
-    maxVehicles: num('max-vehicles', DEFAULT_DETECTION_SETTINGS.maxVehicles),
-    facesOnPersons: (args.persons ?? (DEFAULT_DETECTION_SETTINGS.facesOnPersons ? 'on' : 'off')) === 'on',
-    maxPersons: num('max-persons', DEFAULT_DETECTION_SETTINGS.maxPersons),
-    personScore: num('person-score', DEFAULT_DETECTION_SETTINGS.personScore),
-    blurMargin: { face: num('face-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.face), plate: num('plate-margin', DEFAULT_DETECTION_SETTINGS.blurMargin.plate) },
+    ...d,
+    tiling: (args.tiling ?? d.tiling) as DetectionSettings['tiling'],
+    tileScale: { faces: num('face-tile-scale', d.tileScale.faces), plates: num('plate-tile-scale', d.tileScale.plates) },
+    faceInputLongSide: num('face-long-side', d.faceInputLongSide),
+    faceCropInput: num('face-crop-input', d.faceCropInput),
+    tileOverlap: num('tile-overlap', d.tileOverlap),
+    platesOnVehicles: (args.vehicles ?? (d.platesOnVehicles ? 'on' : 'off')) === 'on',
+    maxVehicles: num('max-vehicles', d.maxVehicles),
+    vehicleScore: num('vehicle-score', d.vehicleScore),
+    plateCropBelowPx: args['plate-crop-below'] === 'off' ? Infinity : num('plate-crop-below', d.plateCropBelowPx),
+    facesOnPersons: (args.persons ?? (d.facesOnPersons ? 'on' : 'off')) === 'on',
+    maxPersons: num('max-persons', d.maxPersons),
+    personScore: num('person-score', d.personScore),
+    blurMargin: { face: num('face-margin', d.blurMargin.face), plate: num('plate-margin', d.blurMargin.plate) },
   };
   const options: JobOptions = {
     // Solid fill changes every covered pixel, so "unchanged" means "not covered by any blur region".
     blur: 'solid',
     shape: 'box',
     detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults (DEFAULT_THRESHOLDS in src/job.ts).
-    thresholds: { face: num('face-threshold', 0.6), plate: num('plate-threshold', 0.15), object: num('object-threshold', 0.35) },
+    // The service's defaults: each model's manifest threshold, else DEFAULT_THRESHOLDS (src/job.ts).
+    thresholds: {
+      face: num('face-threshold', detectors.faces?.manifest.threshold ?? DEFAULT_THRESHOLDS.face),
+      plate: num('plate-threshold', detectors.plates?.manifest.threshold ?? DEFAULT_THRESHOLDS.plate),
+      object: num('object-threshold', detectors.objects?.manifest.threshold ?? DEFAULT_THRESHOLDS.object),
+    },
     blurClasses: [],
     format: 'png',
     quality: 90,
@@ -70,5 +78,5 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
   const release = async () => {
     for (const d of loaded) await d?.release();
   };
-  return { names, detectors, settings, options, faceLongSide, release };
+  return { names, detectors, settings, options, release };
 }

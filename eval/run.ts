@@ -5,8 +5,9 @@
 //   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
 //   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
-//   [--sets=fixtures,synthetic,openalpr,cars] [--face-long-side=960] (dynamic face models, e.g. --faces=yunet-n:
-//   one whole-image pass at that long side instead of face tiles; see face-pass.ts)
+//   [--sets=fixtures,synthetic,openalpr,cars] [--profile=legacy] (the pre-issue-14 models and tiles)
+//   [--face-long-side=1280] [--face-crop-input=160] (dynamic face models: FACE_INPUT_LONG_SIDE, FACE_CROP_INPUT)
+//   [--vehicle-score=0.25] [--plate-crop-below=8|off] (PLATE_CROP_BELOW_PX)
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,7 +70,7 @@ async function rawPixels(data: Buffer) {
 }
 
 async function main() {
-  const { names, detectors, settings, options, faceLongSide, release } = await loadEvalConfig(args);
+  const { names, detectors, settings, options, release } = await loadEvalConfig(args);
 
   const sets = new Set((args.sets ?? 'fixtures,synthetic,openalpr,cars').split(','));
   if (args.synthetic === 'off') sets.delete('synthetic');
@@ -196,7 +197,7 @@ async function main() {
 
   const dir = path.join(repoRoot, 'eval', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings: { ...settings, faceLongSide }, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
+  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
   fs.writeFileSync(path.join(dir, 'latest.json'), json);
   if (args.label) fs.writeFileSync(path.join(dir, `${args.label}.json`), json);
   await release();

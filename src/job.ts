@@ -99,12 +99,12 @@ export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.fre
 export const JOB_OPTION_DEFAULTS = Object.freeze({ blur: 'gaussian', shape: 'box', format: 'same', quality: 90 } as const);
 
 /** What a request with no options gets: every configured detector, gaussian box blur, same format. */
-export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string; keepMetadata?: MetadataPolicy }): JobOptions {
+export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string; keepMetadata?: MetadataPolicy }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
   return {
     ...JOB_OPTION_DEFAULTS,
     metadata: models.keepMetadata ?? 'strip',
     detect: { faces: Boolean(models.faceModel), plates: Boolean(models.plateModel), objects: Boolean(models.objectModel) },
-    thresholds: { ...DEFAULT_THRESHOLDS },
+    thresholds: { ...thresholds },
     blurClasses: [],
   };
 }

@@ -6,8 +6,7 @@ import type { Config } from '../config/config.js';
 import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
-import { DEFAULT_THRESHOLDS } from '../job.js';
-import { configuredModels, knownManifests, presentModels } from '../models/configured.js';
+import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -119,7 +118,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     options: {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
-      defaultThresholds: DEFAULT_THRESHOLDS,
+      defaultThresholds: defaultThresholds(models),
       defaultMetadata: config.keepMetadata,
     },
     extraReadiness: async (): Promise<Record<string, string>> => (pool ? { models: 'ok' } : {}),

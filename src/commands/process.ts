@@ -4,9 +4,9 @@ import path from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
 import { PixveilError } from '../errors.js';
 import { outputExt, type ImageExt } from '../image-format.js';
-import { DEFAULT_THRESHOLDS, type JobOptions } from '../job.js';
+import type { JobOptions } from '../job.js';
 import { parseJobOptions } from '../ingest/options.js';
-import { configuredModels, knownManifests, presentModels } from '../models/configured.js';
+import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
@@ -56,7 +56,7 @@ export function jobOptionsFromFlags(config: Config, flags: ProcessFlags): JobOpt
     return parseJobOptions(params, {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
-      defaultThresholds: DEFAULT_THRESHOLDS,
+      defaultThresholds: defaultThresholds(models),
       defaultMetadata: config.keepMetadata,
     });
   } catch (err) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defaults } from './defaults.js';
+import { defaults, legacyProfile } from './defaults.js';
 import type { DetectionSettings } from './detection.js';
 import { METADATA_POLICIES, type MetadataPolicy } from '../job.js';
 
@@ -26,6 +26,8 @@ export interface Config {
   /** Jobs in flight per pool thread (POOL_TASKS_PER_THREAD, formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next. */
   readonly tasksPerThread: number;
   readonly ortIntraOpThreads: number;
+  /** PROFILE: `legacy` starts from the pre-issue-14 models and passes (defaults.ts legacyProfile). */
+  readonly profile: 'default' | 'legacy';
   readonly faceModel: string;
   readonly objectModel: string;
   /** Empty: no plate detector configured. */
@@ -218,17 +220,26 @@ function checkWebhookConfig(config: Config): void {
 }
 
 /** The flat detection variables → one DetectionSettings over its defaults. */
-function detectionSettings(env: Env): DetectionSettings {
-  const d = defaults.detection;
+function detectionSettings(env: Env, d: DetectionSettings): DetectionSettings {
   return Object.freeze({
     ...d,
     tiling: oneOf(env, 'TILING', d.tiling, ['auto', 'fallback', 'off'] as const),
     platesOnVehicles: bool(env, 'PLATES_ON_VEHICLES', d.platesOnVehicles),
     facesOnPersons: bool(env, 'FACES_ON_PERSONS', d.facesOnPersons),
     maxPersons: int(env, 'MAX_PERSONS', d.maxPersons, 0, 64),
-    tileScale: Object.freeze({ faces: num(env, 'FACE_TILE_SCALE', d.tileScale.faces, 1, 8), plates: num(env, 'PLATE_TILE_SCALE', d.tileScale.plates, 1, 8) }),
+    tileScale: Object.freeze({ faces: num(env, 'FACE_TILE_SCALE', d.tileScale.faces, 1, 64), plates: num(env, 'PLATE_TILE_SCALE', d.tileScale.plates, 1, 64) }),
+    faceInputLongSide: multipleOf32(env, 'FACE_INPUT_LONG_SIDE', d.faceInputLongSide, 64, 8192),
+    faceCropInput: multipleOf32(env, 'FACE_CROP_INPUT', d.faceCropInput, 32, 1024),
+    plateCropBelowPx: env.PLATE_CROP_BELOW_PX === 'off' ? Infinity : num(env, 'PLATE_CROP_BELOW_PX', d.plateCropBelowPx, 0, 10_000),
+    maxVehicles: int(env, 'MAX_VEHICLES', d.maxVehicles, 0, 64),
     blurMargin: Object.freeze({ face: num(env, 'FACE_BLUR_MARGIN', d.blurMargin.face, 0, 2), plate: num(env, 'PLATE_BLUR_MARGIN', d.blurMargin.plate, 0, 2) }),
   });
+}
+
+function multipleOf32(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = int(env, name, fallback, min, max);
+  if (value % 32 !== 0) throw new ConfigError(`Expected a multiple of 32 for ${name} but received ${JSON.stringify(env[name])}`);
+  return value;
 }
 
 /** AUTH=on with nothing to check credentials against would refuse every request: say so at start. */
@@ -245,7 +256,10 @@ function checkAuthConfig(config: Config): void {
 /** Reads the environment over the frozen defaults; throws ConfigError naming the variable on bad input. */
 export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config> = {}): Config {
   const env = withAliases(rawEnv);
+  const profile = oneOf(env, 'PROFILE', defaults.profile, ['default', 'legacy'] as const);
+  const base = profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
   const config: Config = {
+    profile,
     host: str(env, 'HOST', defaults.host),
     port: int(env, 'PORT', defaults.port, 0, 65535),
     dataDir: path.resolve(str(env, 'DATA_DIR', defaults.dataDir)),
@@ -262,10 +276,10 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     poolThreads: int(env, 'POOL_THREADS', defaults.poolThreads, 1, 256),
     tasksPerThread: int(env, 'POOL_TASKS_PER_THREAD', defaults.tasksPerThread, 1, 64),
     ortIntraOpThreads: int(env, 'ORT_INTRA_OP_THREADS', defaults.ortIntraOpThreads, 1, 256),
-    faceModel: str(env, 'FACE_MODEL', defaults.faceModel),
-    objectModel: str(env, 'OBJECT_MODEL', defaults.objectModel),
-    plateModel: str(env, 'PLATE_MODEL', defaults.plateModel),
-    detection: detectionSettings(env),
+    faceModel: str(env, 'FACE_MODEL', base.faceModel),
+    objectModel: str(env, 'OBJECT_MODEL', base.objectModel),
+    plateModel: str(env, 'PLATE_MODEL', base.plateModel),
+    detection: detectionSettings(env, base.detection),
     keepMetadata: metadataPolicy(env, 'KEEP_METADATA', defaults.keepMetadata),
     jobTtlSeconds: int(env, 'JOB_TTL_SECONDS', defaults.jobTtlSeconds, 1),
     logLevel: oneOf(env, 'LOG_LEVEL', defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DETECTION_SETTINGS } from './detection.js';
+import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
@@ -27,9 +27,11 @@ export const defaults = Object.freeze({
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
   ortIntraOpThreads: 1,
-  faceModel: 'ultraface-rfb-320',
+  /** `legacy`: the models and passes before issue 14 (see legacyProfile); each variable still overrides. */
+  profile: 'default' as 'default' | 'legacy',
+  faceModel: 'yunet-n',
   objectModel: 'yolox-nano',
-  plateModel: 'hyperlpr-y5fu-320',
+  plateModel: 'yolov9-t-plates',
   detection: DEFAULT_DETECTION_SETTINGS,
   keepMetadata: 'strip' as MetadataPolicy,
   jobTtlSeconds: 24 * 3600,
@@ -110,3 +112,10 @@ export const defaults = Object.freeze({
 });
 
 export type Defaults = typeof defaults;
+
+/** What PROFILE=legacy changes in the table above: UltraFace RFB-320 + HyperLPR 320 with tiles, as before issue 14. */
+export const legacyProfile = Object.freeze({
+  faceModel: 'ultraface-rfb-320',
+  plateModel: 'hyperlpr-y5fu-320',
+  detection: LEGACY_DETECTION_SETTINGS,
+});

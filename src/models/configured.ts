@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { DEFAULT_THRESHOLDS, type JobOptions } from '../job.js';
 import { loadManifests, type ModelManifest } from './manifest.js';
 
 export type DetectorSlot = 'faces' | 'plates' | 'objects';
@@ -25,4 +26,13 @@ export function configuredModels(
 
 export function presentModels(models: Record<DetectorSlot, ModelManifest | undefined>): ModelManifest[] {
   return Object.values(models).filter((m): m is ModelManifest => Boolean(m));
+}
+
+/** The thresholds a job gets when it asks for none: each configured model's own (manifest `threshold`), else the task's default. */
+export function defaultThresholds(models: Record<DetectorSlot, ModelManifest | undefined>): JobOptions['thresholds'] {
+  return {
+    face: models.faces?.threshold ?? DEFAULT_THRESHOLDS.face,
+    plate: models.plates?.threshold ?? DEFAULT_THRESHOLDS.plate,
+    object: models.objects?.threshold ?? DEFAULT_THRESHOLDS.object,
+  };
 }

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
-import type { RawImage } from '../addon/types.js';
-import { prepareModelInput, type PixelRegion } from './input.js';
+import { ImagePyramid, pixelOps } from '../addon/index.js';
+import type { InputTransform, RawImage } from '../addon/types.js';
+import type { PixelRegion } from './input.js';
 import { resolveInputSize, type InputSize } from './input-size.js';
 import type { ModelManifest } from './manifest.js';
 import { blazefaceAnchors, decodeBlazeface } from './postprocess/blazeface.js';
@@ -176,25 +177,64 @@ export class Detector {
     return new Detector(manifest, session);
   }
 
+  /** Whether one session.run takes several inputs: the model's batch dimension is symbolic (YuNet), not 1. */
+  get batches(): boolean {
+    const input = (this.session.inputMetadata as unknown as Meta[]).find((i) => i.name === this.manifest.input.name);
+    return typeof input?.shape?.[0] === 'string';
+  }
+
   /**
    * Detections in full-image pixels; with `region`, only that crop is fed to the model (tiles, vehicle boxes).
-   * `inputSize` picks this run's input size for a dynamic model (see input-size.ts; InputSizeError when it
-   * is not one the manifest allows); without it the manifest's width and height are used.
+   * `image` is the decoded image or its pyramid (pixelOps.buildPyramid, built once per image and shared by
+   * every pass): the input tensor comes from one fused crop + resize + normalise pass (regionToTensor), no
+   * sharp call. `inputSize` picks this run's input size for a dynamic model (see input-size.ts;
+   * InputSizeError when it is not one the manifest allows); without it the manifest's width and height are used.
    */
-  async detect(image: RawImage, threshold: number, region?: PixelRegion, options: { inputSize?: InputSize } = {}): Promise<RawDetection[]> {
-    const { output } = this.manifest;
+  async detect(image: RawImage | ImagePyramid, threshold: number, region?: PixelRegion, options: { inputSize?: InputSize } = {}): Promise<RawDetection[]> {
+    const [found] = await this.detectBatch(image, threshold, [region], options);
+    return found;
+  }
+
+  /**
+   * One pass per region, all at one input size. A model with a symbolic batch dimension gets them in one
+   * session.run ([N, 3, H, W]); the others (batch 1 exports: YOLOv9-t, HyperLPR, UltraFace) one run each.
+   * Returns one list per region, in full-image pixels.
+   */
+  async detectBatch(image: RawImage | ImagePyramid, threshold: number, regions: Array<PixelRegion | undefined>, options: { inputSize?: InputSize } = {}): Promise<RawDetection[][]> {
+    if (regions.length === 0) return [];
+    const pyramid = image instanceof ImagePyramid ? image : pixelOps.buildPyramid(image);
     const input = { ...this.manifest.input, ...resolveInputSize(this.manifest, options.inputSize) };
-    const prepared = await prepareModelInput(image, input, region);
-    const feeds = { [input.name]: new ort.Tensor('float32', prepared.tensor, inputDims(this.manifest, input)) };
-    const results = await this.session.run(feeds);
-    const first = () => results[this.session.outputNames[0]];
+    const items = 3 * input.width * input.height;
+    const groups = this.batches ? [regions] : regions.map((r) => [r]);
+    const out: RawDetection[][] = [];
+    for (const group of groups) {
+      const tensor = new Float32Array(items * group.length);
+      const transforms = group.map((region, i) => pixelOps.regionToTensor(pyramid, input, { region, out: tensor, offset: i * items }).transform);
+      const dims = inputDims(this.manifest, input, group.length);
+      const results = await this.session.run({ [input.name]: new ort.Tensor('float32', tensor, dims) });
+      for (let i = 0; i < group.length; i++) out.push(this.decode(results, i, group.length, input, pyramid.image, transforms[i], threshold));
+    }
+    return out;
+  }
+
+  /** Batch item `item` of `count` of one run's outputs → detections in image pixels. */
+  private decode(results: ort.InferenceSession.OnnxValueMapType, item: number, count: number, input: InputSize, image: RawImage, transform: InputTransform, threshold: number): RawDetection[] {
+    const { output } = this.manifest;
+    const slice = (name: string): { data: Float32Array; dims: readonly number[] } => {
+      const t = results[name];
+      const data = t.data as Float32Array;
+      if (count === 1) return { data, dims: t.dims };
+      const per = data.length / count;
+      return { data: data.subarray(item * per, (item + 1) * per), dims: [1, ...t.dims.slice(1)] };
+    };
+    const first = () => slice(this.session.outputNames[0]);
     // Each kind's NMS overlap: the manifest's `iou`, else the kind's usual value.
     const ctx = (iou: number): DecodeContext => ({
       inputWidth: input.width,
       inputHeight: input.height,
       imageWidth: image.width,
       imageHeight: image.height,
-      transform: prepared.transform,
+      transform,
       threshold,
       iou,
     });
@@ -202,39 +242,39 @@ export class Detector {
     switch (output.kind) {
       case 'yolox': {
         const out = first();
-        return decodeYolox(out.data as Float32Array, out.dims, ctx(0.45), { strides: output.strides ?? [8, 16, 32] });
+        return decodeYolox(out.data, out.dims, ctx(0.45), { strides: output.strides ?? [8, 16, 32] });
       }
       case 'ultraface':
-        return decodeUltraface(results[output.scores ?? 'scores'].data as Float32Array, results[output.boxes ?? 'boxes'].data as Float32Array, ctx(output.iou ?? 0.3));
+        return decodeUltraface(slice(output.scores ?? 'scores').data, slice(output.boxes ?? 'boxes').data, ctx(output.iou ?? 0.3));
       case 'yolov5-corners': {
         const out = first();
-        return decodeYolov5Corners(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { corners: output.corners ?? 4, normalized });
+        return decodeYolov5Corners(out.data, out.dims, ctx(output.iou ?? 0.45), { corners: output.corners ?? 4, normalized });
       }
       case 'yolov5': {
         const out = first();
-        return decodeYolov5Corners(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { corners: 0, classAware: true, normalized });
+        return decodeYolov5Corners(out.data, out.dims, ctx(output.iou ?? 0.45), { corners: 0, classAware: true, normalized });
       }
       case 'yolov8': {
         const out = first();
-        return decodeYolov8(out.data as Float32Array, out.dims, ctx(output.iou ?? 0.45), { normalized });
+        return decodeYolov8(out.data, out.dims, ctx(output.iou ?? 0.45), { normalized });
       }
       case 'nms': {
-        // The model ran NMS already; ours only drops exact duplicates.
+        // The model ran NMS already; ours only drops exact duplicates. Batch 1 only (see detectBatch).
         const out = first();
-        return decodeNms(out.data as Float32Array, out.dims, ctx(0.9), { normalized });
+        return decodeNms(out.data, out.dims, ctx(0.9), { normalized });
       }
       case 'retinaface':
-        return decodeRetinaface(results[output.boxes ?? 'loc'].data as Float32Array, results[output.scores ?? 'conf'].data as Float32Array, ctx(output.iou ?? 0.4), {
+        return decodeRetinaface(slice(output.boxes ?? 'loc').data, slice(output.scores ?? 'conf').data, ctx(output.iou ?? 0.4), {
           priors: this.priors!,
           variances: output.variances ?? RETINAFACE_DEFAULTS.variances,
         });
       case 'blazeface': {
-        const logits = concat(this.heads.map((h) => results[h.scores].data as Float32Array));
-        const regressors = concat(this.heads.map((h) => results[h.boxes].data as Float32Array));
+        const logits = concat(this.heads.map((h) => slice(h.scores).data));
+        const regressors = concat(this.heads.map((h) => slice(h.boxes).data));
         return decodeBlazeface(logits, regressors, ctx(output.iou ?? 0.3), { anchors: this.priors! });
       }
       case 'yunet': {
-        const tensor = (name: string) => results[name].data as Float32Array;
+        const tensor = (name: string) => slice(name).data;
         const heads: YunetHeads[] = (output.strides ?? YUNET_STRIDES).map((stride) => ({ stride, cls: tensor(`cls_${stride}`), obj: tensor(`obj_${stride}`), bbox: tensor(`bbox_${stride}`), kps: tensor(`kps_${stride}`) }));
         return decodeYunet(heads, ctx(output.iou ?? 0.3));
       }
@@ -246,10 +286,10 @@ export class Detector {
   }
 }
 
-function inputDims(manifest: ModelManifest, size: InputSize = manifest.input): number[] {
+function inputDims(manifest: ModelManifest, size: InputSize = manifest.input, batch = 1): number[] {
   const { width, height } = size;
   const { layout } = manifest.input;
-  return layout === 'nhwc' ? [1, height, width, 3] : [1, 3, height, width];
+  return layout === 'nhwc' ? [batch, height, width, 3] : [batch, 3, height, width];
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -63,6 +63,11 @@ export interface ModelManifest {
   input: InputSpec;
   output: OutputSpec;
   classes: string[];
+  /**
+   * The score threshold a job gets for this model when it asks for none (face_threshold, plate_threshold…);
+   * unset: the service-wide default of its task (src/job.ts). YOLOv9-t scores differ from HyperLPR's.
+   */
+  threshold?: number;
 }
 
 const TASKS: readonly string[] = ['faces', 'plates', 'objects'];
@@ -135,6 +140,7 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
   }
   if (input.std.some((x: number) => x === 0)) fail(where, 'input.std must not contain 0');
   validateOutput(where, m.output);
+  if (m.threshold !== undefined && !(typeof m.threshold === 'number' && m.threshold > 0 && m.threshold < 1)) fail(where, 'threshold must be a number in (0, 1)');
   if (!Array.isArray(m.classes) || m.classes.length === 0 || !m.classes.every((c: unknown) => typeof c === 'string')) {
     fail(where, 'classes must be a non-empty array of names');
   }

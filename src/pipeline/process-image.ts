@@ -23,13 +23,15 @@ export interface ProcessedImage {
 }
 
 function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): Detection {
-  return {
+  const detection: Detection = {
     kind,
     label: kind === 'object' ? (labels[raw.classId] ?? `class_${raw.classId}`) : kind,
     score: Math.round(raw.score * 1000) / 1000,
     box: { x: round1(raw.x1), y: round1(raw.y1), width: round1(raw.x2 - raw.x1), height: round1(raw.y2 - raw.y1) },
     blurred: false,
   };
+  if (raw.landmarks) detection.landmarks = raw.landmarks.map(([x, y]): [number, number] => [round1(x), round1(y)]);
+  return detection;
 }
 
 /** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → blur → encode, timing each stage. */

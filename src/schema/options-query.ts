@@ -11,7 +11,7 @@ export const JobOptionsQuerySchema = Type.Object(
     shape: Type.Optional({ ...BlurShapeSchema, default: 'box' }),
     detect: Type.Optional(list(OneOf(DETECTORS), 'Detectors to run; default: every detector the server has')),
     face_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum face score (default 0.6, FACE_THRESHOLD)' }),
-    plate_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum plate score (default 0.15, PLATE_THRESHOLD)' }),
+    plate_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum plate score (default: the plate model manifest threshold, 0.3 for yolov9-t-plates; else 0.15)' }),
     object_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum object score (default 0.35, OBJECT_THRESHOLD)' }),
     blur_classes: Type.Optional(list(Type.String(), 'Object classes to blur as well as report, e.g. person,car')),
     format: Type.Optional({ ...OutputFormatSchema, default: 'same' }),

@@ -55,7 +55,7 @@ describe('the pixveil command', () => {
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitReady(url);
-      assert.deepEqual(fs.readdirSync(modelDir).sort(), ['version-RFB-320.onnx', 'y5fu_320x_sim.onnx', 'yolox_nano.onnx']);
+      assert.deepEqual(fs.readdirSync(modelDir).sort(), ['yolo-v9-t-416-license-plates-end2end1.onnx', 'yolox_nano.onnx', 'yunet_n_dynamic.onnx']);
       assert.match(proc.output(), /pulling yolox-nano 100%/);
       const res = await uploadFile(url, fs.readFileSync(path.join(darknetDir, 'dog.jpg')), 'dog.jpg');
       assert.equal((await waitForJob(url, (await res.json()).job_id)).status, 'completed');
@@ -69,7 +69,7 @@ describe('the pixveil command', () => {
   test('a model that cannot be fetched stops start-up with a message naming the file and the source', async () => {
     const proc = run(['serve'], { PORT: String(await freePort()), MODEL_DIR: path.join(tmp, 'empty'), MODEL_MIRROR: `${host.url}/corrupt`, DATA_DIR: path.join(tmp, 'data2') });
     assert.equal(await proc.exited, 2);
-    assert.match(proc.output(), /pixveil: Checksum mismatch for (ultraface-rfb-320|yolox-nano|hyperlpr-y5fu-320)/);
+    assert.match(proc.output(), /pixveil: Checksum mismatch for (yunet-n|yolox-nano|yolov9-t-plates)/);
   });
 
   test('bad configuration and distributed roles without Redis fail with a clear message', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { defaults } from '../../src/config/defaults.js';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
+import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
 
 test('every default is filled in and the result is frozen, detection settings included', () => {
@@ -33,6 +33,24 @@ test('the flat detection variables land in one DetectionSettings; the rest keep 
 test('bad detection values name their variable', () => {
   assert.throws(() => loadConfig({ TILING: 'sometimes' }), (err: unknown) => err instanceof ConfigError && /TILING/.test(err.message) && /auto, fallback, off/.test(err.message));
   assert.throws(() => loadConfig({ FACE_TILE_SCALE: '0.5' }), (err: unknown) => err instanceof ConfigError && /FACE_TILE_SCALE/.test(err.message));
+});
+
+test('the engine v2 settings: FACE_INPUT_LONG_SIDE and FACE_CROP_INPUT (multiples of 32), PLATE_CROP_BELOW_PX, MAX_VEHICLES', () => {
+  const config = loadConfig({ FACE_INPUT_LONG_SIDE: '1600', FACE_CROP_INPUT: '192', PLATE_CROP_BELOW_PX: '12', MAX_VEHICLES: '3' });
+  assert.deepEqual([config.detection.faceInputLongSide, config.detection.faceCropInput, config.detection.plateCropBelowPx, config.detection.maxVehicles], [1600, 192, 12, 3]);
+  assert.equal(loadConfig({ PLATE_CROP_BELOW_PX: 'off' }).detection.plateCropBelowPx, Infinity);
+  assert.throws(() => loadConfig({ FACE_INPUT_LONG_SIDE: '1000' }), (err: unknown) => err instanceof ConfigError && /multiple of 32 for FACE_INPUT_LONG_SIDE/.test(err.message));
+  assert.throws(() => loadConfig({ FACE_CROP_INPUT: '0' }), (err: unknown) => err instanceof ConfigError && /FACE_CROP_INPUT/.test(err.message));
+});
+
+test('PROFILE=legacy: the models and tiles before issue 14, each variable still overriding', () => {
+  const current = loadConfig({});
+  assert.deepEqual([current.profile, current.faceModel, current.plateModel], ['default', 'yunet-n', 'yolov9-t-plates']);
+  const legacy = loadConfig({ PROFILE: 'legacy' });
+  assert.deepEqual([legacy.faceModel, legacy.plateModel, legacy.objectModel], ['ultraface-rfb-320', 'hyperlpr-y5fu-320', 'yolox-nano']);
+  assert.deepEqual(legacy.detection, LEGACY_DETECTION_SETTINGS);
+  assert.equal(loadConfig({ PROFILE: 'legacy', PLATE_MODEL: 'yolov9-t-plates' }).plateModel, 'yolov9-t-plates');
+  assert.throws(() => loadConfig({ PROFILE: 'fast' }), (err: unknown) => err instanceof ConfigError && /PROFILE/.test(err.message));
 });
 
 test('POOL_THREADS and POOL_TASKS_PER_THREAD, with WORKERS and WORKER_CONCURRENCY still honoured', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../../src/config/detection.js';
+import { LEGACY_DETECTION_SETTINGS as DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../../src/config/detection.js';
 import type { Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import type { Detection, JobOptions } from '../../src/job.js';
@@ -12,7 +12,8 @@ import { modelDir, readFixture } from '../helpers/fixtures.js';
 import fs from 'node:fs';
 import sharp from 'sharp';
 
-// Thresholds and settings we ask the service to default to (see eval/README.md).
+// The models and settings before issue 14 (PROFILE=legacy: UltraFace + HyperLPR with tiles), still
+// selectable; test/unit/detection-defaults.test.ts holds the current defaults to what these found.
 const options: JobOptions = {
   blur: 'gaussian',
   shape: 'box',
@@ -39,7 +40,7 @@ function matched(image: string, cls: 'face' | 'plate' | 'vehicle', detections: D
   return { total: boxes.length, hits: hits.length };
 }
 
-describe('detection on real photos against hand-labelled ground truth', () => {
+describe('legacy profile (ultraface-rfb-320, hyperlpr-y5fu-320) on real photos against hand-labelled ground truth', () => {
   const detectors: Detectors = {};
   before(async () => {
     const manifests = loadManifests();
