@@ -1,6 +1,6 @@
-// Where the image (or a region of it) lands inside a model input, and at what scale. The same
-// rule as src/models/input.ts's planInput (copied, not imported: addon/ sits below models/ in
-// the layers of scripts/check-imports.mjs); regions may have fractional sizes here.
+// Where the image (or a region of it) lands inside a model input, and at what scale: the one
+// rule for the fused pass and for src/models/input.ts (which re-exports it); regions may have
+// fractional sizes here.
 import type { InputTransform, TensorSpec } from './types.js';
 
 export interface InputPlan {

@@ -74,6 +74,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       keepOriginals: config.keepOriginals,
       claimBlockMs: 1000,
       errorBackoffMs: 1000,
+      storageRetryMs: config.storageRetryMs,
       onJobFinished: (job) => recordJobMetrics(metrics, job),
     });
     runner.start();

@@ -44,6 +44,8 @@ export interface Config {
   readonly stalledMs: number;
   /** First retry delay after a transient failure; doubles per attempt. */
   readonly retryBaseMs: number;
+  /** How long one storage call of a job is retried through STORAGE_ERROR before that attempt fails. */
+  readonly storageRetryMs: number;
   readonly shutdownGraceMs: number;
   readonly redisUrl: string;
   readonly redisPrefix: string;
@@ -286,6 +288,7 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     maxAttempts: int(env, 'MAX_ATTEMPTS', defaults.maxAttempts, 1, 100),
     stalledMs: int(env, 'STALLED_MS', defaults.stalledMs, 100),
     retryBaseMs: int(env, 'RETRY_BASE_MS', defaults.retryBaseMs, 1, 3_600_000),
+    storageRetryMs: int(env, 'STORAGE_RETRY_MS', defaults.storageRetryMs, 0, 3_600_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, 0),
     redisUrl: str(env, 'REDIS_URL', defaults.redisUrl),
     redisPrefix: str(env, 'REDIS_PREFIX', defaults.redisPrefix),

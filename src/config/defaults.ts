@@ -40,6 +40,8 @@ export const defaults = Object.freeze({
   stalledMs: 30_000,
   /** First retry delay after a transient failure; doubles per attempt (both queues). */
   retryBaseMs: 1000,
+  // A storage outage of seconds then costs no attempts (MAX_ATTEMPTS).
+  storageRetryMs: 30_000,
   shutdownGraceMs: 20_000,
   redisUrl: '',
   redisPrefix: 'pixveil',

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { planInput } from '../addon/input-plan.js';
 import { pixelOps } from '../addon/index.js';
 import type { InputTransform, ModelInput, RawImage, TensorSpec } from '../addon/types.js';
 
@@ -13,20 +14,8 @@ export interface PixelRegion {
   height: number;
 }
 
-/** Where the image lands inside the model input, and at what scale. */
-export function planInput(imageWidth: number, imageHeight: number, spec: TensorSpec) {
-  if (spec.resize === 'stretch') {
-    const transform: InputTransform = { scaleX: spec.width / imageWidth, scaleY: spec.height / imageHeight, padX: 0, padY: 0 };
-    return { contentWidth: spec.width, contentHeight: spec.height, transform };
-  }
-  const scale = Math.min(spec.width / imageWidth, spec.height / imageHeight);
-  const contentWidth = Math.max(1, Math.min(spec.width, Math.round(imageWidth * scale)));
-  const contentHeight = Math.max(1, Math.min(spec.height, Math.round(imageHeight * scale)));
-  const padX = spec.align === 'center' ? Math.floor((spec.width - contentWidth) / 2) : 0;
-  const padY = spec.align === 'center' ? Math.floor((spec.height - contentHeight) / 2) : 0;
-  const transform: InputTransform = { scaleX: contentWidth / imageWidth, scaleY: contentHeight / imageHeight, padX, padY };
-  return { contentWidth, contentHeight, transform };
-}
+/** Where the image lands inside the model input, and at what scale: the addon's rule, so both paths agree. */
+export { planInput };
 
 /** NCHW → NHWC for models exported from TensorFlow (BlazeFace); one pass, no per-pixel allocation. */
 export function chwToHwc(chw: Float32Array, width: number, height: number): Float32Array {

@@ -24,10 +24,10 @@ export interface JobRunnerOptions {
   settleRetryMs?: number;
   /**
    * How long one storage call (fetch the original, store an output) is retried through
-   * STORAGE_ERROR before the attempt fails. An S3 outage of seconds then costs no attempts
-   * (MAX_ATTEMPTS); held jobs are heartbeated meanwhile, so they are not reclaimed. Default 30 s.
+   * STORAGE_ERROR before the attempt fails (STORAGE_RETRY_MS). An S3 outage of seconds then costs no
+   * attempts (MAX_ATTEMPTS); held jobs are heartbeated meanwhile, so they are not reclaimed. 0: no retry in place.
    */
-  storageRetryMs?: number;
+  storageRetryMs: number;
   /** Called for each job this node finished (completed or failed for good), for metrics; never for an attempt that lost the race. */
   onJobFinished?: (job: Job) => void;
 }
@@ -194,7 +194,7 @@ export class JobRunner {
 
   /** A storage call, retried with doubling pauses (up to 5 s) while it fails with STORAGE_ERROR, for storageRetryMs. */
   private async storing<T>(call: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + (this.options.storageRetryMs ?? 30_000);
+    const deadline = Date.now() + this.options.storageRetryMs;
     let pause = this.options.errorBackoffMs;
     for (;;) {
       try {

@@ -165,7 +165,7 @@ test('Redis restarted mid-run (AOF): uploads during the outage get 503 with Retr
 
 test('a job that fails transiently every time is dead-lettered after MAX_ATTEMPTS; `pixveil dlq list` shows it', async (t) => {
   // No worker yet, so the original can be removed before anyone reads it.
-  const cluster = await startCluster({ workers: 0, env: { MAX_ATTEMPTS: '3' } });
+  const cluster = await startCluster({ workers: 0, env: { MAX_ATTEMPTS: '3', STORAGE_RETRY_MS: '0' } });
   t.after(() => cluster.close());
   const [good, poison] = await Promise.all([postImage(cluster.api.url, (await images())[0]), postImage(cluster.api.url, (await images())[1])]);
   assert.equal(poison.status, 202);

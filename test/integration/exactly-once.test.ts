@@ -75,7 +75,7 @@ for (const firstToFinish of ['stalled attempt', 'reclaiming attempt'] as const) 
     const finished: Job[] = [];
     const runners: JobRunner[] = [];
     const runner = (queue: JobQueue, pool: ImageRunner) => {
-      const r = new JobRunner(queue, store, pool, silentLogger, { keepOriginals: true, claimBlockMs: 100, errorBackoffMs: 50, onJobFinished: (job) => finished.push(job) });
+      const r = new JobRunner(queue, store, pool, silentLogger, { keepOriginals: true, claimBlockMs: 100, errorBackoffMs: 50, storageRetryMs: 1000, onJobFinished: (job) => finished.push(job) });
       runners.push(r);
       r.start();
       return r;
@@ -135,7 +135,7 @@ test('memory queue: the same job completed by two runs keeps the first outputs, 
   await queue.enqueue(job);
   const finished: Job[] = [];
   const a = gatedPool([1, 1, 1, 1]);
-  const first = new JobRunner(queue, store, a.pool, silentLogger, { keepOriginals: true, claimBlockMs: 50, errorBackoffMs: 20, onJobFinished: (j) => finished.push(j) });
+  const first = new JobRunner(queue, store, a.pool, silentLogger, { keepOriginals: true, claimBlockMs: 50, errorBackoffMs: 20, storageRetryMs: 1000, onJobFinished: (j) => finished.push(j) });
   first.start();
   await until(() => a.started() === 1);
   // The in-process queue never hands a job out twice; a second finisher is a duplicate complete() with its own attempt's outputs.

@@ -16,6 +16,7 @@ import {
   zipTail,
 } from '../helpers/hostile-files.js';
 import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { rawRequest } from '../helpers/raw-http.js';
 
 /** What a client sees: a status and error code at upload, or the job's final state. */
 interface Expectation {
@@ -23,34 +24,6 @@ interface Expectation {
   code?: string;
   /** With status 202: how the job ends. */
   job?: 'completed' | string;
-}
-
-interface RawResult {
-  head: string;
-  closed: boolean;
-  ms: number;
-}
-
-/** Talks HTTP over a bare socket, for what fetch will not send (huge headers, trickled bodies). */
-function rawRequest(port: number, write: (socket: net.Socket) => void, timeoutMs = 10_000): Promise<RawResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    let settled = false;
-    const finish = (closed: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ head: data.split('\r\n')[0] ?? '', closed, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('data', (c) => (data += c.toString('latin1')));
-    socket.on('close', () => finish(true));
-    socket.on('error', () => finish(true));
-    socket.on('connect', () => write(socket));
-  });
 }
 
 describe('hostile input: every file gets its documented status and code, the process stays up, memory stays bounded', () => {

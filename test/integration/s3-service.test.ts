@@ -53,7 +53,9 @@ describe('the service on S3 storage (s3rver)', () => {
     let server: TestNode;
     let env: Record<string, string>;
     before(async () => {
-      env = s3Env();
+      // Failures are retried as attempts here (what MAX_ATTEMPTS counts); the in-place retry
+      // through a short outage (STORAGE_RETRY_MS) has its own test in job-runner.test.ts.
+      env = s3Env({ STORAGE_RETRY_MS: '0' });
       server = await startTestNode({}, 'serve', env);
     });
     after(async () => server.close());
