@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type FileChooser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { packageRoot } from '../../src/paths.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
@@ -67,9 +67,16 @@ async function upload(page: Page, files: string | Files, how: 'input' | 'keyboar
     await page.focus('#api-key');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'files');
-    const chooser = page.waitForEvent('filechooser');
-    await page.keyboard.press('Enter');
-    await (await chooser).setFiles(files);
+    // A freshly started Chromium can drop the very first key press (seen on CI): press again,
+    // still only from the keyboard, before calling the picker unreachable.
+    let chooser: FileChooser | undefined;
+    for (let tries = 0; !chooser && tries < 3; tries++) {
+      const opened = page.waitForEvent('filechooser', { timeout: 5000 }).catch(() => undefined);
+      await page.keyboard.press('Enter');
+      chooser = await opened;
+    }
+    assert.ok(chooser, 'Enter on the focused picker opens the file chooser');
+    await chooser.setFiles(files);
   } else await page.setInputFiles('#files', files);
   const count = Array.isArray(files) ? files.length : 1;
   await page.waitForFunction(
