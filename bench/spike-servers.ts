@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { runCli, startCluster, waitReady, type Cluster, type Exit } from '../test/helpers/cluster.js';
+import { spawnNode, startCluster, type Cluster, type Exit } from '../test/helpers/cluster.js';
 import { modelDir } from '../test/helpers/fixtures.js';
-import { freePort } from '../test/helpers/free-port.js';
 import { startS3Server, type TestS3Server } from '../test/helpers/s3-server.js';
 
 export type Mode = 'embedded' | 'distributed';
@@ -63,29 +62,19 @@ async function s3Outage(s3: TestS3Server | undefined, seconds: number): Promise<
 
 async function startEmbedded(options: ServerOptions, s3?: TestS3Server): Promise<SpikeServers> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-spike-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = runCli(['serve'], { ...BASE_ENV, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...(s3 ? s3Env(s3) : {}), ...options.env });
-  try {
-    await waitReady(url, 120_000, proc.exited);
-  } catch (err) {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${proc.output()}`);
-  }
+  const node = await spawnNode('serve', { ...BASE_ENV, DATA_DIR: dataDir, ...(s3 ? s3Env(s3) : {}), ...options.env }, 120_000);
+  const { url } = node;
   return {
     url,
-    pids: () => (proc.child.exitCode === null ? [proc.child.pid!] : []),
+    pids: () => (node.child.exitCode === null ? [node.pid] : []),
     metricUrls: () => [url],
     async fault(kind, seconds) {
       if (kind === 's3-outage') return s3Outage(s3, seconds);
       throw new Error(`--fault=${kind} needs --mode=distributed (embedded mode keeps its queue in the one process)`);
     },
-    logs: () => proc.output().slice(-4000),
+    logs: () => node.output().slice(-4000),
     async close() {
-      proc.child.kill('SIGTERM');
-      const timer = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
-      await proc.exited;
-      clearTimeout(timer);
+      await node.stop(20_000);
       await s3?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

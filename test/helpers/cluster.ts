@@ -22,8 +22,9 @@ export interface Exit {
 }
 
 export interface NodeProcess {
-  readonly role: 'api' | 'worker';
+  readonly role: 'serve' | 'api' | 'worker';
   readonly url: string;
+  readonly port: number;
   readonly child: ChildProcess;
   readonly pid: number;
   output(): string;
@@ -54,13 +55,15 @@ export async function waitReady(url: string, timeoutMs = 60_000, exited?: Promis
   throw new Error(`${url} not ready after ${timeoutMs} ms${gone ? ' (process exited)' : ''}`);
 }
 
-export async function spawnNode(role: 'api' | 'worker', env: Record<string, string>): Promise<NodeProcess> {
+/** A real `pixveil <role>` process on a free loopback port, returned once it answers /v1/ready. */
+export async function spawnNode(role: 'serve' | 'api' | 'worker', env: Record<string, string>, readyTimeoutMs = 60_000): Promise<NodeProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = runCli([role], { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const node: NodeProcess = {
     role,
     url,
+    port,
     child: proc.child,
     pid: proc.child.pid!,
     output: proc.output,
@@ -75,7 +78,7 @@ export async function spawnNode(role: 'api' | 'worker', env: Record<string, stri
     },
   };
   try {
-    await waitReady(url, 60_000, proc.exited);
+    await waitReady(url, readyTimeoutMs, proc.exited);
   } catch (err) {
     proc.child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${proc.output()}`);

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { runCli, waitReady, type Exit } from './cluster.js';
+import { spawnNode, type Exit } from './cluster.js';
 import { darknetDir, facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
-import { freePort } from './free-port.js';
 import { extremeShapes, mutateImage, seedImages, type SeedImage } from './fuzz-images.js';
 import { protocolCase, type Observation, type ProtocolLimits } from './fuzz-protocol.js';
 import { seededRandom } from './hostile-files.js';
@@ -88,36 +87,23 @@ export interface FuzzServer {
 /** `pixveil serve` (embedded mode) as its own process, so its pid and RSS are its alone. */
 export async function startFuzzServer(env: Record<string, string> = {}): Promise<FuzzServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-fuzz-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = runCli(['serve'], { MODEL_DIR: modelDir, MODEL_PULL_ON_START: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), ...FUZZ_SERVER_ENV, ...env });
-  const pid = proc.child.pid!;
+  const node = await spawnNode('serve', { MODEL_DIR: modelDir, MODEL_PULL_ON_START: 'false', DATA_DIR: dataDir, ...FUZZ_SERVER_ENV, ...env }, 120_000);
+  const { url, port, pid } = node;
   let gone = false;
-  void proc.exited.then(() => (gone = true));
-  try {
-    await waitReady(url, 120_000, proc.exited);
-  } catch (err) {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${proc.output()}`);
-  }
+  void node.exited.then(() => (gone = true));
   return {
     url,
     port,
     pid,
     alive: () => !gone && fs.existsSync(`/proc/${pid}`),
-    output: proc.output,
-    exited: proc.exited,
+    output: node.output,
+    exited: node.exited,
     rssMiB: () => {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
     },
     async stop() {
-      if (!gone) {
-        proc.child.kill('SIGTERM');
-        const timer = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
-        await proc.exited;
-        clearTimeout(timer);
-      }
+      await node.stop(20_000);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
