@@ -21,6 +21,8 @@ export interface Config {
   readonly latencySloSeconds: number;
   /** Seconds per image per pool thread assumed until the cluster's drain rate is measured. */
   readonly admissionPriorSecondsPerImage: number;
+  /** Share of the SLO a newly admitted job may be predicted to wait (ADMISSION_WAIT_FRACTION); the rest is margin. */
+  readonly admissionWaitFraction: number;
   /** Pool threads (POOL_THREADS, formerly WORKERS); one onnxruntime session set per thread. */
   readonly poolThreads: number;
   /** Jobs in flight per pool thread (POOL_TASKS_PER_THREAD, formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next. */
@@ -275,6 +277,7 @@ export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config>
     maxQueueSize: int(env, 'MAX_QUEUE_SIZE', defaults.maxQueueSize, 1),
     latencySloSeconds: int(env, 'LATENCY_SLO_SECONDS', defaults.latencySloSeconds, 0, 86_400),
     admissionPriorSecondsPerImage: num(env, 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', defaults.admissionPriorSecondsPerImage, 0.001, 3600),
+    admissionWaitFraction: num(env, 'ADMISSION_WAIT_FRACTION', defaults.admissionWaitFraction, 0.05, 1),
     poolThreads: int(env, 'POOL_THREADS', defaults.poolThreads, 1, 256),
     tasksPerThread: int(env, 'POOL_TASKS_PER_THREAD', defaults.tasksPerThread, 1, 64),
     ortIntraOpThreads: int(env, 'ORT_INTRA_OP_THREADS', defaults.ortIntraOpThreads, 1, 256),
