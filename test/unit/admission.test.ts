@@ -46,6 +46,17 @@ test('a falling rate is seen within recentMs, not only after the whole window', 
   assert.equal(rate.rate(25_000).perSecond, 2, 'the last 5 s, not (200 + 10) / 25 s');
 });
 
+test('a swinging rate is planned with its slowest working stretch of the window, not the latest or the average', () => {
+  const rate = new DrainRateEstimator(() => 1, { windowMs: 30_000, minFinished: 10, recentMs: 5000 });
+  let finished = 0;
+  // 10 s at 4/s (a retry wave takes the CPU), then 10 s at 8/s.
+  for (let s = 0; s <= 20; s++) rate.observe(s * 1000, (finished += s === 0 ? 0 : s <= 10 ? 4 : 8), 300);
+  assert.equal(rate.rate(20_000).perSecond, 4, 'not the last 5 s (8) nor the 20 s average (6)');
+  // 30 s later the slow stretch has left the window.
+  for (let s = 21; s <= 45; s++) rate.observe(s * 1000, (finished += 8), 300);
+  assert.equal(rate.rate(45_000).perSecond, 8);
+});
+
 test('busy intervals older than the window are forgotten; a counter that went back is ignored', () => {
   const rate = new DrainRateEstimator(() => 1, { windowMs: 10_000, minFinished: 5 });
   rate.observe(0, 0, 100);
