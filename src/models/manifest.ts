@@ -7,8 +7,13 @@ import { ModelManifestSchema, type ManifestAsWritten, type ModelManifest } from 
 
 export { OUTPUT_KINDS, type InputSpec, type ModelManifest, type ModelTask, type OutputKind, type OutputSpec } from './manifest-schema.js';
 
+/** A manifest file that cannot describe a model: the CLI prints its message alone (a user's file, not a bug). */
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
 function fail(where: string, message: string): never {
-  throw new Error(`Invalid model manifest ${where}: ${message}`);
+  throw new ManifestError(`Invalid model manifest ${where}: ${message}`);
 }
 
 /** "<field> must be <what>, got <value>" (the value cut to one line), or "<field> is missing; it must be <what>". */
@@ -44,6 +49,15 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
   return { ...m, input: { layout: 'nchw', align: 'top-left', padValue: 0, ...m.input } };
 }
 
+function readJson(where: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(where, 'utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) fail(where, `not JSON (${err.message})`);
+    throw err;
+  }
+}
+
 /** The manifests shipped in models/, plus any *.json in extraDir (custom models). */
 export function loadManifests(extraDir?: string): Map<string, ModelManifest> {
   const manifests = new Map<string, ModelManifest>();
@@ -51,7 +65,7 @@ export function loadManifests(extraDir?: string): Map<string, ModelManifest> {
     if (!dir || !fs.existsSync(dir)) continue;
     for (const entry of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
       const where = path.join(dir, entry);
-      const manifest = validateManifest(JSON.parse(fs.readFileSync(where, 'utf8')), where);
+      const manifest = validateManifest(readJson(where), where);
       manifests.set(manifest.name, manifest);
     }
   }
