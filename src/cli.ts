@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/config.js';
+import { ManifestError } from './models/manifest.js';
 import { ModelPullError } from './models/pull.js';
 import { packageRoot } from './paths.js';
 import type { ProcessFlags } from './commands/process.js';
@@ -124,7 +125,8 @@ buildProgram()
       // Help and --version end here with code 0; anything else commander refused is a usage error.
       process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
     }
-    const known = err instanceof ConfigError || err instanceof ModelPullError;
+    // A user's settings, manifests or model files: their message says what to fix; a stack would only hide it.
+    const known = err instanceof ConfigError || err instanceof ModelPullError || err instanceof ManifestError;
     console.error(`pixveil: ${known ? err.message : (err as Error).stack ?? String(err)}`);
     process.exit(known ? USAGE_EXIT : 1);
   });

@@ -2,9 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
+import type { Config } from './schema.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
-// table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it.
+// table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it; what
+// each value may be is in schema.ts (`satisfies Config` keeps the two to the same fields).
 // The README's configuration table is written from this list.
 export const defaults = Object.freeze({
   host: '127.0.0.1',
@@ -97,11 +99,11 @@ export const defaults = Object.freeze({
   adminScope: 'pixveil:admin',
   allowVolatileRedis: false,
   /** Per-tenant default callback URLs: `tenant=url` pairs, comma-separated; `*` for every tenant without one (and AUTH=off). */
-  webhookDefaults: '',
+  webhookDefaults: Object.freeze({}) as Readonly<Record<string, string>>,
   /** The signing secret of tenants WEBHOOK_SECRETS does not name. Webhooks need one of the two. */
   webhookSecret: '',
   /** Per-tenant signing secrets: `tenant=secret` pairs, comma-separated. */
-  webhookSecrets: '',
+  webhookSecrets: Object.freeze({}) as Readonly<Record<string, string>>,
   /** Allow callbacks to loopback, private, link-local, unique-local and multicast addresses (tests, in-cluster receivers). */
   webhookAllowPrivate: false,
   /** One delivery attempt (connect, send, answer) must end within this long. */
@@ -113,7 +115,7 @@ export const defaults = Object.freeze({
   webhookRetryMaxMs: 10 * 60_000,
   /** Empty: the socket's peer is the client. */
   trustedProxies: Object.freeze([]) as readonly string[],
-});
+}) satisfies Config;
 
 export type Defaults = typeof defaults;
 

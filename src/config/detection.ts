@@ -1,44 +1,49 @@
-// The detection stage's quality settings and their one set of defaults; config fills them from
-// the environment and the pool hands them whole to every thread.
+// The detection stage's quality settings: their schema (which variable sets each, what it may be)
+// and their one set of defaults; config fills them from the environment and the pool hands them
+// whole to every thread.
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf } from '../schema/job.js';
 
-/** Quality features of the detection stage; set by config (TILING, FACE_TILE_SCALE…), fixed per pool. */
-export interface DetectionSettings {
-  /**
-   * Extra passes on tiles of large images so small faces and plates are not shrunk away. auto: always;
-   * fallback: only where the person/vehicle crops cannot stand in for them (no person or vehicle
-   * found, or more than maxPersons/maxVehicles); off: never.
-   */
-  tiling: 'auto' | 'fallback' | 'off';
-  /**
-   * Largest shrink a pass may apply before tiles are added: a full pass that shrinks the image more gets
-   * tiles of at most this many model inputs each (2 → a tile covers 2× the input). For a dynamic face
-   * model the input is the one FACE_INPUT_LONG_SIDE gives, so only huge images get tiles.
-   */
-  tileScale: { faces: number; plates: number };
-  /** Dynamic face models (YuNet): the full pass's input long side (multiple of 32; images are never enlarged). */
-  faceInputLongSide: number;
-  /** Dynamic face models: the square input of each person-head crop (multiple of 32), all heads in one run. */
-  faceCropInput: number;
-  /** Least overlap of neighbouring tiles, as a share of a tile; objects up to that size lie whole in some tile. */
-  tileOverlap: number;
-  /** Face passes on the head of each person the object detector found (runs it even when objects are not requested). */
-  facesOnPersons: boolean;
-  /** Persons below this score give no face pass; most head crops per image. */
-  personScore: number;
-  maxPersons: number;
-  /** Plate passes on the vehicles the object detector found (runs it even when objects are not requested). */
-  platesOnVehicles: boolean;
-  /**
-   * A vehicle gets a plate pass only when the full-frame pass shows its plate (about 1/12 of its width)
-   * at fewer model pixels than this; Infinity: every vehicle.
-   */
-  plateCropBelowPx: number;
-  /** Vehicles below this score give no plate pass; most vehicle crops per image. */
-  vehicleScore: number;
-  maxVehicles: number;
-  /** Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side). */
-  blurMargin: { face: number; plate: number };
-}
+const tileScale = (env: string) => Type.Number({ env, minimum: 1, maximum: 64 });
+const blurMargin = (env: string) => Type.Number({ env, minimum: 0, maximum: 2 });
+const share = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
+
+/** Quality features of the detection stage; set by config (TILING, FACE_TILE_SCALE…), fixed per pool. Fields without `env` are fixed here. */
+export const DetectionSettingsSchema = Type.Object({
+  tiling: OneOf(['auto', 'fallback', 'off'] as const, {
+    env: 'TILING',
+    description:
+      'Extra passes on tiles of large images so small faces and plates are not shrunk away. auto: always; fallback: only where the person/vehicle crops cannot stand in for them (no person or vehicle found, or more than MAX_PERSONS/MAX_VEHICLES); off: never',
+  }),
+  tileScale: Type.Object(
+    { faces: tileScale('FACE_TILE_SCALE'), plates: tileScale('PLATE_TILE_SCALE') },
+    {
+      description:
+        'Largest shrink a pass may apply before tiles are added: a full pass that shrinks the image more gets tiles of at most this many model inputs each (2: a tile covers 2× the input). For a dynamic face model the input is the one FACE_INPUT_LONG_SIDE gives, so only huge images get tiles',
+    },
+  ),
+  faceInputLongSide: Type.Integer({ env: 'FACE_INPUT_LONG_SIDE', minimum: 64, maximum: 8192, multipleOf: 32, description: "Dynamic face models (YuNet): the full pass's input long side (images are never enlarged)" }),
+  faceCropInput: Type.Integer({ env: 'FACE_CROP_INPUT', minimum: 32, maximum: 1024, multipleOf: 32, description: 'Dynamic face models: the square input of each person-head crop, all heads in one run' }),
+  tileOverlap: share('Least overlap of neighbouring tiles, as a share of a tile; objects up to that size lie whole in some tile'),
+  facesOnPersons: Type.Boolean({ env: 'FACES_ON_PERSONS', description: 'Face passes on the head of each person the object detector found (runs it even when objects are not requested)' }),
+  personScore: share('Persons below this score give no face pass'),
+  maxPersons: Type.Integer({ env: 'MAX_PERSONS', minimum: 0, maximum: 64, description: 'Most head crops per image' }),
+  platesOnVehicles: Type.Boolean({ env: 'PLATES_ON_VEHICLES', description: 'Plate passes on the vehicles the object detector found (runs it even when objects are not requested)' }),
+  // Infinity is not a JSON number, so "every vehicle" is its own branch; the variable spells it `off`.
+  plateCropBelowPx: Type.Union([Type.Number({ minimum: 0, maximum: 10_000 }), Type.Literal(Infinity)], {
+    env: 'PLATE_CROP_BELOW_PX',
+    expected: 'a number between 0 and 10000 or "off"',
+    description: 'A vehicle gets a plate pass only when the full-frame pass shows its plate (about 1/12 of its width) at fewer model pixels than this; off (Infinity): every vehicle',
+  }),
+  vehicleScore: share('Vehicles below this score give no plate pass'),
+  maxVehicles: Type.Integer({ env: 'MAX_VEHICLES', minimum: 0, maximum: 64, description: 'Most vehicle crops per image' }),
+  blurMargin: Type.Object(
+    { face: blurMargin('FACE_BLUR_MARGIN'), plate: blurMargin('PLATE_BLUR_MARGIN') },
+    { description: 'Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side)' },
+  ),
+});
+
+export type DetectionSettings = Static<typeof DetectionSettingsSchema>;
 
 export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
   tiling: 'auto',

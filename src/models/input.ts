@@ -1,7 +1,4 @@
-import sharp from 'sharp';
 import { planInput } from '../addon/input-plan.js';
-import { pixelOps } from '../addon/index.js';
-import type { InputTransform, ModelInput, RawImage, TensorSpec } from '../addon/types.js';
 
 /** Tensor layout of a model input; the addon only writes NCHW, NHWC is transposed here. */
 export type TensorLayout = 'nchw' | 'nhwc';
@@ -36,23 +33,4 @@ export function clipRegion(region: PixelRegion, imageWidth: number, imageHeight:
   const x2 = Math.min(imageWidth, Math.ceil(region.x + region.width));
   const y2 = Math.min(imageHeight, Math.ceil(region.y + region.height));
   return x2 - x1 >= 2 && y2 - y1 >= 2 ? { x: x1, y: y1, width: x2 - x1, height: y2 - y1 } : null;
-}
-
-/**
- * The decoded image (or one region of it) → one model's input tensor. libvips does the crop and
- * resize (SIMD, on the libuv pool); the normalise + HWC→CHW pass runs in the addon or its fallback.
- * The returned transform maps model-input coordinates to full-image pixels, the region's offset included.
- */
-export async function prepareModelInput(image: RawImage, spec: TensorSpec & { layout?: TensorLayout }, region?: PixelRegion): Promise<ModelInput> {
-  const area = region ?? { x: 0, y: 0, width: image.width, height: image.height };
-  const { contentWidth, contentHeight, transform } = planInput(area.width, area.height, spec);
-  let resized = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
-  if (region) resized = resized.extract({ left: area.x, top: area.y, width: area.width, height: area.height });
-  if (image.channels === 4) resized = resized.removeAlpha();
-  const rgb = await resized.resize(contentWidth, contentHeight, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-  const chw = pixelOps.normalizeToChw(rgb, contentWidth, contentHeight, transform.padX, transform.padY, spec);
-  const tensor = spec.layout === 'nhwc' ? chwToHwc(chw, spec.width, spec.height) : chw;
-  // image = (model - pad) / scale + offset  ⇔  image = (model - (pad - offset·scale)) / scale
-  const full: InputTransform = { ...transform, padX: transform.padX - area.x * transform.scaleX, padY: transform.padY - area.y * transform.scaleY };
-  return { tensor, transform: full };
 }

@@ -7,7 +7,7 @@ type Runner = (...args: ScriptArg[]) => Promise<unknown>;
 type Definition = { lua: string; numberOfKeys: number };
 
 /** Under tsx this file is src/redis/; compiled it runs from dist/src/redis/ and reads the source tree. */
-function readScript(owner: string, file: string): string {
+function readLua(owner: string, file: string): string {
   for (const dir of [`../${owner}/lua/`, `../../../src/${owner}/lua/`]) {
     try {
       return readFileSync(new URL(dir + file, import.meta.url), 'utf8');
@@ -16,6 +16,13 @@ function readScript(owner: string, file: string): string {
     }
   }
   throw new Error(`Lua script ${file} not found in src/${owner}/lua (from ${import.meta.url}); ship src/${owner}/lua with the build`);
+}
+
+/** A line `--@include lib/x.lua` stands for that file of the same folder (shared local functions). */
+const INCLUDE = /^--@include (\S+\.lua)$/gm;
+
+function readScript(owner: string, file: string): string {
+  return readLua(owner, file).replace(INCLUDE, (_, included: string) => readLua(owner, included));
 }
 
 /**

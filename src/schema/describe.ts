@@ -3,14 +3,15 @@
 import type { TSchema } from '@sinclair/typebox';
 
 function range(schema: TSchema): string {
-  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
-  if (minimum !== undefined && maximum !== undefined) return ` between ${minimum} and ${maximum}`;
-  if (minimum !== undefined) return ` of at least ${minimum}`;
-  if (maximum !== undefined) return ` of at most ${maximum}`;
-  return '';
+  const { minimum, maximum, multipleOf } = schema as { minimum?: number; maximum?: number; multipleOf?: number };
+  const multiple = multipleOf === undefined ? '' : ` and a multiple of ${multipleOf}`;
+  if (minimum !== undefined && maximum !== undefined) return ` between ${minimum} and ${maximum}${multiple}`;
+  if (minimum !== undefined) return ` of at least ${minimum}${multiple}`;
+  if (maximum !== undefined) return ` of at most ${maximum}${multiple}`;
+  return multipleOf === undefined ? '' : ` that is a multiple of ${multipleOf}`;
 }
 
-/** `one of a, b`, `a number between 0 and 1`, `a comma-separated list of a, b`, ... ; an explicit `expected` wins. */
+/** `one of a, b`, `a number between 0 and 1`, `an integer between 64 and 8192 and a multiple of 32`, `a comma-separated list of a, b`, ... ; an explicit `expected` wins. */
 export function expectedOf(schema: TSchema): string {
   const s = schema as TSchema & { expected?: string; enum?: unknown[]; items?: TSchema; type?: string };
   if (s.expected) return s.expected;

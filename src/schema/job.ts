@@ -3,7 +3,7 @@
 import { Type, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 
 /** Literal union with its values kept in `enum` too, so the document reads as a plain enum. */
-export function OneOf<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}): TUnion<TLiteral<T[number]>[]> {
+export function OneOf<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number]; [keyword: string]: unknown } = {}): TUnion<TLiteral<T[number]>[]> {
   return Type.Union(values.map((v) => Type.Literal(v)), { ...options, enum: [...values] }) as TUnion<TLiteral<T[number]>[]>;
 }
 

@@ -81,6 +81,19 @@ describe('the pixveil command', () => {
     assert.match(api.output(), /needs REDIS_URL/);
   });
 
+  test('a broken manifest of your own (MODEL_MANIFEST_DIR): one line naming the file and what is wrong, exit 2', async () => {
+    const dir = path.join(tmp, 'manifests');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mine.json'), '{"name": "mine"}');
+    const missing = run(['models', 'list'], { MODEL_MANIFEST_DIR: dir });
+    assert.equal(await missing.exited, 2);
+    assert.equal(missing.stderr().trim(), `pixveil: Invalid model manifest ${path.join(dir, 'mine.json')}: task is missing; it must be one of faces, plates, objects`);
+    fs.writeFileSync(path.join(dir, 'mine.json'), '{"name": ');
+    const notJson = run(['serve'], { MODEL_MANIFEST_DIR: dir, PORT: String(await freePort()) });
+    assert.equal(await notJson.exited, 2);
+    assert.match(notJson.stderr().trim(), /^pixveil: Invalid model manifest \S+mine\.json: not JSON \([^\n]+\)$/);
+  });
+
   test('process <dir> anonymizes a folder without a server', async () => {
     const input = path.join(tmp, 'in');
     fs.mkdirSync(input);

@@ -2,9 +2,11 @@
 // renamed variables still honoured under their old names.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { defaults } from '../../src/config/defaults.js';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from '../../src/config/detection.js';
+import { ConfigSchema } from '../../src/config/schema.js';
 import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
 
 test('every default is filled in and the result is frozen, detection settings included', () => {
@@ -75,4 +77,16 @@ test('KEEP_METADATA: strip or safe, the old booleans still understood (false str
   assert.equal(loadConfig({ KEEP_METADATA: 'false' }).keepMetadata, 'strip');
   assert.equal(loadConfig({ KEEP_METADATA: 'true' }).keepMetadata, 'safe');
   assert.throws(() => loadConfig({ KEEP_METADATA: 'all' }), /Expected one of strip, safe for KEEP_METADATA but received "all"/);
+});
+
+test('every variable is checked against its node of ConfigSchema; the defaults (and PROFILE=legacy) fit the same schema', () => {
+  for (const env of [{}, { PROFILE: 'legacy' }]) {
+    // POOL_THREADS defaults to this machine's cores, which the schema caps at 256.
+    const config = { ...loadConfig(env), poolThreads: 1 };
+    assert.deepEqual([...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`), []);
+  }
+  assert.throws(() => loadConfig({ MAX_PIXELS: '0' }), (err: unknown) => err instanceof ConfigError && err.message === 'Expected an integer of at least 1 for MAX_PIXELS but received "0"');
+  assert.throws(() => loadConfig({ MAX_PIXELS: '99999999999999999999' }), /Expected an integer of at least 1 for MAX_PIXELS/, 'past 2^53 it is not the integer written');
+  assert.throws(() => loadConfig({ PLATE_CROP_BELOW_PX: 'Infinity' }), /Expected a number between 0 and 10000 or "off" for PLATE_CROP_BELOW_PX/);
+  assert.throws(() => loadConfig({ FACE_INPUT_LONG_SIDE: '1000' }), (err: unknown) => err instanceof ConfigError && err.message === 'Expected an integer between 64 and 8192 and a multiple of 32 for FACE_INPUT_LONG_SIDE but received "1000"');
 });

@@ -39,6 +39,9 @@ describe('manifest validation', () => {
     ['anchors per stride', withOutput({ kind: 'blazeface', strides: [16, 32], anchorsPerCell: [2] }), /output\.anchorsPerCell needs one entry per output\.strides entry/],
     ['archive format', { ...base, source: { url: 'https://x/y.tgz', archive: { format: 'zip', path: 'a' } } }, /source\.archive\.format must be tgz/],
     ['archive escape', { ...base, source: { url: 'https://x/y.tgz', archive: { format: 'tgz', path: '../a' } } }, /source\.archive\.path must be a relative path/],
+    ['a missing field', { ...base, input: undefined }, /: input is missing; it must be an object$/],
+    ['a bad list item, named by its list', { ...base, classes: ['face', 3] }, /: classes must be a non-empty array of names, got \["face",3\]$/],
+    ['a wrong type in an optional field', { ...base, bytes: '12' }, /: bytes must be the file size in bytes, got "12"$/],
   ];
   for (const [name, raw, message] of cases) {
     test(`rejects ${name} with a message naming the file and field`, () => {

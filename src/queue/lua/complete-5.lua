@@ -18,6 +18,8 @@
 
   Returns {'completed' | 'unchanged', hash fields}, or false when the job is unknown.
 ]]
+--@include lib/finish.lua
+
 local status = redis.call('HGET', KEYS[2], 'status')
 if not status then
   return false
@@ -33,24 +35,11 @@ if entry then
 end
 redis.call('ZREM', KEYS[3], ARGV[5])
 
-local t = redis.call('TIME')
-local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
+local now = now_ms()
 redis.call('HSET', KEYS[2], 'status', 'completed', 'result', ARGV[2], 'finishedAt', now, 'updatedAt', now)
 redis.call('HDEL', KEYS[2], 'error', 'entry')
 redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 
--- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
-local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
-if type(base.callback) == 'table' and base.callback.url then
-  redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[5] .. '.' .. now, 'webhookEvent', 'job.completed',
-    'webhookStatus', 'pending', 'webhookAttempts', 0)
-  redis.call('HDEL', KEYS[2], 'webhookError')
-  redis.call('ZADD', KEYS[5], now, ARGV[5])
-end
-
-local fields = redis.call('HGETALL', KEYS[2])
-local event = {}
-for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
-redis.call('PUBLISH', ARGV[4], cjson.encode(event))
-return {'completed', fields}
+schedule_webhook(KEYS[2], KEYS[5], ARGV[5], now, 'job.completed')
+return {'completed', publish_finished(KEYS[2], ARGV[4])}

@@ -28,6 +28,8 @@
   unknown. 'stale': the attempt is not the current one (the job was reclaimed and another
   worker runs it now), so nothing is changed.
 ]]
+--@include lib/finish.lua
+
 local status = redis.call('HGET', KEYS[2], 'status')
 if not status then
   return false
@@ -47,9 +49,7 @@ if entry then
   redis.call('HDEL', KEYS[2], 'entry')
 end
 
-local t = redis.call('TIME')
-local nowMs = t[1] * 1000 + math.floor(t[2] / 1000)
-local now = string.format('%d', nowMs)
+local now, nowMs = now_ms()
 local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
 local err = cjson.encode({code = ARGV[2], message = ARGV[3]})
 local permanent = ARGV[4] == '1'
@@ -72,17 +72,5 @@ if not permanent then
 end
 redis.call('EXPIRE', KEYS[2], ARGV[7])
 
--- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
-local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
-if type(base.callback) == 'table' and base.callback.url then
-  redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[9] .. '.' .. now, 'webhookEvent', 'job.failed',
-    'webhookStatus', 'pending', 'webhookAttempts', 0)
-  redis.call('HDEL', KEYS[2], 'webhookError')
-  redis.call('ZADD', KEYS[6], now, ARGV[9])
-end
-
-local fields = redis.call('HGETALL', KEYS[2])
-local event = {}
-for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
-redis.call('PUBLISH', ARGV[8], cjson.encode(event))
-return {'failed', fields}
+schedule_webhook(KEYS[2], KEYS[6], ARGV[9], now, 'job.failed')
+return {'failed', publish_finished(KEYS[2], ARGV[8])}

@@ -20,6 +20,8 @@
   Returns {'started', hash fields}, {'dead', hash fields}, or false for a stale
   entry (job expired or already finished), which is acked and deleted.
 ]]
+--@include lib/finish.lua
+
 local function drop()
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
@@ -31,8 +33,7 @@ if not status or status == 'completed' or status == 'failed' then
   return false
 end
 
-local t = redis.call('TIME')
-local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
+local now = now_ms()
 local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
 
 if attempts >= tonumber(ARGV[3]) then
@@ -47,20 +48,8 @@ if attempts >= tonumber(ARGV[3]) then
   drop()
   redis.call('EXPIRE', KEYS[2], ARGV[4])
 
-  -- The finish schedules the job's one webhook delivery in the same step (see record-webhook-2.lua).
-  local base = cjson.decode(redis.call('HGET', KEYS[2], 'job'))
-  if type(base.callback) == 'table' and base.callback.url then
-    redis.call('HSET', KEYS[2], 'webhookDelivery', ARGV[7] .. '.' .. now, 'webhookEvent', 'job.failed',
-      'webhookStatus', 'pending', 'webhookAttempts', 0)
-    redis.call('HDEL', KEYS[2], 'webhookError')
-    redis.call('ZADD', KEYS[5], now, ARGV[7])
-  end
-
-  local fields = redis.call('HGETALL', KEYS[2])
-  local event = {}
-  for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
-  redis.call('PUBLISH', ARGV[5], cjson.encode(event))
-  return {'dead', fields}
+  schedule_webhook(KEYS[2], KEYS[5], ARGV[7], now, 'job.failed')
+  return {'dead', publish_finished(KEYS[2], ARGV[5])}
 end
 
 redis.call('HSET', KEYS[2], 'status', 'processing', 'attempts', attempts + 1,

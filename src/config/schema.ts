@@ -1,0 +1,108 @@
+// Every setting as a TypeBox schema: `env` names the variable that sets it, the schema says what
+// its value may be (range, enum, multiple) and the description says what it does. `Config` is
+// derived from it; the values nobody sets come from the one defaults table (defaults.ts), and
+// config.ts reads each variable through its node here (parse the string, then Value.Check).
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DetectionSettingsSchema } from './detection.js';
+import { MetadataPolicySchema, OneOf } from '../schema/job.js';
+
+const text = (env: string, description: string) => Type.String({ env, description });
+const flag = (env: string, description: string) => Type.Boolean({ env, description });
+/** A comma-separated variable; blank entries are dropped. */
+const list = (env: string, description: string) => Type.Array(Type.String(), { env, description });
+/** `tenant=value` pairs, comma-separated; `expected` is the message's <what> for a malformed entry. */
+const tenantMap = (env: string, value: string, description: string) =>
+  Type.Record(Type.String(), Type.String(), { env, expected: `"tenant=${value}" entries, comma-separated,`, description });
+
+const MS_PER_HOUR = 3_600_000;
+
+export const ConfigSchema = Type.Object({
+  host: text('HOST', 'Listen address (0.0.0.0 in containers)'),
+  port: Type.Integer({ env: 'PORT', minimum: 0, maximum: 65535, description: 'HTTP and WebSocket port' }),
+  dataDir: text('DATA_DIR', 'Local storage root (originals, processed, metadata); resolved to an absolute path'),
+  modelDir: text('MODEL_DIR', 'Where model files are looked for and pulled to; resolved to an absolute path'),
+  modelPullOnStart: flag('MODEL_PULL_ON_START', 'Pull missing models before serving'),
+  modelManifestDir: text('MODEL_MANIFEST_DIR', 'Extra model manifests (your own ONNX models); empty: only the packaged ones'),
+  modelMirror: text('MODEL_MIRROR', 'Download models from <mirror>/<file>; empty: from their upstream URLs'),
+  maxUploadBytes: Type.Integer({ env: 'MAX_UPLOAD_BYTES', minimum: 1, description: 'Larger uploads get 413' }),
+  maxPixels: Type.Integer({ env: 'MAX_PIXELS', minimum: 1, description: 'Larger images fail with IMAGE_TOO_LARGE before decoding' }),
+  maxBatchFiles: Type.Integer({ env: 'MAX_BATCH_FILES', minimum: 1, description: 'Files per batch request' }),
+  maxQueueSize: Type.Integer({ env: 'MAX_QUEUE_SIZE', minimum: 1, description: 'Backlog at which uploads get 429 QUEUE_FULL (the hard cap)' }),
+  latencySloSeconds: Type.Integer({ env: 'LATENCY_SLO_SECONDS', minimum: 0, maximum: 86_400, description: 'Predicted-wait bound for admission; 0 turns latency admission off' }),
+  admissionPriorSecondsPerImage: Type.Number({ env: 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', minimum: 0.001, maximum: 3600, description: "Seconds per image per pool thread assumed until the cluster's drain rate is measured" }),
+  admissionWaitFraction: Type.Number({ env: 'ADMISSION_WAIT_FRACTION', minimum: 0.05, maximum: 1, description: 'Share of LATENCY_SLO_SECONDS a newly admitted upload may be predicted to wait; the rest is margin for a drain rate that falls after admission' }),
+  poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
+  tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
+  ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
+  profile: OneOf(['default', 'legacy'] as const, { env: 'PROFILE', description: 'legacy: start from the models and passes before issue 14 (defaults.ts legacyProfile); each variable still overrides' }),
+  faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
+  objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
+  plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),
+  detection: { ...DetectionSettingsSchema, description: 'Tiles, person/vehicle crops and blur margins: handed whole to every pool thread' },
+  keepMetadata: { ...MetadataPolicySchema, env: 'KEEP_METADATA', description: 'Default metadata= of a request: strip everything, or keep safe EXIF (README "Privacy"); the old false/true mean strip/safe' },
+  jobTtlSeconds: Type.Integer({ env: 'JOB_TTL_SECONDS', minimum: 1, description: 'How long finished job records are kept' }),
+  logLevel: OneOf(['debug', 'info', 'warn', 'error'] as const, { env: 'LOG_LEVEL', description: 'Least level logged (JSON lines on stdout)' }),
+  maxAttempts: Type.Integer({ env: 'MAX_ATTEMPTS', minimum: 1, maximum: 100, description: 'Deliveries of one job before it is dead-lettered and marked failed' }),
+  stalledMs: Type.Integer({ env: 'STALLED_MS', minimum: 100, description: 'A claimed job idle this long is reclaimed by another worker (Redis mode)' }),
+  retryBaseMs: Type.Integer({ env: 'RETRY_BASE_MS', minimum: 1, maximum: MS_PER_HOUR, description: 'First retry delay after a transient failure; doubles per attempt' }),
+  storageRetryMs: Type.Integer({ env: 'STORAGE_RETRY_MS', minimum: 0, maximum: MS_PER_HOUR, description: 'How long one storage call of a job is retried through STORAGE_ERROR before that attempt fails' }),
+  shutdownGraceMs: Type.Integer({ env: 'SHUTDOWN_GRACE_MS', minimum: 0, description: 'On SIGTERM, time to finish jobs in hand' }),
+  redisUrl: text('REDIS_URL', 'Set: a Redis Streams queue shared by all nodes'),
+  redisPrefix: text('REDIS_PREFIX', 'Prefix of every Redis key'),
+  s3Bucket: text('S3_BUCKET', 'Set: S3 storage'),
+  s3Endpoint: text('S3_ENDPOINT', 'Any S3-compatible endpoint (MinIO, Ceph, R2…)'),
+  s3Region: text('AWS_REGION', 'Region; credentials come from the standard AWS chain'),
+  s3ForcePathStyle: flag('S3_FORCE_PATH_STYLE', 'Path-style addressing (MinIO and most S3-compatible stores)'),
+  s3Prefix: text('S3_PREFIX', 'Key prefix inside the bucket'),
+  s3MultipartThresholdBytes: Type.Integer({ env: 'S3_MULTIPART_THRESHOLD_BYTES', minimum: 5 * 1024 * 1024, description: 'Objects from this size go up as multipart uploads (S3 parts are at least 5 MiB)' }),
+  s3PartConcurrency: Type.Integer({ env: 'S3_PART_CONCURRENCY', minimum: 1, maximum: 64, description: 'Parts in flight per multipart upload' }),
+  resultDelivery: OneOf(['stream', 'presign'] as const, { env: 'RESULT_DELIVERY', description: 'presign: /result redirects to a presigned S3 URL' }),
+  presignExpirySeconds: Type.Integer({ env: 'PRESIGN_EXPIRY_SECONDS', minimum: 1, maximum: 7 * 24 * 3600, description: 'Lifetime of presigned URLs' }),
+  keepOriginals: flag('KEEP_ORIGINALS', 'false: delete the original once its job completed (privacy)'),
+  auth: OneOf(['off', 'on'] as const, { env: 'AUTH', description: 'on: credentials on every route but health, ready and metrics' }),
+  apiKeys: text('API_KEYS', 'tenant:key pairs, comma-separated'),
+  apiKeysFile: text('API_KEYS_FILE', 'File of tenant:sha256hex lines (keys hashed at rest)'),
+  jwtSecret: text('JWT_SECRET', 'HS256 key (at least 32 characters); not together with JWT_JWKS_URL'),
+  jwtJwksUrl: text('JWT_JWKS_URL', 'Remote JWKS for RS/ES/EdDSA tokens'),
+  jwtIssuer: text('JWT_ISSUER', 'Checked when set'),
+  jwtAudience: text('JWT_AUDIENCE', 'Checked when set'),
+  jwtTenantClaim: text('JWT_TENANT_CLAIM', 'Claim naming the tenant; empty: sub'),
+  jwtRequiredScope: text('JWT_REQUIRED_SCOPE', 'A scope every token must carry (scope or scp), else 403; empty: none'),
+  metricsToken: text('METRICS_TOKEN', 'Set: /metrics needs Authorization: Bearer <token>'),
+  rateLimitPerMinute: Type.Integer({ env: 'RATE_LIMIT_PER_MINUTE', minimum: 0, description: 'Token bucket refill per tenant (per client address with AUTH=off); 0 turns rate limiting off' }),
+  rateLimitBurst: Type.Integer({ env: 'RATE_LIMIT_BURST', minimum: 1, description: 'Token bucket size' }),
+  maxDimension: Type.Integer({ env: 'MAX_DIMENSION', minimum: 1, maximum: 1_000_000, description: 'Wider or taller images fail with IMAGE_TOO_LARGE (read from the header)' }),
+  maxConcurrentUploads: Type.Integer({ env: 'MAX_CONCURRENT_UPLOADS', minimum: 1, description: 'Uploads being received or stored at once per tenant (per client address with AUTH=off)' }),
+  wsMaxInFlight: Type.Integer({ env: 'WS_MAX_IN_FLIGHT', minimum: 1, maximum: 10_000, description: 'Images per WebSocket connection accepted and not yet finished' }),
+  wsIdleTimeoutSeconds: Type.Integer({ env: 'WS_IDLE_TIMEOUT_S', minimum: 8, maximum: 960, description: 'WebSocket idle timeout (uWS takes 8 to 960 s)' }),
+  bodyTimeoutMs: Type.Integer({ env: 'BODY_TIMEOUT_MS', minimum: 100, description: 'A request body must be complete within this long' }),
+  bodyMinBytesPerSecond: Type.Integer({ env: 'BODY_MIN_BYTES_PER_SECOND', minimum: 0, description: 'After the first 5 s, a body arriving slower than this on average is cut off (slowloris)' }),
+  maxHeaderBytes: Type.Integer({ env: 'MAX_HEADER_BYTES', minimum: 1024, description: 'Total request header bytes a route accepts' }),
+  maxBatchBytes: Type.Integer({ env: 'MAX_BATCH_BYTES', minimum: 1, description: "Whole batch body per request; batch bodies are buffered, so this bounds one request's memory" }),
+  uploadBudgetBytes: Type.Integer({ env: 'UPLOAD_BUDGET_BYTES', minimum: 1, description: 'Upload bytes being received at once on this node (HTTP bodies and WebSocket frames); past it 503' }),
+  wsMaxBacklogBytes: Type.Integer({ env: 'WS_MAX_BACKLOG_BYTES', minimum: 64 * 1024, description: 'Per WebSocket connection: bytes waiting to be sent (uWS buffer + own queue) before the server closes with 1013' }),
+  jwtTenantPrefix: text('JWT_TENANT_PREFIX', "Prepended to JWT tenants so a token's subject never names an API-key tenant by accident; empty maps them on purpose"),
+  authFailuresPerMinute: Type.Integer({ env: 'AUTH_FAILURES_PER_MINUTE', minimum: 0, description: 'Failed authentications per client address and minute before every attempt from it gets 429; 0 disables' }),
+  adminTenants: list('ADMIN_TENANTS', 'Tenants (API-key tenants, or prefixed JWT tenants) that see cluster-wide /v1/stats and /v1/queue'),
+  adminScope: text('ADMIN_SCOPE', 'A JWT scope that grants the same'),
+  trustedProxies: list('TRUSTED_PROXIES', 'Peers whose X-Forwarded-For names the client (ingress, load balancer); exact addresses'),
+  allowVolatileRedis: flag('ALLOW_VOLATILE_REDIS', 'Start on a Redis that keeps nothing across a restart (accepted jobs would be lost)'),
+  webhookDefaults: tenantMap('WEBHOOK_DEFAULTS', 'url', 'Tenant → default callback URL; * applies to every tenant without an entry'),
+  webhookSecret: text('WEBHOOK_SECRET', 'Default signing secret (at least 16 characters)'),
+  webhookSecrets: tenantMap('WEBHOOK_SECRETS', 'secret', 'Tenant → signing secret'),
+  webhookAllowPrivate: flag('WEBHOOK_ALLOW_PRIVATE', 'Allow callbacks to loopback, private, link-local, unique-local and multicast addresses'),
+  webhookTimeoutMs: Type.Integer({ env: 'WEBHOOK_TIMEOUT_MS', minimum: 100, maximum: 120_000, description: 'One delivery attempt must be answered within this' }),
+  webhookMaxAttempts: Type.Integer({ env: 'WEBHOOK_MAX_ATTEMPTS', minimum: 1, maximum: 100, description: 'Attempts per delivery before the job records it as failed' }),
+  webhookRetryBaseMs: Type.Integer({ env: 'WEBHOOK_RETRY_BASE_MS', minimum: 1, maximum: MS_PER_HOUR, description: 'First retry delay of a delivery; doubles per attempt' }),
+  webhookRetryMaxMs: Type.Integer({ env: 'WEBHOOK_RETRY_MAX_MS', minimum: 1, maximum: 24 * MS_PER_HOUR, description: 'Cap of the delivery retry delay' }),
+});
+
+/** Loaded settings are frozen all the way down, lists and maps included. */
+type Frozen<T> = T extends readonly (infer U)[] ? readonly Frozen<U>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
+
+export type Config = Frozen<Static<typeof ConfigSchema>>;
+
+/** A node of ConfigSchema that one variable sets. */
+export type SettingSchema = TSchema & { env: string };
+
+export const isSetting = (schema: TSchema): schema is SettingSchema => typeof (schema as { env?: unknown }).env === 'string';
