@@ -82,10 +82,10 @@ export const errors = {
       retryable: false,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
-  overloaded: (predictedWaitSeconds: number, sloSeconds: number, drainPerSecond: number, retryAfterSeconds: number) =>
+  overloaded: (predictedWaitSeconds: number, targetSeconds: number, sloSeconds: number, drainPerSecond: number, retryAfterSeconds: number) =>
     new PixveilError(
       'OVERLOADED',
-      `The backlog would keep this upload waiting about ${Number.isFinite(predictedWaitSeconds) ? Math.round(predictedWaitSeconds) : 'an unknown number of'} s at the cluster's ${drainPerSecond.toFixed(1)} images/s, over the ${sloSeconds} s target (LATENCY_SLO_SECONDS); retry after ${retryAfterSeconds} s`,
+      `The backlog would keep this upload waiting about ${Number.isFinite(predictedWaitSeconds) ? Math.round(predictedWaitSeconds) : 'an unknown number of'} s at the cluster's ${drainPerSecond.toFixed(1)} images/s, over the ${Math.round(targetSeconds)} s admission target (ADMISSION_WAIT_FRACTION of the ${sloSeconds} s LATENCY_SLO_SECONDS); retry after ${retryAfterSeconds} s`,
       { retryable: true, headers: { 'Retry-After': String(retryAfterSeconds) } },
     ),
   unavailable: (what: string, retryAfterSeconds = 5) =>

@@ -26,6 +26,8 @@ export const defaults = Object.freeze({
   latencySloSeconds: 60,
   /** Per pool thread, before any job finished: the drain-rate prior (measured ~0.25 s for 1080p here; 4x that). */
   admissionPriorSecondsPerImage: 1,
+  /** Admit up to this share of the SLO: the drain rate falls after admission (README "Service levels"). */
+  admissionWaitFraction: 0.75,
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
   ortIntraOpThreads: 1,

@@ -30,6 +30,7 @@ export const ConfigSchema = Type.Object({
   maxQueueSize: Type.Integer({ env: 'MAX_QUEUE_SIZE', minimum: 1, description: 'Backlog at which uploads get 429 QUEUE_FULL (the hard cap)' }),
   latencySloSeconds: Type.Integer({ env: 'LATENCY_SLO_SECONDS', minimum: 0, maximum: 86_400, description: 'Predicted-wait bound for admission; 0 turns latency admission off' }),
   admissionPriorSecondsPerImage: Type.Number({ env: 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', minimum: 0.001, maximum: 3600, description: "Seconds per image per pool thread assumed until the cluster's drain rate is measured" }),
+  admissionWaitFraction: Type.Number({ env: 'ADMISSION_WAIT_FRACTION', minimum: 0.05, maximum: 1, description: 'Share of LATENCY_SLO_SECONDS a newly admitted upload may be predicted to wait; the rest is margin for a drain rate that falls after admission' }),
   poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
   tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),

@@ -17,7 +17,7 @@ export function createMetrics() {
     detections: new client.Counter({ name: 'pixveil_detections_total', help: 'Detections by kind (face, plate, object)', labelNames: ['kind'], registers: [registry] }),
     webhookAttempts: new client.Counter({ name: 'pixveil_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered: a 2xx; error: anything else, retried until WEBHOOK_MAX_ATTEMPTS)', labelNames: ['outcome'], registers: [registry] }),
     queueJobs: new client.Gauge({ name: 'pixveil_queue_jobs', help: 'Jobs in the queue by state (waiting, processing, dead_letter), cluster-wide', labelNames: ['state'], registers: [registry] }),
-    predictedWait: new client.Gauge({ name: 'pixveil_admission_predicted_wait_seconds', help: 'Backlog over the cluster drain rate: how long a job accepted now would wait (-1: unknown, nothing drains)', registers: [registry] }),
+    predictedWait: new client.Gauge({ name: 'pixveil_admission_predicted_wait_seconds', help: 'How long a job accepted now would wait: backlog over the cluster drain rate, or the next job in line\'s wait when longer (-1: unknown, nothing drains)', registers: [registry] }),
     drainRate: new client.Gauge({ name: 'pixveil_admission_drain_rate', help: 'Jobs finished per second cluster-wide while work was waiting (or the prior before that), used by admission', registers: [registry] }),
     queueConsumers: new client.Gauge({ name: 'pixveil_queue_consumers', help: 'Worker processes consuming the queue', registers: [registry] }),
     poolUtilization: new client.Gauge({ name: 'pixveil_pool_utilization_ratio', help: 'Share of this node\'s pool task slots in use, 0..1', registers: [registry] }),

@@ -27,6 +27,8 @@ export class MemoryJobQueue implements JobQueue {
   private readonly options: MemoryQueueOptions;
   private readonly jobs = new Map<string, Job>();
   private readonly waiting: string[] = [];
+  /** When each waiting job became claimable (ms): stats().oldestWaitingMs. */
+  private readonly queuedAt = new Map<string, number>();
   private readonly claimers: Array<() => void> = [];
   private readonly finished = new EventEmitter();
   private readonly expiry = new Map<string, NodeJS.Timeout>();
@@ -58,6 +60,7 @@ export class MemoryJobQueue implements JobQueue {
 
   private push(id: string): void {
     this.waiting.push(id);
+    this.queuedAt.set(id, Date.now());
     this.claimers.shift()?.();
   }
 
@@ -96,7 +99,9 @@ export class MemoryJobQueue implements JobQueue {
     }
     const claimed: Job[] = [];
     while (claimed.length < max && this.waiting.length > 0) {
-      const job = this.jobs.get(this.waiting.shift()!);
+      const id = this.waiting.shift()!;
+      this.queuedAt.delete(id);
+      const job = this.jobs.get(id);
       if (!job || job.status !== 'queued') continue;
       const now = Date.now();
       job.status = 'processing';
@@ -217,6 +222,7 @@ export class MemoryJobQueue implements JobQueue {
     if (job.status === 'processing') this.processing--;
     const waiting = this.waiting.indexOf(id);
     if (waiting >= 0) this.waiting.splice(waiting, 1);
+    this.queuedAt.delete(id);
     clearTimeout(this.expiry.get(id));
     this.expiry.delete(id);
     this.jobs.delete(id);
@@ -243,7 +249,9 @@ export class MemoryJobQueue implements JobQueue {
   }
 
   async stats(): Promise<QueueStats> {
-    return { waiting: this.waiting.length, processing: this.processing, completed: this.completed, failed: this.failed, deadLetter: 0, consumers: 1 };
+    const head = this.waiting.length > 0 ? this.queuedAt.get(this.waiting[0]) : undefined;
+    const oldestWaitingMs = head === undefined ? 0 : Math.max(0, Date.now() - head);
+    return { waiting: this.waiting.length, processing: this.processing, oldestWaitingMs, completed: this.completed, failed: this.failed, deadLetter: 0, consumers: 1 };
   }
 
   async check(): Promise<void> {}

@@ -5,6 +5,11 @@ export interface QueueStats {
   waiting: number;
   /** Jobs claimed by a worker and not yet finished. */
   processing: number;
+  /**
+   * How long the job next in line to be claimed has waited (ms; 0 when none waits): what the queue
+   * actually delivers, which admission holds its prediction against. Retries in backoff are not counted.
+   */
+  oldestWaitingMs: number;
   completed: number;
   failed: number;
   deadLetter: number;

@@ -368,22 +368,39 @@ export class RedisStreamQueue implements JobQueue {
         .mget(keys.completedCount, keys.failedCount)
         .xlen(keys.dead)
         .zcount(keys.workers, Date.now() - options.consumerActiveMs, '+inf')
+        .xinfo('GROUPS', keys.stream)
+        .time()
         .exec();
       const values = (results ?? []).map(([err, value]) => {
         if (err) throw err;
         return value;
       });
-      const [streamLength, delayed, pending, counters, deadLetter, consumers] = values as [number, number, [number], Array<string | null>, number, number];
+      const [streamLength, delayed, pending, counters, deadLetter, consumers, groups, time] = values as [number, number, [number], Array<string | null>, number, number, unknown[][], [string, string]];
       const processing = Number(pending[0] ?? 0);
+      const undelivered = Math.max(0, streamLength - processing);
       return {
-        waiting: Math.max(0, streamLength - processing) + delayed,
+        waiting: undelivered + delayed,
         processing,
+        oldestWaitingMs: undelivered > 0 ? await this.oldestWaitingMs(groups, time) : 0,
         completed: Number(counters[0] ?? 0),
         failed: Number(counters[1] ?? 0),
         deadLetter,
         consumers,
       };
     });
+  }
+
+  /**
+   * Age of the first entry after the group's last-delivered id, by Redis' own clock (stream ids
+   * are XADD times in ms, so API and Redis clocks need not agree).
+   */
+  private async oldestWaitingMs(groups: unknown[][], time: [string, string]): Promise<number> {
+    const group = groups.find((g) => g[g.indexOf('name') + 1] === this.keys.group);
+    const lastDelivered = group ? String(group[group.indexOf('last-delivered-id') + 1]) : '0-0';
+    const [first] = (await this.redis.xrange(this.keys.stream, `(${lastDelivered}`, '+', 'COUNT', 1)) as StreamEntry[];
+    if (!first) return 0;
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    return Math.max(0, nowMs - Number(first[0].split('-')[0]));
   }
 
   async check(): Promise<void> {

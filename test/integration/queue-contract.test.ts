@@ -169,6 +169,21 @@ function contract(backend: string, factory: Factory): void {
       assert.equal((await queue.stats()).waiting, 3);
     });
 
+    test('stats().oldestWaitingMs is how long the next job in line has waited: 0 when none waits, the head once claimed is not counted', async (t) => {
+      const queue = await factory(t)();
+      assert.equal((await queue.stats()).oldestWaitingMs, 0, 'nothing waits');
+      await queue.enqueue(makeJob());
+      await sleep(300);
+      await queue.enqueue(makeJob());
+      const both = (await queue.stats()).oldestWaitingMs;
+      assert.ok(both >= 250 && both < 5000, `the first job has waited ~300 ms: ${both}`);
+      await claimOne(queue);
+      const second = (await queue.stats()).oldestWaitingMs;
+      assert.ok(second < 250, `the first was claimed; the second has waited less: ${second}`);
+      await claimOne(queue);
+      assert.equal((await queue.stats()).oldestWaitingMs, 0, 'both claimed: nothing waits');
+    });
+
     test('a job finished twice keeps the first record: one event, counted once, one webhook delivery; stale failures change nothing', async (t) => {
       const open = factory(t);
       const [ingest, first, second] = [await open(), await open(), await open()];

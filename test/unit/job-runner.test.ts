@@ -77,7 +77,7 @@ class FakeQueue implements JobQueue {
     return () => {};
   }
   async stats(): Promise<QueueStats> {
-    return { waiting: this.waiting.length, processing: 0, completed: 0, failed: 0, deadLetter: 0, consumers: 1 };
+    return { waiting: this.waiting.length, processing: 0, oldestWaitingMs: 0, completed: 0, failed: 0, deadLetter: 0, consumers: 1 };
   }
   async check(): Promise<void> {}
   async close(): Promise<void> {}
