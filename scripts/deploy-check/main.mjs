@@ -14,6 +14,12 @@ import { typecheckObjects, validateObjects } from './k8s-schema.mjs';
 import { scrapeRunningPixveil } from './live-metrics.mjs';
 import { metricNames } from './promql-names.mjs';
 
+/** Every `env` a schema node names (the variable that sets it), nested objects included. */
+function envNames(schema) {
+  const own = typeof schema.env === 'string' ? [schema.env] : [];
+  return [...own, ...Object.values(schema.properties ?? {}).flatMap(envNames)];
+}
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tools = process.env.DEPLOY_CHECK_TOOLS;
 const promtool = process.env.PROMTOOL ?? 'promtool';
@@ -61,11 +67,12 @@ for (const dir of overlays) {
   const objects = () => rendered.get(label) ?? [];
   await check(`${label}: ${objects().length} objects valid against the Kubernetes/KEDA schemas (kubernetes-models)`, () => validateObjects(tools, label, objects()));
   await check(`${label}: no unknown or misplaced fields (typed TypeScript literals, tsc)`, () => typecheckObjects(tools, label, objects()));
-  await check(`${label}: every setting of src/config/config.ts is in the ConfigMap or Secret`, () => {
-    const wanted = [...fs.readFileSync(path.join(repo, 'src/config/config.ts'), 'utf8').matchAll(/\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]);
+  await check(`${label}: every setting of src/config/schema.ts is in the ConfigMap or Secret`, async () => {
+    const { ConfigSchema } = await import(pathToFileURL(path.join(repo, 'dist/src/config/schema.js')).href);
+    const wanted = envNames(ConfigSchema);
     const have = new Set(objects().filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret').flatMap((o) => Object.keys({ ...o.data, ...o.stringData })));
-    if (wanted.length < 10) return [`found only ${wanted.length} settings in config.ts: has its env parsing changed shape?`];
-    return wanted.filter((n) => !have.has(n)).map((n) => `${n} is read by config.ts but set in neither`);
+    if (wanted.length < 10) return [`found only ${wanted.length} settings in ConfigSchema: do its nodes still name their variable as env?`];
+    return wanted.filter((n) => !have.has(n)).map((n) => `${n} is a setting (ConfigSchema) but set in neither`);
   });
   await check(`${label}: KEDA stream and group match src/redis/keys.ts (prefix pixveil, queue images)`, async () => {
     const { queueKeys } = await import(pathToFileURL(path.join(repo, 'dist/src/redis/keys.js')).href);
