@@ -141,11 +141,19 @@ export function predictedWaitSeconds(backlog: number, rate: DrainRate): number {
 }
 
 /**
+ * Retry-After while nothing drains (an outage, a stall): no wait can be predicted, and a recovery
+ * shows in the rate within its 5 s recent stretch. Asking clients back after the whole SLO left the
+ * queue idle for half a minute after a 10 s S3 outage (spike run, README "Service levels").
+ */
+export const STALLED_RETRY_AFTER_SECONDS = 10;
+
+/**
  * When to come back: the predicted wait's excess over the admission target (the time the queue
- * needs to get back within it), at least 1 s and at most the SLO itself (a stalled cluster gets
- * asked again rather than promised nothing).
+ * needs to get back within it), at least 1 s and at most the SLO itself; a stalled cluster
+ * (infinite wait) gets asked again after STALLED_RETRY_AFTER_SECONDS.
  */
 export function retryAfterSeconds(predictedWait: number, targetSeconds: number, sloSeconds: number): number {
+  if (!Number.isFinite(predictedWait)) return Math.max(1, Math.min(Math.ceil(sloSeconds), STALLED_RETRY_AFTER_SECONDS));
   const excess = predictedWait - targetSeconds;
   return Math.max(1, Math.min(Math.ceil(sloSeconds), Math.ceil(excess)));
 }

@@ -123,7 +123,8 @@ test('predicted wait and Retry-After: backlog over rate; Retry-After is the exce
   assert.equal(retryAfterSeconds(100, 60, 60), 40);
   assert.equal(retryAfterSeconds(45.1, 45, 60), 1);
   assert.equal(predictedWaitSeconds(10, { perSecond: 0, source: 'measured' }), Infinity);
-  assert.equal(retryAfterSeconds(Infinity, 45, 60), 60, 'a stalled cluster: ask again after the SLO');
+  assert.equal(retryAfterSeconds(Infinity, 45, 60), 10, 'a stalled cluster: ask again once a recovery would show in the rate');
+  assert.equal(retryAfterSeconds(Infinity, 3, 4), 4, 'never past the SLO');
 });
 
 /** A queue whose stats() the test sets; nothing else is called by Admission. */
