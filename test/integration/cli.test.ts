@@ -91,7 +91,7 @@ describe('the pixveil command', () => {
     fs.writeFileSync(path.join(dir, 'mine.json'), '{"name": ');
     const notJson = run(['serve'], { MODEL_MANIFEST_DIR: dir, PORT: String(await freePort()) });
     assert.equal(await notJson.exited, 2);
-    assert.match(notJson.stderr().trim(), /^pixveil: Invalid model manifest \S+mine\.json: not JSON \([^\n]+\)$/);
+    assert.match(notJson.stderr().trim(), /^pixveil: Invalid model manifest \S+mine\.json: not JSON \(.+\)$/);
   });
 
   test('process <dir> anonymizes a folder without a server', async () => {
