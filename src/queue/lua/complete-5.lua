@@ -20,24 +20,17 @@
 ]]
 --@include lib/finish.lua
 
-local status = redis.call('HGET', KEYS[2], 'status')
-if not status then
-  return false
-end
-if status == 'completed' or status == 'failed' then
-  return {'unchanged', redis.call('HGETALL', KEYS[2])}
+local settled = settled_already(KEYS[2])
+if settled ~= nil then
+  return settled
 end
 
-local entry = redis.call('HGET', KEYS[2], 'entry')
-if entry then
-  redis.call('XACK', KEYS[1], ARGV[1], entry)
-  redis.call('XDEL', KEYS[1], entry)
-end
+drop_entry(KEYS[1], ARGV[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[5])
 
 local now = now_ms()
 redis.call('HSET', KEYS[2], 'status', 'completed', 'result', ARGV[2], 'finishedAt', now, 'updatedAt', now)
-redis.call('HDEL', KEYS[2], 'error', 'entry')
+redis.call('HDEL', KEYS[2], 'error')
 redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 

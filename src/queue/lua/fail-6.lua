@@ -30,24 +30,16 @@
 ]]
 --@include lib/finish.lua
 
-local status = redis.call('HGET', KEYS[2], 'status')
-if not status then
-  return false
-end
-if status == 'completed' or status == 'failed' then
-  return {'unchanged', redis.call('HGETALL', KEYS[2])}
+local settled = settled_already(KEYS[2])
+if settled ~= nil then
+  return settled
 end
 
 if ARGV[11] ~= '' and tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0') ~= tonumber(ARGV[11]) then
   return {'stale', redis.call('HGETALL', KEYS[2])}
 end
 
-local entry = redis.call('HGET', KEYS[2], 'entry')
-if entry then
-  redis.call('XACK', KEYS[1], ARGV[1], entry)
-  redis.call('XDEL', KEYS[1], entry)
-  redis.call('HDEL', KEYS[2], 'entry')
-end
+drop_entry(KEYS[1], ARGV[1], KEYS[2])
 
 local now, nowMs = now_ms()
 local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')

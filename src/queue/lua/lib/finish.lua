@@ -4,6 +4,29 @@
   call another one.
 ]]
 
+-- The first finisher wins. false: the job is unknown; {'unchanged', fields}: it already finished
+-- (a stalled worker finishing late, or its reclaim finishing second); nil: go on and finish it.
+local function settled_already(hash)
+  local status = redis.call('HGET', hash, 'status')
+  if not status then
+    return false
+  end
+  if status == 'completed' or status == 'failed' then
+    return {'unchanged', redis.call('HGETALL', hash)}
+  end
+  return nil
+end
+
+-- Acks and deletes the job's stream entry, if it has one, so no worker is handed it again.
+local function drop_entry(stream, group, hash)
+  local entry = redis.call('HGET', hash, 'entry')
+  if entry then
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+    redis.call('HDEL', hash, 'entry')
+  end
+end
+
 -- Redis's own clock, in ms: every node stamps finishes from one clock.
 local function now_ms()
   local t = redis.call('TIME')
