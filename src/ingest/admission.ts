@@ -96,11 +96,17 @@ export class Admission {
     }
   }
 
-  private current(): { backlog: number; rate: DrainRate; headWaitSeconds: number } {
+  /**
+   * The figures as of now, and the predicted wait of `count` more jobs: behind the backlog at the
+   * drain rate, and never less than the head of the queue has already waited.
+   */
+  private current(count: number): { backlog: number; rate: DrainRate; headWaitSeconds: number; wait: number } {
     const now = this.clock();
     // The head keeps waiting between readings (and through an outage) until a reading says otherwise.
     const headWaitSeconds = this.oldestWaitingMs > 0 ? (this.oldestWaitingMs + Math.max(0, now - this.readAt)) / 1000 : 0;
-    return { backlog: this.backlog + this.acceptedSinceRefresh + this.admitting, rate: this.estimator.rate(now), headWaitSeconds };
+    const backlog = this.backlog + this.acceptedSinceRefresh + this.admitting;
+    const rate = this.estimator.rate(now);
+    return { backlog, rate, headWaitSeconds, wait: Math.max(predictedWaitSeconds(backlog + count, rate), headWaitSeconds) };
   }
 
   /** Seconds the admission target allows: ADMISSION_WAIT_FRACTION of LATENCY_SLO_SECONDS. */
@@ -112,8 +118,7 @@ export class Admission {
   check(count = 1): void {
     if (this.config.latencySloSeconds <= 0) return;
     const target = this.targetSeconds();
-    const { backlog, rate, headWaitSeconds } = this.current();
-    const wait = Math.max(predictedWaitSeconds(backlog + count, rate), headWaitSeconds);
+    const { wait, rate } = this.current(count);
     if (wait <= target) return;
     throw errors.overloaded(wait, target, this.config.latencySloSeconds, rate.perSecond, retryAfterSeconds(wait, target, this.config.latencySloSeconds));
   }
@@ -145,8 +150,7 @@ export class Admission {
   }
 
   view(): AdmissionView {
-    const { backlog, rate, headWaitSeconds } = this.current();
-    const wait = Math.max(predictedWaitSeconds(backlog, rate), headWaitSeconds);
+    const { wait, backlog, rate, headWaitSeconds } = this.current(0);
     return {
       slo_seconds: this.config.latencySloSeconds,
       target_seconds: Math.round(this.targetSeconds() * 10) / 10,
