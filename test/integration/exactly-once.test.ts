@@ -8,11 +8,11 @@ import { after, before, test } from 'node:test';
 import type { Job } from '../../src/job.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { JobRunner, type ImageRunner } from '../../src/pool/job-runner.js';
-import type { ImageTaskResult } from '../../src/pool/task.js';
 import { MemoryJobQueue } from '../../src/queue/memory.js';
 import type { JobQueue } from '../../src/queue/queue.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { LocalObjectStore } from '../../src/storage/local.js';
+import { processedResult } from '../helpers/pool-result.js';
 import { connectQueue, deleteQueueKeys, makeJob, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 let server: RedisServer;
@@ -45,17 +45,7 @@ function gatedPool(bytes: number[]) {
     run: async () => {
       started++;
       await gate;
-      const result: ImageTaskResult = {
-        ok: true,
-        image: new Uint8Array(bytes).buffer,
-        format: 'jpg',
-        width: 2,
-        height: 2,
-        detections: [{ kind: 'face', label: 'face', score: 0.9, box: { x: 0, y: 0, width: 1, height: 1 }, blurred: true }],
-        timings: { decode: 1 },
-        models: { faces: 'test' },
-      };
-      return result;
+      return processedResult(bytes, 'test');
     },
   };
   return { pool, release: () => open(), started: () => started };

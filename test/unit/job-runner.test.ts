@@ -9,6 +9,7 @@ import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
 import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
 import type { FailureReport, JobQueue, QueueStats, SettledJob } from '../../src/queue/queue.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
+import { processedResult } from '../helpers/pool-result.js';
 
 type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
 
@@ -132,16 +133,7 @@ function makeJob(id = newJobId()): Job {
   };
 }
 
-const processed = (): ImageTaskResult => ({
-  ok: true,
-  image: new Uint8Array([1, 2, 3, 4]).buffer,
-  format: 'jpg',
-  width: 2,
-  height: 2,
-  detections: [{ kind: 'face', label: 'face', score: 0.9, box: { x: 0, y: 0, width: 1, height: 1 }, blurred: true }],
-  timings: { decode: 1 },
-  models: { faces: 'ultraface-rfb-320' },
-});
+const processed = (): ImageTaskResult => processedResult([1, 2, 3, 4], 'ultraface-rfb-320');
 
 function setup(jobs: Job[], run: ImageRunner['run'], options: Partial<JobRunnerOptions> = {}) {
   const events: string[] = [];
