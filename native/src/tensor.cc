@@ -1,9 +1,6 @@
 #include "tensor.h"
 
 #include <algorithm>
-#include <string>
-
-#include "cuda/pixel_ops.h"
 
 namespace pixveil {
 
@@ -68,13 +65,8 @@ Napi::Value NormalizeToChw(const Napi::CallbackInfo& info) {
   job.height = o.Get("height").As<Napi::Number>().Int32Value();
   const bool bgr = o.Get("channelOrder").As<Napi::String>().Utf8Value() == "bgr";
   PrepareTensorJob(&job, bgr, o.Get("padValue").As<Napi::Number>().DoubleValue(), mean.Data(), std.Data());
-  if (o.Get("useCuda").ToBoolean().Value() && cuda::DeviceCount() > 0) {
-    std::string error;
-    if (!cuda::NormalizeToChw(job, &error)) throw Napi::Error::New(env, "CUDA normalizeToChw failed: " + error);
-    return Napi::String::New(env, "cuda");
-  }
   NormalizeToChwCpu(job);
-  return Napi::String::New(env, "cpu");
+  return env.Undefined();
 }
 
 }  // namespace pixveil

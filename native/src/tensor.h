@@ -27,7 +27,7 @@ void NormalizeToChwCpu(const TensorJob& job);
 
 #ifndef __CUDACC__
 // normalizeToChw({ rgb, contentWidth, contentHeight, offsetX, offsetY, width, height,
-//   channelOrder, padValue, mean, std, out: Float32Array, useCuda }) → 'cpu' | 'cuda'
+//   channelOrder, padValue, mean, std, out: Float32Array }) → undefined
 Napi::Value NormalizeToChw(const Napi::CallbackInfo& info);
 #endif
 

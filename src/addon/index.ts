@@ -2,18 +2,16 @@
 // TypeScript fallbacks. Callers import from here only, so both paths run the same pipeline, and
 // both get the same validation (src/addon/validate.ts) first.
 import { isMainThread } from 'node:worker_threads';
-import { blurRegionsFallback } from './fallback/blur.js';
-import { nmsFallback } from './fallback/nms.js';
-import { halveImageFallback } from './fallback/pyramid.js';
-import { regionToTensorFallback } from './fallback/region-tensor.js';
-import { normalizeToChwFallback } from './fallback/tensor.js';
-import { createNativeOps, loadNativeAddon } from './native.js';
+import { ConfigError } from '../config/config.js';
+import { choosePixelOps, pixelOpsMode, type PixelOpsChoice } from './choose.js';
+import { loadNativeAddon } from './native.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
 import { planRegionTensor } from './region-plan.js';
 import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions, TensorLayout, TensorSpec } from './types.js';
 import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs, validateTensorArgs } from './validate.js';
 
 export { ImagePyramid } from './pyramid.js';
+export type { PixelOpsImplementation } from './choose.js';
 export type {
   BlurRegion,
   BlurSpec,
@@ -28,33 +26,28 @@ export type {
   TensorSpec,
 } from './types.js';
 
-const fallback = {
-  blurRegions: blurRegionsFallback,
-  nms: nmsFallback,
-  normalizeToChw: normalizeToChwFallback,
-  halveImage: halveImageFallback,
-  regionToTensor: regionToTensorFallback,
-};
-
-function chooseImplementation() {
-  if (process.env.PIXVEIL_NATIVE === 'off') {
-    return { ops: fallback, implementation: 'typescript' as const, note: 'native pixel ops disabled by PIXVEIL_NATIVE=off; using the TypeScript fallback' };
+function chooseImplementation(): PixelOpsChoice {
+  const { mode, error } = pixelOpsMode(process.env);
+  if (error) return { ...choosePixelOps('auto', loadNativeAddon), note: undefined, error };
+  if (mode === 'ts' && !process.env.PIXEL_OPS) {
+    return { ...choosePixelOps('ts', loadNativeAddon), note: 'native pixel ops disabled by PIXVEIL_NATIVE=off; using the TypeScript fallback' };
   }
-  const loaded = loadNativeAddon();
-  if (loaded.ok) return { ops: createNativeOps(loaded.addon), implementation: 'native' as const, note: undefined };
-  return {
-    ops: fallback,
-    implementation: 'typescript' as const,
-    note: `native pixel ops unavailable (${loaded.reason}); using the slower TypeScript fallback. Build them with \`npm run build:native\` (needs cmake and a C++17 compiler)`,
-  };
+  return choosePixelOps(mode, loadNativeAddon);
 }
 
+// Chosen once per thread (PIXEL_OPS, read here in every thread like PIXVEIL_NATIVE before it).
 const chosen = chooseImplementation();
 // Pool workers load this module too; the main thread alone speaks, so the line appears once per process.
-if (chosen.note && isMainThread) process.stderr.write(`pixveil: ${chosen.note}\n`);
+// An error is not spoken here: checkPixelOps() turns it into the one start-up line.
+if (chosen.note && !chosen.error && isMainThread) process.stderr.write(`pixveil: ${chosen.note}\n`);
+
+/** Stops start-up (ConfigError: one line, exit 2) when PIXEL_OPS asked for what cannot run here. */
+export function checkPixelOps(): void {
+  if (chosen.error) throw new ConfigError(chosen.error);
+}
 
 export const pixelOps = {
-  implementation: chosen.implementation as 'typescript' | 'native',
+  implementation: chosen.implementation,
   /** Anonymizes each region of `image` in place. Synchronous: call it from a pool thread. */
   blurRegions(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
     validateBlurArgs(image, regions, spec);

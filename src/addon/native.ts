@@ -24,7 +24,7 @@ export interface CudaStatus {
   reason: string | null;
 }
 
-interface NativeAddon {
+export interface NativeAddon {
   abiVersion: number;
   blurRegions(options: {
     data: Uint8Array;
@@ -49,8 +49,7 @@ interface NativeAddon {
     mean: Float64Array;
     std: Float64Array;
     out: Float32Array;
-    useCuda: boolean;
-  }): NativeBackend;
+  }): void;
   halveImage(options: { data: Uint8Array; width: number; height: number; channels: number; out: Uint8Array }): void;
   regionToTensor(
     options: Omit<RegionTensorPlan, 'level' | 'transform'> & {
@@ -104,8 +103,9 @@ function flattenRegions(regions: BlurRegion[]): Float64Array {
 }
 
 /**
- * The addon's stages with the fallbacks' signatures. With useCuda they run on a GPU when one is
- * visible at call time, and on the CPU otherwise; the *With variants report which one ran.
+ * The addon's stages with the fallbacks' signatures. With useCuda the blur runs on a GPU when one
+ * is visible at call time, and on the CPU otherwise; blurRegionsWith reports which one ran. The
+ * other stages have no CUDA version (docs/deployment.md, "GPU nodes", says why).
  */
 export function createNativeOps(addon: NativeAddon, useCuda = false) {
   const blurRegionsWith = (image: RawImage, regions: BlurRegion[], spec: BlurSpec): NativeBackend =>
@@ -121,42 +121,30 @@ export function createNativeOps(addon: NativeAddon, useCuda = false) {
         useCuda,
       }),
     );
-  const normalizeToChwWith = (
-    rgb: Uint8Array,
-    contentWidth: number,
-    contentHeight: number,
-    offsetX: number,
-    offsetY: number,
-    spec: TensorSpec,
-  ): { tensor: Float32Array; backend: NativeBackend } => {
-    const out = new Float32Array(3 * spec.width * spec.height);
-    const backend = callNative('normalizeToChw', () =>
-      addon.normalizeToChw({
-        rgb,
-        contentWidth,
-        contentHeight,
-        offsetX,
-        offsetY,
-        width: spec.width,
-        height: spec.height,
-        channelOrder: spec.channelOrder,
-        padValue: spec.padValue,
-        mean: Float64Array.from(spec.mean),
-        std: Float64Array.from(spec.std),
-        out,
-        useCuda,
-      }),
-    );
-    return { tensor: out, backend };
-  };
   return {
     blurRegionsWith,
-    normalizeToChwWith,
     blurRegions(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
       blurRegionsWith(image, regions, spec);
     },
     normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
-      return normalizeToChwWith(rgb, contentWidth, contentHeight, offsetX, offsetY, spec).tensor;
+      const out = new Float32Array(3 * spec.width * spec.height);
+      callNative('normalizeToChw', () =>
+        addon.normalizeToChw({
+          rgb,
+          contentWidth,
+          contentHeight,
+          offsetX,
+          offsetY,
+          width: spec.width,
+          height: spec.height,
+          channelOrder: spec.channelOrder,
+          padValue: spec.padValue,
+          mean: Float64Array.from(spec.mean),
+          std: Float64Array.from(spec.std),
+          out,
+        }),
+      );
+      return out;
     },
     halveImage(level: PyramidLevel): PyramidLevel {
       const width = Math.floor(level.width / 2);

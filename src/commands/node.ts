@@ -1,5 +1,5 @@
 // One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
-import { pixelOps } from '../addon/index.js';
+import { checkPixelOps, pixelOps } from '../addon/index.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
@@ -7,6 +7,7 @@ import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
+import { checkExecutionProviders, modelProviders } from '../models/execution-providers.js';
 import { ensureModels } from '../models/pull.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -53,8 +54,15 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
   const models = configuredModels(config, knownManifests(config));
+  // A GPU asked for and not there stops here in one line, never a silent CPU run.
+  if (role !== 'api') {
+    checkExecutionProviders(config.executionProviders);
+    checkPixelOps();
+  }
+  const providers = role === 'api' ? [] : modelProviders(models, config.executionProviders);
   const metrics = createMetrics();
   metrics.up.set({ role }, 1);
+  for (const p of providers) metrics.modelProvider.set({ kind: p.kind, model: p.model, provider: p.provider }, 1);
 
   if (role !== 'api') {
     await ensureModels(config.modelDir, presentModels(models), { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
@@ -116,6 +124,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     role,
     startedAt: Date.now(),
     pixelOps: pixelOps.implementation,
+    modelProviders: providers,
     options: {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],

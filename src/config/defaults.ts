@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
-import type { Config } from './schema.js';
+import type { Config, ExecutionProvider, PIXEL_OPS_MODES } from './schema.js';
 
 // Every setting pixveil reads, with the value used when its variable is unset: the one
 // table of defaults (piscina's kDefaultOptions habit). loadConfig fills a Config from it; what
@@ -31,6 +31,9 @@ export const defaults = Object.freeze({
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
   ortIntraOpThreads: 1,
+  /** Every model session's providers, in order; the CUDA image and the gpu overlay set cuda,cpu. */
+  executionProviders: Object.freeze(['cpu']) as readonly ExecutionProvider[],
+  pixelOps: 'auto' as (typeof PIXEL_OPS_MODES)[number],
   /** `legacy`: the models and passes before issue 14 (see legacyProfile); each variable still overrides. */
   profile: 'default' as 'default' | 'legacy',
   faceModel: 'yunet-n',

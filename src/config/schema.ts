@@ -6,6 +6,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DetectionSettingsSchema } from './detection.js';
 import { MetadataPolicySchema, OneOf } from '../schema/job.js';
 
+/** Providers onnxruntime-node's Linux binding can name (listSupportedBackends); which are installed is checked at start. */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export const PIXEL_OPS_MODES = ['auto', 'cuda', 'native', 'ts'] as const;
+
 const text = (env: string, description: string) => Type.String({ env, description });
 const flag = (env: string, description: string) => Type.Boolean({ env, description });
 /** A comma-separated variable; blank entries are dropped. */
@@ -34,6 +39,8 @@ export const ConfigSchema = Type.Object({
   poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
   tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
+  executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks stops start-up' }),
+  pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
   profile: OneOf(['default', 'legacy'] as const, { env: 'PROFILE', description: 'legacy: start from the models and passes before issue 14 (defaults.ts legacyProfile); each variable still overrides' }),
   faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
   objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),

@@ -163,8 +163,18 @@ export const StatsSchema = Type.Object(
 );
 
 export const HealthSchema = Type.Object(
-  { status: Type.Literal('ok'), role: OneOf(['serve', 'api', 'worker'] as const), uptime_seconds: count, queue: Type.String(), storage: Type.String(), pixel_ops: Type.String(), timestamp: Type.String({ format: 'date-time' }) },
-  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', timestamp: '2026-12-01T10:00:00.000Z' }] },
+  { status: Type.Literal('ok'), role: OneOf(['serve', 'api', 'worker'] as const), uptime_seconds: count, queue: Type.String(), storage: Type.String(), pixel_ops: Type.String(),
+    models: Type.Array(
+      Type.Object({
+        kind: OneOf(['faces', 'plates', 'objects'] as const),
+        model: Type.String(),
+        provider: Type.String({ description: 'The execution provider the session runs on: the first of EXECUTION_PROVIDERS (onnxruntime places an operator that provider lacks on the next one)' }),
+        providers: Type.Array(Type.String(), { description: 'EXECUTION_PROVIDERS as the session was given them, in order' }),
+      }),
+      { description: 'The models this node runs and their onnxruntime execution providers; empty on an api node' },
+    ),
+    timestamp: Type.String({ format: 'date-time' }) },
+  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', models: [{ kind: 'faces', model: 'yunet-n', provider: 'cpu', providers: ['cpu'] }], timestamp: '2026-12-01T10:00:00.000Z' }] },
 );
 
 export const ReadySchema = Type.Object(

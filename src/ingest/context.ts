@@ -2,6 +2,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
+import type { ModelProvider } from '../models/execution-providers.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TenantThroughput } from '../observability/tenant-throughput.js';
 import type { ThroughputWindow } from '../observability/throughput.js';
@@ -27,6 +28,8 @@ export interface IngestContext {
   role: 'serve' | 'api' | 'worker';
   startedAt: number;
   pixelOps: string;
+  /** The models this node's pool runs and their execution providers (empty on an api node). */
+  modelProviders: ModelProvider[];
   /** Readiness beyond queue and store (models loaded on a serve node). */
   extraReadiness: () => Promise<Record<string, string>>;
   /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */

@@ -21,6 +21,7 @@ export function createMetrics() {
     drainRate: new client.Gauge({ name: 'pixveil_admission_drain_rate', help: 'Jobs finished per second cluster-wide while work was waiting (or the prior before that), used by admission', registers: [registry] }),
     queueConsumers: new client.Gauge({ name: 'pixveil_queue_consumers', help: 'Worker processes consuming the queue', registers: [registry] }),
     poolUtilization: new client.Gauge({ name: 'pixveil_pool_utilization_ratio', help: 'Share of this node\'s pool task slots in use, 0..1', registers: [registry] }),
+    modelProvider: new client.Gauge({ name: 'pixveil_model_provider_info', help: 'Always 1: a model this node runs (kind, model) and the onnxruntime execution provider it runs on', labelNames: ['kind', 'model', 'provider'], registers: [registry] }),
     poolThreads: new client.Gauge({ name: 'pixveil_pool_threads', help: 'Pool threads on this node', registers: [registry] }),
     up: new client.Gauge({ name: 'pixveil_up', help: '1 while this node runs, by role', labelNames: ['role'], registers: [registry] }),
   };

@@ -1,5 +1,5 @@
-// CUDA kernels for the blur and tensor stages, with the CPU versions' integer arithmetic so
-// the outputs match bit for bit. Host wrappers copy in, run, and copy back; every CUDA error
+// CUDA kernels for the blur stage, with the CPU version's integer arithmetic so the outputs
+// match bit for bit. Host wrappers copy in, run, and copy back; every CUDA error
 // becomes a false return with a message, never an exception.
 #include <cuda_runtime.h>
 
@@ -108,17 +108,6 @@ __global__ void WriteBack(uint8_t* image, int width, int channels, Rect rect, bo
   }
 }
 
-__global__ void Normalize(TensorJob job) {
-  const size_t plane = static_cast<size_t>(job.width) * job.height;
-  const size_t o = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
-  if (o >= plane) return;
-  const int x = static_cast<int>(o % job.width) - job.offsetX;
-  const int y = static_cast<int>(o / job.width) - job.offsetY;
-  const bool inside = x >= 0 && y >= 0 && x < job.contentWidth && y < job.contentHeight;
-  const uint8_t* p = job.rgb + (static_cast<size_t>(inside ? y : 0) * job.contentWidth + (inside ? x : 0)) * 3;
-  for (int c = 0; c < 3; c++) job.out[c * plane + o] = inside ? job.lut[c][p[job.source[c]]] : job.pad[c];
-}
-
 }  // namespace
 
 int DeviceCount(std::string* error) {
@@ -175,21 +164,6 @@ bool BlurRegions(const BlurJob& job, std::string* error) {
     if (!Check(cudaGetLastError(), "kernel launch", error)) return false;
   }
   return Check(cudaMemcpy(job.data, image.ptr, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy(to host)", error);
-}
-
-bool NormalizeToChw(const TensorJob& job, std::string* error) {
-  const size_t inBytes = static_cast<size_t>(job.contentWidth) * job.contentHeight * 3;
-  const size_t plane = static_cast<size_t>(job.width) * job.height;
-  DeviceBuffer rgb, out;
-  if (!Check(cudaMalloc(&rgb.ptr, inBytes), "cudaMalloc(rgb)", error)) return false;
-  if (!Check(cudaMalloc(&out.ptr, plane * 3 * sizeof(float)), "cudaMalloc(tensor)", error)) return false;
-  if (!Check(cudaMemcpy(rgb.ptr, job.rgb, inBytes, cudaMemcpyHostToDevice), "cudaMemcpy(to device)", error)) return false;
-  TensorJob onDevice = job;  // the LUT travels as a kernel argument (~3 KiB, under the 4 KiB limit)
-  onDevice.rgb = rgb.as<uint8_t>();
-  onDevice.out = out.as<float>();
-  Normalize<<<Blocks(plane), kThreads>>>(onDevice);
-  if (!Check(cudaGetLastError(), "kernel launch", error)) return false;
-  return Check(cudaMemcpy(job.out, out.ptr, plane * 3 * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpy(to host)", error);
 }
 
 }  // namespace cuda

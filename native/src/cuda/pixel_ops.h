@@ -1,11 +1,11 @@
-// CUDA versions of the blur and tensor stages. Compiled only when CMake finds nvcc; otherwise
-// the inline stubs below report no device, and every caller takes the CPU path.
+// The CUDA version of the blur stage (PIXEL_OPS=cuda|auto). Compiled only when CMake finds nvcc;
+// otherwise the inline stubs below report no device, and every caller takes the CPU path. The
+// model-input stages (pyramid, regionToTensor) have no CUDA version: docs/deployment.md says why.
 #pragma once
 
 #include <string>
 
 #include "blur.h"
-#include "tensor.h"
 
 namespace pixveil {
 namespace cuda {
@@ -17,7 +17,6 @@ int DeviceCount(std::string* error = nullptr);
 // Same results as the CPU versions, bit for bit. false (and error) when a CUDA call fails;
 // the host buffers are then left as they were.
 bool BlurRegions(const BlurJob& job, std::string* error);
-bool NormalizeToChw(const TensorJob& job, std::string* error);
 #else
 constexpr bool kCompiled = false;
 inline int DeviceCount(std::string* error = nullptr) {
@@ -25,10 +24,6 @@ inline int DeviceCount(std::string* error = nullptr) {
   return 0;
 }
 inline bool BlurRegions(const BlurJob&, std::string* error) {
-  *error = "the addon was built without CUDA";
-  return false;
-}
-inline bool NormalizeToChw(const TensorJob&, std::string* error) {
   *error = "the addon was built without CUDA";
   return false;
 }
