@@ -40,7 +40,7 @@ async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
   const load = async (name: string) => {
     if (!name) return undefined;
     const m = manifests.get(name)!;
-    return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: ['cpu'] });
+    return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: [...config.executionProviders] });
   };
   return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
 }
