@@ -7,7 +7,8 @@ import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
-import { checkExecutionProviders, modelProviders } from '../models/execution-providers.js';
+import { checkExecutionProviders, checkProvidersStart, modelProviders } from '../models/execution-providers.js';
+import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -66,6 +67,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
 
   if (role !== 'api') {
     await ensureModels(config.modelDir, presentModels(models), { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
+    const first = models.objects ?? models.plates ?? models.faces;
+    await checkProvidersStart(config.executionProviders, first && modelPath(config.modelDir, first));
   }
   const store = await createObjectStore(config);
   await store.check();

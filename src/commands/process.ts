@@ -7,6 +7,8 @@ import { outputExt, type ImageExt } from '../image-format.js';
 import type { JobOptions } from '../job.js';
 import { parseJobOptions } from '../ingest/options.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
+import { checkProvidersStart } from '../models/execution-providers.js';
+import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
@@ -200,7 +202,9 @@ export async function processDirectory(config: Config, input: string, outDir: st
 
   const needed = presentModels(configuredModels(config, knownManifests(config)));
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
-  const pool = new ImagePool(poolOptionsFromConfig(config));
+  const poolOptions = poolOptionsFromConfig(config);
+  await checkProvidersStart(config.executionProviders, needed[0] && modelPath(config.modelDir, needed[0]));
+  const pool = new ImagePool(poolOptions);
   const progress = createProgress(process.stderr, total, flags.progressEvery);
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };

@@ -39,7 +39,7 @@ export const ConfigSchema = Type.Object({
   poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
   tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
-  executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks stops start-up' }),
+  executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks, or that cannot start a session, stops start-up' }),
   pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
   profile: OneOf(['default', 'legacy'] as const, { env: 'PROFILE', description: 'legacy: start from the models and passes before issue 14 (defaults.ts legacyProfile); each variable still overrides' }),
   faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),

@@ -87,3 +87,26 @@ export function modelProviders(models: Partial<Record<ModelProvider['kind'], { n
     return manifest ? [{ kind, model: manifest.name, provider: providers[0], providers: [...providers] }] : [];
   });
 }
+
+/** onnxruntime's message without its source path prefix, first line only. */
+function ortReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split('\n').map((l) => l.trim()).find(Boolean) ?? text;
+  return line.replace(/^\S*onnxruntime_src\S*\s+/, '').replace(/^.*? was false\.\s*/, '').slice(0, 300);
+}
+
+/**
+ * Installed is not the same as usable: a provider whose libraries are there can still fail to start
+ * (no GPU, no driver, a missing cuDNN). With anything but `cpu` asked for, one session is made on
+ * `file` in this thread before the pool starts, so that failure is one line too, not a stack per thread.
+ */
+export async function checkProvidersStart(wanted: readonly string[], file: string | undefined): Promise<void> {
+  if (!file || wanted.every((name) => name === 'cpu')) return;
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(file, { executionProviders: [...wanted], logSeverityLevel: 3 });
+  } catch (err) {
+    throw new ConfigError(`EXECUTION_PROVIDERS=${wanted.join(',')}: onnxruntime could not start a session on them (${ortReason(err)}); check the GPU, its driver and the CUDA/cuDNN libraries, or set EXECUTION_PROVIDERS=cpu`);
+  }
+  await session.release();
+}

@@ -6,7 +6,7 @@ import { mock, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { Detector } from '../../src/models/detector.js';
-import { checkExecutionProviders, missingProviders, modelProviders, probeInstalledProviders, type ProviderProbe } from '../../src/models/execution-providers.js';
+import { checkExecutionProviders, checkProvidersStart, missingProviders, modelProviders, probeInstalledProviders, type ProviderProbe } from '../../src/models/execution-providers.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
@@ -101,4 +101,25 @@ test('health and metrics name each configured model with the first provider of i
     { kind: 'faces', model: 'yunet-n', provider: 'cuda', providers: ['cuda', 'cpu'] },
     { kind: 'objects', model: 'yolox-nano', provider: 'cuda', providers: ['cuda', 'cpu'] },
   ]);
+});
+
+test('an installed provider that cannot start a session (no device) is one line too, before the pool starts', async (t) => {
+  const yolox = loadManifests().get('yolox-nano')!;
+  const file = path.join(modelDir, yolox.file);
+  const webgpuStarts = await ort.InferenceSession.create(file, { executionProviders: ['webgpu'], logSeverityLevel: 3 }).then(
+    async (s) => (await s.release(), true),
+    () => false,
+  );
+  const create = mock.method(ort.InferenceSession, 'create');
+  t.after(() => create.mock.restore());
+  await checkProvidersStart(['cpu'], file);
+  assert.equal(create.mock.callCount(), 0, 'cpu alone needs no probe session');
+  if (webgpuStarts) return t.skip('a WebGPU adapter answers here');
+  // webgpu ships inside onnxruntime-node, so the library check passes; this machine has no adapter.
+  await assert.rejects(checkProvidersStart(['webgpu', 'cpu'], file), (err: Error) => {
+    assert.ok(err instanceof ConfigError);
+    assert.doesNotMatch(err.message, /\n/);
+    assert.match(err.message, /^EXECUTION_PROVIDERS=webgpu,cpu: onnxruntime could not start a session on them \(.+\); check the GPU, its driver and the CUDA\/cuDNN libraries, or set EXECUTION_PROVIDERS=cpu$/);
+    return true;
+  });
 });
