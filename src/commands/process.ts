@@ -201,8 +201,9 @@ export async function processDirectory(config: Config, input: string, outDir: st
   for await (const _ of walk(input, '', flags.recursive, skip)) total++;
 
   const needed = presentModels(configuredModels(config, knownManifests(config)));
-  await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
+  // Providers and pixel ops first: a GPU that is not there stops the run before any model is pulled.
   const poolOptions = poolOptionsFromConfig(config);
+  await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   await checkProvidersStart(config.executionProviders, needed[0] && modelPath(config.modelDir, needed[0]));
   const pool = new ImagePool(poolOptions);
   const progress = createProgress(process.stderr, total, flags.progressEvery);
