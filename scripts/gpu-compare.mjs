@@ -103,9 +103,10 @@ console.table(rows);
 // The service's own start-up check, on this addon: PIXEL_OPS=cuda must pick CUDA on a GPU and be
 // refused without one; auto must pick CUDA or the CPU accordingly.
 const { choosePixelOps } = await import(pathToFileURL(path.resolve(values.chooser)).href);
+const { createNativeOps } = await import(pathToFileURL(path.resolve(path.dirname(values.chooser), 'native.js')).href);
 const load = () => ({ ok: true, addon });
-const strict = choosePixelOps('cuda', load);
-const auto = choosePixelOps('auto', load);
+const strict = choosePixelOps('cuda', load, {}, createNativeOps);
+const auto = choosePixelOps('auto', load, {}, createNativeOps);
 console.log(`PIXEL_OPS=cuda → ${strict.error ? `refused: ${strict.error}` : strict.implementation}; PIXEL_OPS=auto → ${auto.implementation}${auto.note ? ` (${auto.note})` : ''}`);
 if (onGpu ? strict.implementation !== 'cuda' || strict.error || auto.implementation !== 'cuda' : !strict.error || auto.implementation !== 'native') failures++;
 

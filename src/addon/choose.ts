@@ -3,11 +3,6 @@
 // small image at start; otherwise the addon on the CPU; otherwise TypeScript. An explicit choice
 // that cannot run is an error for the start-up check (src/addon/index.ts checkPixelOps), never a
 // silent step down.
-import { blurRegionsFallback } from './fallback/blur.js';
-import { nmsFallback } from './fallback/nms.js';
-import { halveImageFallback } from './fallback/pyramid.js';
-import { regionToTensorFallback } from './fallback/region-tensor.js';
-import { normalizeToChwFallback } from './fallback/tensor.js';
 import { createNativeOps, type NativeAddon, type NativeLoad } from './native.js';
 import type { BlurRegion, BlurSpec, RawImage } from './types.js';
 
@@ -16,17 +11,8 @@ export type PixelOpsMode = (typeof PIXEL_OPS_CHOICES)[number];
 /** What /v1/health reports: `cuda` is the addon with the blur on the GPU, the other stages on the CPU. */
 export type PixelOpsImplementation = 'cuda' | 'native' | 'typescript';
 
-export const fallbackOps = {
-  blurRegions: blurRegionsFallback,
-  nms: nmsFallback,
-  normalizeToChw: normalizeToChwFallback,
-  halveImage: halveImageFallback,
-  regionToTensor: regionToTensorFallback,
-};
-export type PixelOpsTable = typeof fallbackOps;
-
-export interface PixelOpsChoice {
-  ops: PixelOpsTable;
+export interface PixelOpsChoice<Ops> {
+  ops: Ops;
   implementation: PixelOpsImplementation;
   /** Said once on stderr by the main thread (a slower path than asked for by default). */
   note?: string;
@@ -93,19 +79,23 @@ export function cudaBlurProblem(addon: NativeAddon): string | undefined {
 
 const BUILD_HINT = 'build it with `npm run build:native` (needs cmake and a C++17 compiler)';
 
-export function choosePixelOps(mode: PixelOpsMode, load: () => NativeLoad): PixelOpsChoice {
-  if (mode === 'ts') return { ops: fallbackOps, implementation: 'typescript' };
+/**
+ * `fallback` is the TypeScript table and `native(addon, useCuda)` builds the addon's, both from
+ * src/addon/index.ts, so a stage added there needs nothing here.
+ */
+export function choosePixelOps<F, N>(mode: PixelOpsMode, load: () => NativeLoad, fallback: F, native: (addon: NativeAddon, useCuda: boolean) => N): PixelOpsChoice<F | N> {
+  if (mode === 'ts') return { ops: fallback, implementation: 'typescript' };
   const loaded = load();
   if (!loaded.ok) {
-    const fallback = { ops: fallbackOps, implementation: 'typescript' as const };
-    if (mode === 'auto') return { ...fallback, note: `native pixel ops unavailable (${loaded.reason}); using the slower TypeScript fallback. Build them with \`npm run build:native\` (needs cmake and a C++17 compiler)` };
-    return { ...fallback, error: `PIXEL_OPS=${mode} needs the native addon, but ${loaded.reason}: ${BUILD_HINT}${mode === 'cuda' ? ' on a machine with nvcc' : ''}` };
+    const typescript = { ops: fallback, implementation: 'typescript' as const };
+    if (mode === 'auto') return { ...typescript, note: `native pixel ops unavailable (${loaded.reason}); using the slower TypeScript fallback. Build them with \`npm run build:native\` (needs cmake and a C++17 compiler)` };
+    return { ...typescript, error: `PIXEL_OPS=${mode} needs the native addon, but ${loaded.reason}: ${BUILD_HINT}${mode === 'cuda' ? ' on a machine with nvcc' : ''}` };
   }
-  const native = { ops: createNativeOps(loaded.addon, false), implementation: 'native' as const };
-  if (mode === 'native') return native;
+  const onCpu = { ops: native(loaded.addon, false), implementation: 'native' as const };
+  if (mode === 'native') return onCpu;
   const problem = cudaBlurProblem(loaded.addon);
-  if (!problem) return { ops: createNativeOps(loaded.addon, true), implementation: 'cuda' };
-  if (mode === 'cuda') return { ...native, error: `PIXEL_OPS=cuda but ${problem}; set PIXEL_OPS=auto or native to blur on the CPU` };
+  if (!problem) return { ops: native(loaded.addon, true), implementation: 'cuda' };
+  if (mode === 'cuda') return { ...onCpu, error: `PIXEL_OPS=cuda but ${problem}; set PIXEL_OPS=auto or native to blur on the CPU` };
   // No GPU is the common case and goes unsaid; a GPU whose kernel was refused is worth a line.
-  return loaded.addon.cudaAvailable().available ? { ...native, note: `CUDA blur not used (${problem}); blurring on the CPU` } : native;
+  return loaded.addon.cudaAvailable().available ? { ...onCpu, note: `CUDA blur not used (${problem}); blurring on the CPU` } : onCpu;
 }

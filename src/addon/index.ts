@@ -3,8 +3,13 @@
 // both get the same validation (src/addon/validate.ts) first.
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError } from '../config/config.js';
-import { choosePixelOps, pixelOpsMode, type PixelOpsChoice } from './choose.js';
-import { loadNativeAddon } from './native.js';
+import { choosePixelOps, pixelOpsMode } from './choose.js';
+import { blurRegionsFallback } from './fallback/blur.js';
+import { nmsFallback } from './fallback/nms.js';
+import { halveImageFallback } from './fallback/pyramid.js';
+import { regionToTensorFallback } from './fallback/region-tensor.js';
+import { normalizeToChwFallback } from './fallback/tensor.js';
+import { createNativeOps, loadNativeAddon } from './native.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
 import { planRegionTensor } from './region-plan.js';
 import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions, TensorLayout, TensorSpec } from './types.js';
@@ -26,13 +31,21 @@ export type {
   TensorSpec,
 } from './types.js';
 
-function chooseImplementation(): PixelOpsChoice {
+const fallback = {
+  blurRegions: blurRegionsFallback,
+  nms: nmsFallback,
+  normalizeToChw: normalizeToChwFallback,
+  halveImage: halveImageFallback,
+  regionToTensor: regionToTensorFallback,
+};
+
+// PIXEL_OPS (src/addon/choose.ts says what each value picks); PIXVEIL_NATIVE=off is the older `ts`.
+function chooseImplementation() {
   const { mode, error } = pixelOpsMode(process.env);
-  if (error) return { ...choosePixelOps('auto', loadNativeAddon), note: undefined, error };
-  if (mode === 'ts' && !process.env.PIXEL_OPS) {
-    return { ...choosePixelOps('ts', loadNativeAddon), note: 'native pixel ops disabled by PIXVEIL_NATIVE=off; using the TypeScript fallback' };
-  }
-  return choosePixelOps(mode, loadNativeAddon);
+  const choice = choosePixelOps(error ? 'auto' : mode, loadNativeAddon, fallback, createNativeOps);
+  if (error) return { ...choice, note: undefined, error };
+  if (mode === 'ts' && !process.env.PIXEL_OPS) return { ...choice, note: 'native pixel ops disabled by PIXVEIL_NATIVE=off; using the TypeScript fallback' };
+  return choice;
 }
 
 // Chosen once per thread (PIXEL_OPS, read here in every thread like PIXVEIL_NATIVE before it).

@@ -4,14 +4,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { choosePixelOps, pixelOpsMode } from '../../src/addon/choose.js';
+import { choosePixelOps as choose, pixelOpsMode, type PixelOpsMode } from '../../src/addon/choose.js';
 import { blurRegionsFallback } from '../../src/addon/fallback/blur.js';
-import type { CudaStatus, NativeAddon, NativeLoad } from '../../src/addon/native.js';
+import { createNativeOps, type CudaStatus, type NativeAddon, type NativeLoad } from '../../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage } from '../../src/addon/types.js';
 import { loadNativeAddon } from '../../src/addon/native.js';
 import { packageRoot } from '../../src/paths.js';
 
 type BlurOptions = Parameters<NativeAddon['blurRegions']>[0];
+
+/** The TypeScript table only needs to be told apart here; the native one is the real wrapper over the stand-in. */
+const typescriptTable = { table: 'typescript' };
+const choosePixelOps = (mode: PixelOpsMode, load: () => NativeLoad) => choose(mode, load, typescriptTable, createNativeOps);
 
 function standIn(cuda: CudaStatus, gpuBlur: 'exact' | 'one byte off' | 'throws'): { load: () => NativeLoad; calls: { cuda: number; cpu: number } } {
   const calls = { cuda: 0, cpu: 0 };
@@ -50,6 +54,7 @@ test('auto: the CUDA blur when a GPU answers and matches the CPU at start, and b
   assert.ok(addon.calls.cuda >= 6, 'the start-up check ran every style and shape on the GPU');
   const before = addon.calls.cuda;
   const image: RawImage = { data: new Uint8Array(32 * 32 * 3).fill(90), width: 32, height: 32, channels: 3 };
+  assert.ok('blurRegions' in choice.ops);
   choice.ops.blurRegions(image, [{ x: 2, y: 2, width: 10, height: 10 }], { style: 'pixelate', shape: 'box' });
   assert.equal(addon.calls.cuda, before + 1);
 });
@@ -81,6 +86,7 @@ test('PIXEL_OPS=cuda that cannot run is an error for start-up, never a quiet CPU
   assert.match(choosePixelOps('cuda', unbuilt).error ?? '', /^PIXEL_OPS=cuda needs the native addon, but build\/Release\/pixveil_native\.node is not built/);
   assert.match(choosePixelOps('native', unbuilt).error ?? '', /^PIXEL_OPS=native needs the native addon/);
   assert.equal(choosePixelOps('auto', unbuilt).implementation, 'typescript');
+  assert.equal(choosePixelOps('auto', unbuilt).ops, typescriptTable);
   assert.equal(choosePixelOps('ts', standIn(gpu, 'exact').load).implementation, 'typescript');
   assert.equal(choosePixelOps('native', standIn(gpu, 'exact').load).implementation, 'native');
 });
