@@ -8,6 +8,7 @@ import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
+import { choiceFields, resolvePlateModel, type PlateModelChoice } from '../models/plate-precision.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { recordJobMetrics } from '../observability/record-job.js';
@@ -52,7 +53,14 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   }
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
-  const models = configuredModels(config, knownManifests(config));
+  const manifests = knownManifests(config);
+  // Which plate model file runs (PLATE_MODEL_PRECISION and the CPU): PLATE_MODEL then names it for the pool.
+  let plateChoice: PlateModelChoice | undefined;
+  if (role !== 'api') {
+    ({ config, choice: plateChoice } = await resolvePlateModel(config, manifests));
+    if (plateChoice) log[plateChoice.fallback ? 'warn' : 'info']('plate model', choiceFields(plateChoice));
+  }
+  const models = configuredModels(config, manifests);
   const metrics = createMetrics();
   metrics.up.set({ role }, 1);
 
@@ -116,6 +124,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     role,
     startedAt: Date.now(),
     pixelOps: pixelOps.implementation,
+    plateModel: plateChoice,
     options: {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],

@@ -8,6 +8,7 @@ import type { JobOptions } from '../job.js';
 import { parseJobOptions } from '../ingest/options.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
+import { resolvePlateModel } from '../models/plate-precision.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
@@ -198,7 +199,11 @@ export async function processDirectory(config: Config, input: string, outDir: st
   let total = 0;
   for await (const _ of walk(input, '', flags.recursive, skip)) total++;
 
-  const needed = presentModels(configuredModels(config, knownManifests(config)));
+  const manifests = knownManifests(config);
+  const plate = await resolvePlateModel(config, manifests);
+  config = plate.config;
+  if (plate.choice) process.stderr.write(`plate model ${plate.choice.model} (${plate.choice.precision}): ${plate.choice.reason}\n`);
+  const needed = presentModels(configuredModels(config, manifests));
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
   const progress = createProgress(process.stderr, total, flags.progressEvery);

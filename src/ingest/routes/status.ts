@@ -84,6 +84,7 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     queue: ctx.queue.kind,
     storage: ctx.store.description,
     pixel_ops: ctx.pixelOps,
+    ...(ctx.plateModel ? { plate_model: { model: ctx.plateModel.model, precision: ctx.plateModel.precision, setting: ctx.plateModel.setting, cpu: ctx.plateModel.cpu, reason: ctx.plateModel.reason } } : {}),
     timestamp: new Date().toISOString(),
   });
 }
