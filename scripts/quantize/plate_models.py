@@ -6,8 +6,9 @@
 Writes into DIR:
   yolov9-t-plates-float.onnx             every ConvInteger chain folded back into a float Conv (rebuild_float.py)
   yolov9-t-plates-int8.onnx              static QDQ of that float model: uint8 activations, int8 per-channel
-                                         weights, MinMax ranges over the calibration photos; the detection
-                                         head (model.22) and the NMS tail (end2end) stay float
+                                         weights, MinMax ranges over the calibration photos (whole and centre
+                                         crops, mirrored); the stem conv (model.0), the detection head
+                                         (model.22) and the NMS tail (end2end) stay float
   yolov9-t-plates-*.provenance.json      what each file was made from and how (source sha256, tool versions,
                                          calibration photos with their sha256, the nodes left in float)
 
@@ -43,8 +44,9 @@ from rebuild_float import rebuild_float  # noqa: E402
 FLOAT_FILE = "yolov9-t-plates-float.onnx"
 INT8_FILE = "yolov9-t-plates-int8.onnx"
 SOURCE_MANIFEST = "yolov9-t-plates"
-# The detection head and the NMS tail: quantized, the box/score decode loses every plate.
-FLOAT_SCOPES = ("/model.22/", "/end2end/")
+# The detection head and the NMS tail: quantized, the box/score decode loses every plate. The stem
+# convolution (3 input channels, where int8 gains least and its rounding reaches every later layer).
+FLOAT_SCOPES = ("/model.0/", "/model.22/", "/end2end/")
 INPUT_SIZE = 416
 PAD_VALUE = 114  # as models/yolov9-t-plates.json: letterboxed, centred, pad 114, RGB / 255
 
@@ -57,10 +59,25 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def letterbox(path: Path) -> np.ndarray:
-    """The model input the pipeline builds for a whole photo: [1, 3, 416, 416] float32, RGB / 255."""
+def upright_rgb(path: Path) -> Image.Image:
     with Image.open(path) as im:
-        image = ImageOps.exif_transpose(im).convert("RGB")
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def calibration_views(path: Path) -> list[np.ndarray]:
+    """What the pipeline feeds the model from such a photo: the whole frame, and a vehicle-crop-like
+    view (the centre half, where these photos have their car, so its plate fills more of the input);
+    each also mirrored. Four inputs per photo, always in this order."""
+    image = upright_rgb(path)
+    w, h = image.size
+    centre = image.crop((w // 4, h // 4, w - w // 4, h - h // 4))
+    return [letterbox(v) for v in (image, ImageOps.mirror(image), centre, ImageOps.mirror(centre))]
+
+
+def letterbox(image: Image.Image | Path) -> np.ndarray:
+    """The model input the pipeline builds for an image: [1, 3, 416, 416] float32, RGB / 255."""
+    if isinstance(image, Path):
+        image = upright_rgb(image)
     scale = min(INPUT_SIZE / image.width, INPUT_SIZE / image.height)
     w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
     resized = image.resize((w, h), Image.Resampling.BILINEAR)
@@ -73,11 +90,11 @@ def letterbox(path: Path) -> np.ndarray:
 class PhotoReader(CalibrationDataReader):
     def __init__(self, input_name: str, photos: list[Path]):
         self.input_name = input_name
-        self.photos = iter(photos)
+        self.inputs = (view for photo in photos for view in calibration_views(photo))
 
     def get_next(self):
-        photo = next(self.photos, None)
-        return None if photo is None else {self.input_name: letterbox(photo)}
+        view = next(self.inputs, None)
+        return None if view is None else {self.input_name: view}
 
 
 def read_calibration_list(list_file: Path, photos_root: Path) -> list[Path]:
@@ -209,7 +226,7 @@ def main() -> None:
             "calibration": {
                 "list": str(args.calibration.name),
                 "photos": [{"file": str(p.relative_to(args.photos)), "sha256": sha256(p)} for p in photos],
-                "input": f"whole photo letterboxed to {INPUT_SIZE}x{INPUT_SIZE}, centred, pad {PAD_VALUE}, RGB / 255",
+                "inputs": f"4 per photo: whole, mirrored, centre half, centre half mirrored; each letterboxed to {INPUT_SIZE}x{INPUT_SIZE}, centred, pad {PAD_VALUE}, RGB / 255",
             },
             "quantize_linear_nodes": quantized,
             "float_scopes": list(FLOAT_SCOPES),
