@@ -34,10 +34,10 @@ export interface PlateChoiceInput {
 }
 
 /**
- * On a CPU with VNNI the int8 file measured fastest (README "Models": 17.9 against 22.9 ms float and
- * 26.3 ms shipped, AVX-512 VNNI EPYC, one thread). Without VNNI onnxruntime's int8 convolutions lose
- * the instruction they win by, and the float rebuild, which was faster than the shipped ConvInteger
- * file even with VNNI, needs none: it is the choice there.
+ * On a CPU with VNNI the int8 file measured fastest (README "Plate model: float and int8 files": 23.3
+ * against 26.0 ms float and 31.8 ms shipped, CPU ms, one thread, AVX-512 VNNI EPYC). Without VNNI
+ * onnxruntime's int8 convolutions lose the instruction they win by, and the float rebuild, which beat
+ * the shipped ConvInteger file even with VNNI, needs none: it is the choice there.
  */
 export function preferredPrecision(cpu: CpuFeatures): DerivedPrecision {
   return cpu.vnni ? 'int8' : 'float';
