@@ -14,7 +14,7 @@ import { loadManifests } from '../../src/models/manifest.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { packageRoot } from '../../src/paths.js';
 import { ensureDerivedPlateModels, quantizePython } from '../helpers/derived-models.js';
-import { fixtureDir, modelDir } from '../helpers/photos.js';
+import { evalDataDir, fixtureDir, modelDir } from '../helpers/photos.js';
 import { uploadFile, waitForJob } from '../helpers/server.js';
 
 const manifests = loadManifests();
@@ -62,7 +62,8 @@ describe('plate model precision in a running node', () => {
       assert.equal(health.plate_model.precision, expected);
       assert.equal(health.plate_model.setting, 'auto');
       assert.equal(health.plate_model.cpu, hostCpuFeatures().evidence);
-      const res = await uploadFile(node.url, fs.readFileSync(path.join(fixtureDir, 'plates', 'alpr_h786poj.jpg')), 'car.jpg', '?detect=plates');
+      // A car photo of the openalpr split, which the calibration never saw.
+      const res = await uploadFile(node.url, fs.readFileSync(path.join(evalDataDir, 'openalpr', 'us', 'car1.jpg')), 'car.jpg', '?detect=plates');
       const job = await waitForJob(node.url, (await res.json()).job_id);
       assert.equal(job.status, 'completed');
       assert.equal(job.result.detections.filter((d: { kind: string }) => d.kind === 'plate').length, 1);
