@@ -11,6 +11,11 @@ import { DEFAULT_THRESHOLDS } from '../src/job.js';
 import type { Detectors } from '../src/pipeline/detect.js';
 import type { JobOptions } from '../src/job.js';
 import { repoRoot } from './ground-truth.js';
+import { hostCpuFeatures } from '../src/models/cpu-features.js';
+import { modelFileState } from '../src/models/files.js';
+import type { ModelManifest } from '../src/models/manifest.js';
+import { choosePlateModel, PLATE_PRECISIONS, type PlatePrecisionSetting } from '../src/models/plate-precision.js';
+import { derivedModelDir, ensureDerivedPlateModels } from '../test/helpers/derived-models.js';
 
 export type EvalArgs = Record<string, string | undefined>;
 
@@ -27,10 +32,32 @@ export interface EvalConfig {
   release(): Promise<void>;
 }
 
+/**
+ * --plate-precision=auto|int8|float|original (PLATE_MODEL_PRECISION, default auto): the plate file the
+ * service would run on this CPU. An explicit int8 or float makes the files first if they are missing
+ * (test/helpers/derived-models.ts); auto, like the service, runs the original when they are not there.
+ */
+async function platesFor(args: EvalArgs, plateModel: string, manifests: Map<string, ModelManifest>, modelDirs: string[]): Promise<string> {
+  const setting = (args['plate-precision'] ?? 'auto') as PlatePrecisionSetting;
+  if (!PLATE_PRECISIONS.includes(setting)) throw new Error(`--plate-precision must be one of ${PLATE_PRECISIONS.join(', ')}`);
+  if (setting === 'int8' || setting === 'float') await ensureDerivedPlateModels();
+  const dirOf = (m: ModelManifest) => modelDirs.find((d) => fs.existsSync(path.join(d, m.file))) ?? modelDirs[0];
+  const choice = await choosePlateModel({
+    setting,
+    plateModel,
+    manifests,
+    cpu: hostCpuFeatures(),
+    fileState: (m) => modelFileState(dirOf(m), m),
+    fileLocation: (m) => path.join(dirOf(m), m.file),
+  });
+  if (choice) console.error(`plate model ${choice.model} (${choice.precision}): ${choice.reason}`);
+  return choice?.model ?? plateModel;
+}
+
 export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
   const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
   const manifests = loadManifests();
-  const modelDirs = [process.env.MODEL_DIR ?? path.resolve(repoRoot, '../shared/models'), process.env.EXTRA_MODEL_DIR].filter(Boolean) as string[];
+  const modelDirs = [process.env.MODEL_DIR ?? path.resolve(repoRoot, '../shared/models'), process.env.EXTRA_MODEL_DIR, derivedModelDir].filter(Boolean) as string[];
   const load = async (name: string | undefined) => {
     if (!name || name === 'none') return undefined;
     const m = manifests.get(name) ?? (() => { throw new Error(`unknown model ${name}`); })();
@@ -41,7 +68,7 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
   // --profile=legacy starts from the pre-issue-14 defaults (PROFILE=legacy); flags override either.
   const base = args.profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
   const d: DetectionSettings = args.profile === 'legacy' ? LEGACY_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
-  const names = { faces: args.faces ?? base.faceModel, plates: args.plates ?? base.plateModel, objects: args.objects ?? base.objectModel };
+  const names = { faces: args.faces ?? base.faceModel, plates: await platesFor(args, args.plates ?? base.plateModel, manifests, modelDirs), objects: args.objects ?? base.objectModel };
   const detectors: Detectors = { faces: await load(names.faces), plates: await load(names.plates), objects: await load(names.objects) };
   const loaded = [detectors.faces, detectors.plates, detectors.objects];
   const settings: DetectionSettings = {

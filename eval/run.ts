@@ -8,6 +8,7 @@
 //   [--sets=fixtures,synthetic,openalpr,cars] [--profile=legacy] (the pre-issue-14 models and tiles)
 //   [--face-long-side=1280] [--face-crop-input=160] (dynamic face models: FACE_INPUT_LONG_SIDE, FACE_CROP_INPUT)
 //   [--vehicle-score=0.25] [--plate-crop-below=8|off] (PLATE_CROP_BELOW_PX)
+//   [--plate-precision=auto|int8|float|original] (PLATE_MODEL_PRECISION: which yolov9-t-plates file runs)
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
 import path from 'node:path';

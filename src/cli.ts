@@ -8,6 +8,7 @@ import { ManifestError } from './models/manifest.js';
 import { ModelPullError } from './models/pull.js';
 import { packageRoot } from './paths.js';
 import type { ProcessFlags } from './commands/process.js';
+import type { QuantizeFlags } from './commands/quantize.js';
 
 const version = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -58,7 +59,7 @@ function buildProgram(): Command {
       (await import('./commands/process.js')).runProcessCommand(loadConfig(), input, out, flags),
     );
 
-  const models = program.command('models').description('model files: list or pull');
+  const models = program.command('models').description('model files: list, pull or quantize');
   models
     .command('list')
     .description('known models and whether their files are present and intact')
@@ -68,6 +69,14 @@ function buildProgram(): Command {
     .description('download the configured (or named) models into MODEL_DIR')
     .argument('[name...]', 'model names (default: the configured ones)')
     .action(async (names: string[]) => (await import('./commands/models.js')).runModelsCommand(loadConfig(), ['pull', ...names]));
+  models
+    .command('quantize')
+    .description("make the plate model's float and int8 files (scripts/quantize/, needs Python) into MODEL_DIR")
+    .option('--out <dir>', 'where to write them (default: MODEL_DIR)')
+    .option('--photos <dir>', 'folder the calibration list is relative to (default: ../shared/fixtures beside the package)')
+    .option('--calibration <file>', 'calibration photos, one path a line (default: scripts/quantize/calibration.txt)')
+    .option('--python <path>', 'Python with scripts/quantize/requirements.txt installed', 'python3')
+    .action(async (flags: QuantizeFlags) => (await import('./commands/quantize.js')).runQuantizeCommand(loadConfig(), flags));
 
   const dlq = program.command('dlq').description('dead-lettered jobs (Redis mode)');
   dlq

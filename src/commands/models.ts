@@ -10,7 +10,8 @@ export async function runModelsCommand(config: Config, args: string[]): Promise<
   if (sub === 'list') {
     for (const m of manifests.values()) {
       const state = await modelFileState(config.modelDir, m);
-      console.log(`${m.name.padEnd(22)} ${m.task.padEnd(8)} ${state.padEnd(18)} ${m.license.padEnd(11)} ${m.source.url}`);
+      const from = m.derived ? `made from ${m.derived.from} by "pixveil models quantize"` : m.source.url;
+      console.log(`${m.name.padEnd(22)} ${m.task.padEnd(8)} ${state.padEnd(18)} ${m.license.padEnd(11)} ${from}`);
     }
     console.log(`MODEL_DIR=${config.modelDir}`);
     return;

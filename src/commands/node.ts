@@ -10,6 +10,7 @@ import { configuredModels, defaultThresholds, knownManifests, presentModels } fr
 import { checkExecutionProviders, checkProvidersStart, modelProviders } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
+import { choiceFields, resolvePlateModel, type PlateModelChoice } from '../models/plate-precision.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { recordJobMetrics } from '../observability/record-job.js';
@@ -54,12 +55,19 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   }
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
-  const models = configuredModels(config, knownManifests(config));
+  const manifests = knownManifests(config);
   // A GPU asked for and not there stops here in one line, never a silent CPU run.
   if (role !== 'api') {
     checkExecutionProviders(config.executionProviders);
     checkPixelOps();
   }
+  // Which plate model file runs (PLATE_MODEL_PRECISION and the CPU): PLATE_MODEL then names it for the pool.
+  let plateChoice: PlateModelChoice | undefined;
+  if (role !== 'api') {
+    ({ config, choice: plateChoice } = await resolvePlateModel(config, manifests));
+    if (plateChoice) log[plateChoice.fallback ? 'warn' : 'info']('plate model', choiceFields(plateChoice));
+  }
+  const models = configuredModels(config, manifests);
   const providers = role === 'api' ? [] : modelProviders(models, config.executionProviders);
   const metrics = createMetrics();
   metrics.up.set({ role }, 1);
@@ -128,6 +136,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     startedAt: Date.now(),
     pixelOps: pixelOps.implementation,
     modelProviders: providers,
+    plateModel: plateChoice,
     options: {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],

@@ -10,6 +10,7 @@ import { configuredModels, defaultThresholds, knownManifests, presentModels } fr
 import { checkProvidersStart } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
+import { resolvePlateModel } from '../models/plate-precision.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
@@ -200,7 +201,11 @@ export async function processDirectory(config: Config, input: string, outDir: st
   let total = 0;
   for await (const _ of walk(input, '', flags.recursive, skip)) total++;
 
-  const needed = presentModels(configuredModels(config, knownManifests(config)));
+  const manifests = knownManifests(config);
+  const plate = await resolvePlateModel(config, manifests);
+  config = plate.config;
+  if (plate.choice) process.stderr.write(`plate model ${plate.choice.model} (${plate.choice.precision}): ${plate.choice.reason}\n`);
+  const needed = presentModels(configuredModels(config, manifests));
   // Providers and pixel ops first: a GPU that is not there stops the run before any model is pulled.
   const poolOptions = poolOptionsFromConfig(config);
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });

@@ -39,6 +39,8 @@ export const defaults = Object.freeze({
   faceModel: 'yunet-n',
   objectModel: 'yolox-nano',
   plateModel: 'yolov9-t-plates',
+  /** `auto`: int8 on a CPU with VNNI, else float, where `pixveil models quantize` made the file; else the original (src/models/plate-precision.ts). */
+  platePrecision: 'auto' as 'auto' | 'int8' | 'float' | 'original',
   detection: DEFAULT_DETECTION_SETTINGS,
   keepMetadata: 'strip' as MetadataPolicy,
   jobTtlSeconds: 24 * 3600,

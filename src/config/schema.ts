@@ -45,6 +45,7 @@ export const ConfigSchema = Type.Object({
   faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
   objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
   plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),
+  platePrecision: OneOf(['auto', 'int8', 'float', 'original'] as const, { env: 'PLATE_MODEL_PRECISION', description: 'Which file of PLATE_MODEL runs: auto (int8 on a CPU with VNNI, else the float rebuild, when `pixveil models quantize` made them; else the original), or one of them (missing: start-up error)' }),
   detection: { ...DetectionSettingsSchema, description: 'Tiles, person/vehicle crops and blur margins: handed whole to every pool thread' },
   keepMetadata: { ...MetadataPolicySchema, env: 'KEEP_METADATA', description: 'Default metadata= of a request: strip everything, or keep safe EXIF (README "Privacy"); the old false/true mean strip/safe' },
   jobTtlSeconds: Type.Integer({ env: 'JOB_TTL_SECONDS', minimum: 1, description: 'How long finished job records are kept' }),

@@ -163,7 +163,13 @@ export const StatsSchema = Type.Object(
 );
 
 export const HealthSchema = Type.Object(
-  { status: Type.Literal('ok'), role: OneOf(['serve', 'api', 'worker'] as const), uptime_seconds: count, queue: Type.String(), storage: Type.String(), pixel_ops: Type.String(),
+  {
+    status: Type.Literal('ok'),
+    role: OneOf(['serve', 'api', 'worker'] as const),
+    uptime_seconds: count,
+    queue: Type.String(),
+    storage: Type.String(),
+    pixel_ops: Type.String(),
     models: Type.Array(
       Type.Object({
         kind: OneOf(['faces', 'plates', 'objects'] as const),
@@ -173,8 +179,15 @@ export const HealthSchema = Type.Object(
       }),
       { description: 'The models this node runs and their onnxruntime execution providers; empty on an api node' },
     ),
-    timestamp: Type.String({ format: 'date-time' }) },
-  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', models: [{ kind: 'faces', model: 'yunet-n', provider: 'cpu', providers: ['cpu'] }], timestamp: '2026-12-01T10:00:00.000Z' }] },
+    plate_model: Type.Optional(
+      Type.Object(
+        { model: Type.String(), precision: OneOf(['original', 'float', 'int8'] as const), setting: OneOf(['auto', 'int8', 'float', 'original'] as const), cpu: Type.String(), reason: Type.String() },
+        { description: 'Which plate model file runs (PLATE_MODEL_PRECISION); on nodes that process images' },
+      ),
+    ),
+    timestamp: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', models: [{ kind: 'faces', model: 'yunet-n', provider: 'cpu', providers: ['cpu'] }], plate_model: { model: 'yolov9-t-plates-int8', precision: 'int8', setting: 'auto', cpu: 'avx512_vnni,avx_vnni', reason: 'auto: this CPU has avx512_vnni,avx_vnni, where int8 runs fastest' }, timestamp: '2026-12-01T10:00:00.000Z' }] },
 );
 
 export const ReadySchema = Type.Object(

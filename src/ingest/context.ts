@@ -1,6 +1,7 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
+import type { PlateModelChoice } from '../models/plate-precision.js';
 import type { Logger } from '../observability/logger.js';
 import type { ModelProvider } from '../models/execution-providers.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -30,6 +31,8 @@ export interface IngestContext {
   pixelOps: string;
   /** The models this node's pool runs and their execution providers (empty on an api node). */
   modelProviders: ModelProvider[];
+  /** Which plate model file this node runs and why (PLATE_MODEL_PRECISION); absent on api nodes. */
+  plateModel?: PlateModelChoice;
   /** Readiness beyond queue and store (models loaded on a serve node). */
   extraReadiness: () => Promise<Record<string, string>>;
   /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */

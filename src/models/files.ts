@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors.js';
+import { provenanceProblem } from './derived.js';
 import type { ModelManifest } from './manifest.js';
 
 export function modelPath(modelDir: string, manifest: ModelManifest): string {
@@ -14,12 +15,16 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export type ModelFileState = 'ok' | 'missing' | 'checksum-mismatch';
+/** `stale`: a derived file (scripts/quantize/) without a matching provenance record, or made from another source file. */
+export type ModelFileState = 'ok' | 'missing' | 'checksum-mismatch' | 'stale';
 
 export async function modelFileState(modelDir: string, manifest: ModelManifest): Promise<ModelFileState> {
   const file = modelPath(modelDir, manifest);
   if (!fs.existsSync(file)) return 'missing';
-  return (await sha256File(file)) === manifest.sha256 ? 'ok' : 'checksum-mismatch';
+  const actual = await sha256File(file);
+  // A derived file is checked against the record made with it: its calibrated bytes may differ by CPU.
+  if (manifest.derived) return provenanceProblem(modelDir, manifest, actual) === null ? 'ok' : 'stale';
+  return actual === manifest.sha256 ? 'ok' : 'checksum-mismatch';
 }
 
 /** Throws MODEL_MISSING / MODEL_CHECKSUM with the file, the place looked and where to get it. */

@@ -90,6 +90,23 @@ export const OutputSchema = Type.Object(
   { expected: 'an object' },
 );
 
+/**
+ * A model made here from another manifest's file (scripts/quantize/), not downloaded: `pixveil models
+ * quantize` writes it beside its source with a provenance record, and that record, not `sha256`, is
+ * what the file is checked against (`sha256` is the reference build's; calibrated int8 scales may
+ * differ in their last bits on a CPU with other kernels).
+ */
+export const DerivedSchema = Type.Object(
+  {
+    from: nonEmpty('the name of the manifest whose file this one is made from'),
+    fromSha256: Type.String({ pattern: '^[0-9a-f]{64}$', expected: "64 lower-case hex digits (the source file's sha256)" }),
+    precision: { ...either(['float', 'int8'] as const), description: 'float: integer chains folded back into float; int8: static QDQ' },
+    script: nonEmpty('the script that makes the file'),
+    provenance: Type.String({ pattern: '^[^/]+$', expected: 'a bare file name (the record written beside the model file)' }),
+  },
+  { expected: 'an object with from, fromSha256, precision, script and provenance', additionalProperties: true },
+);
+
 // Fields not named here are allowed (and kept): a manifest may carry notes of its own.
 export const ModelManifestSchema = Type.Object(
   {
@@ -103,6 +120,7 @@ export const ModelManifestSchema = Type.Object(
     license: nonEmpty('a non-empty string'),
     /** Where the licence comes from when the repository hosting the file has none of its own. */
     licenseNote: Type.Optional(nonEmpty('a non-empty string')),
+    derived: Type.Optional(DerivedSchema),
     input: InputSchema,
     output: OutputSchema,
     classes: Type.Array(Type.String(), { minItems: 1, expected: 'a non-empty array of names' }),

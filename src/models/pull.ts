@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ModelManifest } from './manifest.js';
-import { modelFileState, modelPath } from './files.js';
+import { modelFileState, modelPath, type ModelFileState } from './files.js';
 import { extractFromTar } from './tar.js';
 
 export interface PullOptions {
@@ -122,12 +122,19 @@ async function pullFromArchive(response: Response, manifest: ModelManifest, targ
   }
 }
 
+export function derivedNotReady(manifest: ModelManifest, file: string, state: ModelFileState): string {
+  const what = state === 'missing' ? 'is missing' : 'does not match its provenance record or its source';
+  return `Model ${manifest.name} at ${file} ${what}: it is made from ${manifest.derived!.from}, not downloaded. Run "pixveil models quantize" (Python with scripts/quantize/requirements.txt)`;
+}
+
 /** Pulls whichever of `manifests` are missing; a present file with a wrong checksum is an error, not overwritten. */
 export async function ensureModels(modelDir: string, manifests: ModelManifest[], options: PullOptions & { pull: boolean }): Promise<void> {
   for (const manifest of manifests) {
     const state = await modelFileState(modelDir, manifest);
     if (state === 'ok') continue;
     const file = path.join(modelDir, manifest.file);
+    // Made here (scripts/quantize/), never downloaded: its source.url is the source model's.
+    if (manifest.derived) throw new ModelPullError(derivedNotReady(manifest, file, state));
     if (state === 'checksum-mismatch') {
       throw new ModelPullError(`Model ${manifest.name} at ${file} does not match its sha256 ${manifest.sha256}. Delete it and run "pixveil models pull", or download it from ${manifest.source.url}`);
     }

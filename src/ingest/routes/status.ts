@@ -85,6 +85,7 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     storage: ctx.store.description,
     pixel_ops: ctx.pixelOps,
     models: ctx.modelProviders,
+    ...(ctx.plateModel ? { plate_model: { model: ctx.plateModel.model, precision: ctx.plateModel.precision, setting: ctx.plateModel.setting, cpu: ctx.plateModel.cpu, reason: ctx.plateModel.reason } } : {}),
     timestamp: new Date().toISOString(),
   });
 }
