@@ -19,6 +19,7 @@ import { JobRunner } from '../pool/job-runner.js';
 import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
+import { JobObjectSweeper } from '../storage/expiry.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { webhookSecretFor } from '../webhooks/secrets.js';
 import { jobView } from '../ingest/views.js';
@@ -87,11 +88,22 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       timeoutMs: config.webhookTimeoutMs,
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
       pollMs: 250,
-      concurrency: 16,
+      concurrency: config.webhookConcurrency,
       log: log.child({ component: 'webhooks' }),
     });
     webhooks.start();
   }
+
+  // Every node sweeps (an API-only deployment has no worker); with Redis one node per interval does.
+  const sweeper = new JobObjectSweeper({
+    store,
+    hasRecord: async (id) => (await queue.get(id)) !== undefined,
+    ttlMs: config.jobTtlSeconds * 1000,
+    intervalMs: config.storageSweepSeconds * 1000,
+    claimRound: queue.claimRound && ((ms) => queue.claimRound!('storage-sweep', ms)),
+    log: log.child({ component: 'storage-sweep' }),
+  });
+  sweeper.start();
 
   const throughput = new ThroughputWindow();
   const tenantThroughput = new TenantThroughput();
@@ -157,6 +169,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
         if (pool && left > 0) await poolIdle(pool, POOL_DRAIN_MS);
         await pool?.close();
         await webhooks?.stop(Math.min(config.shutdownGraceMs, config.webhookTimeoutMs));
+        await sweeper.stop();
         await queue.close();
         await store.close?.();
       })()),

@@ -127,6 +127,11 @@ export interface JobQueue {
   /** Called for every job that finishes, on any node. Returns an unsubscribe function. */
   onFinished(listener: (job: Job) => void): () => void;
   stats(): Promise<QueueStats>;
+  /**
+   * Where several nodes share the queue: true on the one node that takes the periodic task `name`
+   * (the storage sweep) for the next `ms`. Absent where this process is the whole cluster.
+   */
+  claimRound?(name: string, ms: number): Promise<boolean>;
   /** Throws when the queue's backend is unreachable; used by /v1/ready. */
   check(): Promise<void>;
   close(): Promise<void>;

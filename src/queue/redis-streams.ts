@@ -403,6 +403,12 @@ export class RedisStreamQueue implements JobQueue {
     return Math.max(0, nowMs - Number(first[0].split('-')[0]));
   }
 
+  async claimRound(name: string, ms: number): Promise<boolean> {
+    const { keys, options } = this;
+    const taken = await this.guard(() => this.redis.set(keys.round(name), options.consumerName, 'PX', Math.max(1, Math.floor(ms)), 'NX'));
+    return taken === 'OK';
+  }
+
   async check(): Promise<void> {
     await this.guard(() => this.redis.ping());
   }
