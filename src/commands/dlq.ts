@@ -1,13 +1,16 @@
 import { ConfigError, type Config } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { createJobQueue } from '../queue/index.js';
+import { redactUrl, setupStep } from './setup-error.js';
 
 /** `pixveil dlq list` prints one JSON line per dead letter; `pixveil dlq retry [id…]` requeues them (all when none named). */
 export async function runDeadLetterCommand(config: Config, args: string[]): Promise<void> {
   if (!config.redisUrl) throw new ConfigError('The dead-letter stream exists in Redis mode only: set REDIS_URL');
   const [sub, ...ids] = args;
   if (sub !== 'list' && sub !== 'retry') throw new ConfigError('Usage: pixveil dlq list | pixveil dlq retry [entry-or-job-id…]');
-  const queue = await createJobQueue(config, createLogger('error'), { durable: false });
+  const queue = await setupStep((reason) => `Redis at ${redactUrl(config.redisUrl)} (REDIS_URL) cannot be used: ${reason}`, () =>
+    createJobQueue(config, createLogger('error'), { durable: false }),
+  );
   const deadLetters = queue.deadLetters;
   try {
     if (!deadLetters) throw new ConfigError(`The ${queue.kind} queue keeps no dead letters`);

@@ -20,6 +20,7 @@ import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
 import { JobObjectSweeper } from '../storage/expiry.js';
+import { redactUrl, SetupError, setupStep } from './setup-error.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { webhookSecretFor } from '../webhooks/secrets.js';
 import { jobView } from '../ingest/views.js';
@@ -49,7 +50,7 @@ async function poolIdle(pool: ImagePool, capMs: number): Promise<void> {
 
 export async function startNode(config: Config, role: Role, log: Logger = createLogger(config.logLevel)): Promise<PixveilNode> {
   if (role !== 'serve' && !config.redisUrl) {
-    throw new Error(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
+    throw new SetupError(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
   }
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
@@ -60,9 +61,21 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   if (role !== 'api') {
     await ensureModels(config.modelDir, presentModels(models), { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   }
-  const store = await createObjectStore(config);
-  await store.check();
-  const queue = await createJobQueue(config, log);
+  const store = await setupStep(
+    (reason) => `Storage ${config.s3Bucket ? `S3 bucket ${config.s3Bucket}` : `directory ${config.dataDir}`} is not usable: ${reason}`,
+    async () => {
+      const opened = await createObjectStore(config);
+      await opened.check();
+      return opened;
+    },
+  );
+  const queue = await setupStep(
+    (reason) => `Redis at ${redactUrl(config.redisUrl)} (REDIS_URL) cannot be used: ${reason}`,
+    () => createJobQueue(config, log),
+  ).catch(async (err) => {
+    await store.close?.();
+    throw err;
+  });
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;

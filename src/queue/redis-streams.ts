@@ -122,12 +122,18 @@ export class RedisStreamQueue implements JobQueue {
   /** Connects and creates the consumer group (and the stream) if missing. Throws SERVICE_UNAVAILABLE when Redis is unreachable. */
   static async connect(options: Partial<RedisQueueOptions> = {}): Promise<RedisStreamQueue> {
     const queue = new RedisStreamQueue(options);
+    // connect() rejects with "Connection is closed"; the socket's own error says why (ECONNREFUSED, ENOTFOUND, auth).
+    let socketError: Error | undefined;
+    const remember = (err: Error) => (socketError ??= err);
+    queue.redis.on('error', remember);
     try {
       await Promise.all([queue.redis.connect(), queue.blocking.connect()]);
       await queue.ensureGroup();
     } catch (err) {
       await queue.close();
-      throw toRedisError(err);
+      throw toRedisError(socketError ?? err);
+    } finally {
+      queue.redis.off('error', remember);
     }
     return queue;
   }
