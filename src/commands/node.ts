@@ -102,6 +102,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
       pollMs: 250,
       concurrency: config.webhookConcurrency,
+      perTenantConcurrency: config.webhookTenantConcurrency,
       log: log.child({ component: 'webhooks' }),
     });
     webhooks.start();

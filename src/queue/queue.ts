@@ -1,4 +1,5 @@
 import type { Job, JobError, JobResult, WebhookEvent } from '../job.js';
+import type { DeliveryShares } from './webhook-lanes.js';
 
 export interface QueueStats {
   /** Jobs waiting to be claimed. */
@@ -68,8 +69,9 @@ export interface WebhookQueue {
   /**
    * Up to `max` deliveries due now, each leased for `leaseMs` and counted as an attempt: if the
    * caller dies before recordDelivery, the delivery becomes due again when the lease ends.
+   * With `shares`, picks go round-robin across lanes (tenants) within each lane's cap (webhook-lanes.ts).
    */
-  claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  claimDeliveries(max: number, leaseMs: number, shares?: DeliveryShares): Promise<WebhookDelivery[]>;
   /** Records the attempt: delivered, or failed (retried after the backoff, or for good past maxAttempts). */
   recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): Promise<void>;
 }

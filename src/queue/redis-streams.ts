@@ -9,6 +9,7 @@ import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { RedisDeadLetters } from './dead-letter.js';
 import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 import { FinishedEvents } from './redis-events.js';
+import type { DeliveryShares } from './webhook-lanes.js';
 import { queueScripts } from './redis-scripts.js';
 import { volatileRedisReason } from '../redis/persistence.js';
 import { decodeJob, encodeJobBase } from './redis-status.js';
@@ -60,6 +61,9 @@ export const REDIS_QUEUE_DEFAULTS: Readonly<Omit<RedisQueueOptions, 'consumerNam
 
 // Delayed retries moved back onto the stream per claim call.
 const PROMOTE_BATCH = 100;
+// Due webhook entries one claim looks at to share them out by lane; a lane at its cap has its
+// entries moved behind the others', so even a longer backlog of one lane is passed within a few polls.
+const WEBHOOK_SCAN = 1000;
 
 type StreamEntry = [entryId: string, fields: string[]];
 
@@ -85,7 +89,7 @@ export class RedisStreamQueue implements JobQueue {
   readonly keys: QueueKeys;
   readonly deadLetters: RedisDeadLetters;
   readonly webhooks: WebhookQueue = {
-    claimDeliveries: (max, leaseMs) => this.claimDeliveries(max, leaseMs),
+    claimDeliveries: (max, leaseMs, shares) => this.claimDeliveries(max, leaseMs, shares),
     recordDelivery: (delivery, error, policy) => this.recordDelivery(delivery, error, policy),
   };
   /** Commands; never blocks, so other calls are not stuck behind a claim. */
@@ -276,9 +280,12 @@ export class RedisStreamQueue implements JobQueue {
     return this.settled(id, reply);
   }
 
-  private async claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  private async claimDeliveries(max: number, leaseMs: number, shares?: DeliveryShares): Promise<WebhookDelivery[]> {
     const { keys } = this;
-    const reply = (await this.guard(() => queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs))))) as unknown[];
+    const loads = shares ? [...shares.inFlight].flatMap(([lane, n]) => [lane, n]) : [];
+    const reply = (await this.guard(() =>
+      queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs)), WEBHOOK_SCAN, shares?.perLane ?? 0, ...loads),
+    )) as unknown[];
     const out: WebhookDelivery[] = [];
     for (const fields of reply) {
       const job = decodeJob(fields);

@@ -167,6 +167,7 @@ test('delivery time: the address is checked again, so a callback that now points
     policy: { maxAttempts: 2, retryBaseMs: 20, maxDelayMs: 100 },
     pollMs: 20,
     concurrency: 4,
+    perTenantConcurrency: 4,
     log: silentLogger,
   });
   const before = receiver.received.length;
