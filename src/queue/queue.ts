@@ -80,10 +80,13 @@ export interface WebhookQueue {
 export interface DeadLetterOperations {
   /** Oldest first, at most `count`, starting after `afterEntryId` (for paging). */
   list(options?: { count?: number; afterEntryId?: string }): Promise<DeadLetter[]>;
-  /** Requeues one, by entry id or job id, with fresh attempts; the job id, or undefined when there is no such entry. */
-  retry(entryOrJobId: string): Promise<string | undefined>;
-  /** Requeues up to `max`, oldest first; their ids. */
-  retryAll(max?: number): Promise<string[]>;
+  /**
+   * Requeues one, by entry id or job id, with fresh attempts; the job id, or undefined when there is
+   * no such entry or `runnable` says it cannot run (its original expired with its record).
+   */
+  retry(entryOrJobId: string, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string | undefined>;
+  /** Requeues up to `max`, oldest first, of those `runnable` accepts; their ids. */
+  retryAll(max?: number, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string[]>;
 }
 
 /**

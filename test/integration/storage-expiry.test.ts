@@ -8,10 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { newJobId } from '../../src/job.js';
+import { packageRoot } from '../../src/paths.js';
+import { storageKeys } from '../../src/storage/keys.js';
 import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { connectQueue, makeJob, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
 
@@ -128,6 +132,34 @@ describe('stored objects expire with their job record (Redis queue)', () => {
       await server.close();
     }
   });
+});
+
+test('pixveil dlq retry leaves a dead letter whose original expired with its record, and names it', async () => {
+  const redis = await startRedisServer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-dlq-'));
+  const prefix = `dlq-${crypto.randomBytes(4).toString('hex')}`;
+  const queue = await connectQueue(redis.url, { prefix, queueName: 'images', maxAttempts: 1 });
+  try {
+    const [expired, kept] = [newJobId(), newJobId()].map((id) => makeJob({ id, input: { key: storageKeys.original(id, 'jpg'), filename: 'a.jpg', bytes: 3, format: 'jpg' } }));
+    fs.mkdirSync(path.join(dataDir, 'original'));
+    fs.writeFileSync(path.join(dataDir, kept.input.key), 'jpg');
+    for (const job of [expired, kept]) {
+      await queue.enqueue(job);
+      await queue.claim(1, 100);
+      await queue.fail(job.id, { code: 'INTERNAL', message: 'boom', retryable: true });
+    }
+    assert.equal((await queue.deadLetters.list()).length, 2);
+    const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'dlq', 'retry'], { env: { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: prefix, DATA_DIR: dataDir } });
+    assert.match(stdout, new RegExp(`^requeued 1 job\\(s\\): ${kept.id}$`, 'm'));
+    assert.match(stdout, new RegExp(`^not requeued, their original expired with their record \\(JOB_TTL_SECONDS\\): ${expired.id}$`, 'm'));
+    assert.deepEqual((await queue.deadLetters.list()).map((l) => l.jobId), [expired.id], 'the expired one stays in the dead-letter stream');
+    assert.equal((await queue.get(kept.id))?.status, 'queued');
+  } finally {
+    await queue.close();
+    await redis.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('stored objects expire with their job record (S3, s3rver)', () => {
