@@ -39,6 +39,11 @@ export interface RedisQueueOptions {
   commandTimeoutMs: number;
   /** stats().consumers counts workers that claimed or heartbeated within this window. */
   consumerActiveMs: number;
+  /**
+   * Due webhook entries one claim looks at to share them out by tenant. A tenant at its cap has its
+   * entries moved behind the others', so even a longer backlog of one tenant is passed within a few polls.
+   */
+  webhookScan: number;
   /** Connection errors (ioredis reconnects on its own); commands still fail with SERVICE_UNAVAILABLE. */
   onError: (err: Error) => void;
 }
@@ -56,14 +61,12 @@ export const REDIS_QUEUE_DEFAULTS: Readonly<Omit<RedisQueueOptions, 'consumerNam
   streamMaxLen: 10_000,
   commandTimeoutMs: 1500,
   consumerActiveMs: 60_000,
+  webhookScan: 1000,
   onError: () => {},
 });
 
 // Delayed retries moved back onto the stream per claim call.
 const PROMOTE_BATCH = 100;
-// Due webhook entries one claim looks at to share them out by lane; a lane at its cap has its
-// entries moved behind the others', so even a longer backlog of one lane is passed within a few polls.
-const WEBHOOK_SCAN = 1000;
 
 type StreamEntry = [entryId: string, fields: string[]];
 
@@ -107,7 +110,7 @@ export class RedisStreamQueue implements JobQueue {
   constructor(options: Partial<RedisQueueOptions> = {}) {
     const consumerName = options.consumerName ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.options = Object.freeze({ ...REDIS_QUEUE_DEFAULTS, ...options, consumerName });
-    for (const name of ['maxQueueSize', 'maxAttempts', 'stalledMs', 'jobTtlSeconds', 'retryBaseMs', 'streamMaxLen', 'commandTimeoutMs', 'consumerActiveMs'] as const) {
+    for (const name of ['maxQueueSize', 'maxAttempts', 'stalledMs', 'jobTtlSeconds', 'retryBaseMs', 'streamMaxLen', 'commandTimeoutMs', 'consumerActiveMs', 'webhookScan'] as const) {
       positiveInt(this.options, name);
     }
     this.keys = queueKeys(this.options.prefix, this.options.queueName);
@@ -284,7 +287,7 @@ export class RedisStreamQueue implements JobQueue {
     const { keys } = this;
     const loads = shares ? [...shares.inFlight].flatMap(([lane, n]) => [lane, n]) : [];
     const reply = (await this.guard(() =>
-      queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs)), WEBHOOK_SCAN, shares?.perLane ?? 0, ...loads),
+      queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs)), this.options.webhookScan, shares?.perLane ?? 0, ...loads),
     )) as unknown[];
     const out: WebhookDelivery[] = [];
     for (const fields of reply) {

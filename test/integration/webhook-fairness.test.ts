@@ -105,3 +105,27 @@ describe('webhook deliveries are fair across tenants', () => {
     }
   });
 });
+
+test('Redis: a tenant at its share has its due entries moved behind the others\', so a backlog longer than one scan does not hide another tenant', async () => {
+  const redis = await startRedisServer();
+  const queue = await connectQueue(redis.url, randomQueueOptions(redis.url, { webhookScan: 10 }));
+  try {
+    await finishWithCallback(queue, Array.from({ length: 35 }, () => makeJob({ tenant: 'slow', callback: { url: 'http://slow.example/hook' } })));
+    const fast = makeJob({ tenant: 'fast', callback: { url: 'http://fast.example/hook' } });
+    await finishWithCallback(queue, [fast]);
+    const shares = { perLane: PER_TENANT, inFlight: new Map([['slow', PER_TENANT]]) };
+    let claims = 0;
+    let got: string[] = [];
+    while (got.length === 0 && claims < 10) {
+      claims++;
+      got = (await queue.webhooks.claimDeliveries(CONCURRENCY, 60_000, shares)).map((d) => d.job.id);
+    }
+    assert.deepEqual(got, [fast.id], 'only the other tenant\'s delivery, the saturated tenant gets none');
+    assert.ok(claims <= 5, `found behind 35 entries with a scan of 10 after ${claims} claims`);
+    // Unshared (no shares), oldest due first: the slow tenant's entries come back.
+    assert.equal((await queue.webhooks.claimDeliveries(3, 60_000)).filter((d) => d.job.tenant === 'slow').length, 3);
+  } finally {
+    await queue.close();
+    await redis.destroy();
+  }
+});
