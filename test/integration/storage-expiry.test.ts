@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { newJobId } from '../../src/job.js';
 import { packageRoot } from '../../src/paths.js';
 import { storageKeys } from '../../src/storage/keys.js';
@@ -192,6 +192,26 @@ describe('stored objects expire with their job record (S3, s3rver)', () => {
       assert.deepEqual(await keysOf(prefix, id), [`${prefix}/metadata/${id}.1.json`, `${prefix}/original/${id}.jpg`, `${prefix}/processed/${id}.1.jpg`]);
       await until(async () => (await fetch(`${server.url}/v1/jobs/${id}`)).status === 404, 'the record to expire');
       await until(async () => (await keysOf(prefix, id)).length === 0, 'the sweep to delete the objects', 5_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('DELETE erases the objects a job without a record left in the bucket (e.g. before the sweep ran)', async () => {
+    const prefix = `run-${crypto.randomBytes(4).toString('hex')}`;
+    const server = await startTestNode({}, 'serve', { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: s3.region, S3_PREFIX: prefix });
+    try {
+      const [orphan, neighbour] = [newJobId(), newJobId()];
+      for (const id of [orphan, neighbour]) {
+        for (const key of [storageKeys.original(id, 'png'), storageKeys.processed(id, 'png', 2), storageKeys.metadata(id, 2)]) {
+          await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}`, Body: 'left over' }));
+        }
+      }
+      assert.equal((await fetch(`${server.url}/v1/jobs/${orphan}`)).status, 404, 'no record');
+      assert.equal((await fetch(`${server.url}/v1/jobs/${orphan}`, { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await keysOf(prefix, orphan), []);
+      assert.equal((await keysOf(prefix, neighbour)).length, 3, 'another job\'s objects are untouched');
+      assert.equal((await fetch(`${server.url}/v1/jobs/${orphan}`, { method: 'DELETE' })).status, 404);
     } finally {
       await server.close();
     }
