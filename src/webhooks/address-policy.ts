@@ -34,7 +34,8 @@ const RANGE_NAMES: Record<string, string> = {
  * the ipaddr.js range name. Every candidate is checked: a local-use NAT64 prefix (RFC 8215) may be
  * /48 to /96 long, and Teredo names both its server and its (bit-inverted) client.
  */
-const EMBEDDED_IPV4: Record<string, Array<{ at: [number, number, number, number]; invert?: boolean }>> = {
+type IPv4Position = { at: [number, number, number, number]; invert?: boolean };
+const EMBEDDED_IPV4: Record<string, IPv4Position[]> = {
   ipv4Mapped: [{ at: [12, 13, 14, 15] }], // ::ffff:a.b.c.d
   rfc6145: [{ at: [12, 13, 14, 15] }], // ::ffff:0:a.b.c.d (IPv4-translated)
   rfc6052: [
@@ -48,6 +49,7 @@ const EMBEDDED_IPV4: Record<string, Array<{ at: [number, number, number, number]
 };
 
 const WELL_KNOWN_NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+const LAST_FOUR_BYTES: IPv4Position[] = [{ at: [12, 13, 14, 15] }];
 
 function ipv4At(bytes: number[], at: readonly number[], invert = false): ipaddr.IPv4 {
   return new ipaddr.IPv4(at.map((i) => (invert ? bytes[i] ^ 0xff : bytes[i])));
@@ -56,6 +58,13 @@ function ipv4At(bytes: number[], at: readonly number[], invert = false): ipaddr.
 /** The deprecated IPv4-compatible form ::a.b.c.d, which ipaddr.js counts as plain unicast (:: and ::1 have ranges of their own). */
 function isIPv4Compatible(range: string, bytes: number[]): boolean {
   return range === 'unicast' && bytes.slice(0, 12).every((b) => b === 0);
+}
+
+/** Where `v6` carries an IPv4 address, or undefined when it carries none. */
+function embeddedIPv4Positions(v6: ipaddr.IPv6, range: string, bytes: number[]): IPv4Position[] | undefined {
+  // ipaddr.js names both NAT64 prefixes rfc6052; the well-known one is /96 only.
+  if (range === 'rfc6052' && v6.match(WELL_KNOWN_NAT64)) return LAST_FOUR_BYTES;
+  return EMBEDDED_IPV4[range] ?? (isIPv4Compatible(range, bytes) ? LAST_FOUR_BYTES : undefined);
 }
 
 function refusedV4(address: ipaddr.IPv4): string | undefined {
@@ -72,9 +81,7 @@ export function refusedRange(address: string): string | undefined {
   const v6 = parsed as ipaddr.IPv6;
   const bytes = v6.toByteArray();
   const range = v6.range();
-  // ipaddr.js names both NAT64 prefixes rfc6052; the well-known one is /96 only.
-  const wellKnownNat64 = range === 'rfc6052' && v6.match(WELL_KNOWN_NAT64);
-  const carriers = wellKnownNat64 ? EMBEDDED_IPV4.rfc6052.slice(0, 1) : EMBEDDED_IPV4[range] ?? (isIPv4Compatible(range, bytes) ? [{ at: [12, 13, 14, 15] as [number, number, number, number] }] : undefined);
+  const carriers = embeddedIPv4Positions(v6, range, bytes);
   if (carriers) {
     // Classified by the IPv4 address it reaches: loopback inside NAT64 is still loopback.
     for (const { at, invert } of carriers) {

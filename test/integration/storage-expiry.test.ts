@@ -73,8 +73,7 @@ describe('stored objects expire with their job record (local storage)', () => {
   test('restart: files a previous run left are removed once older than the TTL; DELETE still erases them before that', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-restart-'));
     const leftover = (id: string, ageMs: number) => {
-      const keys = [`original/${id}.jpg`, `processed/${id}.1.jpg`, `metadata/${id}.1.json`];
-      for (const key of keys) {
+      for (const key of [`original/${id}.jpg`, `processed/${id}.1.jpg`, `metadata/${id}.1.json`]) {
         fs.mkdirSync(path.join(dataDir, path.dirname(key)), { recursive: true });
         fs.writeFileSync(path.join(dataDir, key), 'bytes of a previous run');
         backdate(path.join(dataDir, key), ageMs);
@@ -82,12 +81,15 @@ describe('stored objects expire with their job record (local storage)', () => {
     };
     const [old, recent, erased] = [newJobId(), newJobId(), newJobId()];
     leftover(old, (TTL_S + 60) * 1000);
-    leftover(recent, 0);
-    leftover(erased, 0);
     const server = await startTestNode({}, 'serve', { ...expiryEnv, DATA_DIR: dataDir });
     try {
       await until(() => ofJob(storedFiles(dataDir), old).length === 0, 'the first sweep to remove files older than the TTL', 5_000);
-      assert.equal(ofJob(storedFiles(dataDir), recent).length, 3, 'younger files wait for the TTL');
+      // Files as young as a restart a moment ago would leave (start-up may take longer than the TTL here).
+      leftover(recent, 0);
+      leftover(erased, 0);
+      const written = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (Date.now() - written < TTL_S * 1000) assert.equal(ofJob(storedFiles(dataDir), recent).length, 3, 'younger files wait for the TTL');
       assert.equal((await fetch(`${server.url}/v1/jobs/${recent}`)).status, 404, 'nothing of it can be served');
 
       const del = await fetch(`${server.url}/v1/jobs/${erased}`, { method: 'DELETE' });
@@ -97,6 +99,8 @@ describe('stored objects expire with their job record (local storage)', () => {
       assert.equal(again.status, 404, 'and answers 404 once nothing is left');
 
       await until(() => ofJob(storedFiles(dataDir), recent).length === 0, 'the TTL to pass for the younger files', (TTL_S + 5) * 1000);
+      // The files' mtime is a few ms before `written`; the sweep goes by mtime.
+      assert.ok(Date.now() - written >= TTL_S * 1000 - 100, 'not before the TTL');
     } finally {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
