@@ -64,7 +64,7 @@ describe('stored objects expire with their job record (local storage)', () => {
         assert.deepEqual(ofJob(storedFiles(server.dataDir), id), files, 'a job with a record is never touched');
       }
       await until(async () => (await fetch(`${server.url}/v1/jobs/${id}`)).status === 404, 'the record to expire');
-      await until(() => ofJob(storedFiles(server.dataDir), id).length === 0, 'the sweep to delete the files', 5_000);
+      await until(() => ofJob(storedFiles(server.dataDir), id).length === 0, 'the sweep to delete the files', 10_000);
     } finally {
       await server.close();
     }
@@ -83,7 +83,7 @@ describe('stored objects expire with their job record (local storage)', () => {
     leftover(old, (TTL_S + 60) * 1000);
     const server = await startTestNode({}, 'serve', { ...expiryEnv, DATA_DIR: dataDir });
     try {
-      await until(() => ofJob(storedFiles(dataDir), old).length === 0, 'the first sweep to remove files older than the TTL', 5_000);
+      await until(() => ofJob(storedFiles(dataDir), old).length === 0, 'the first sweep to remove files older than the TTL', 10_000);
       // Files as young as a restart a moment ago would leave (start-up may take longer than the TTL here).
       leftover(recent, 0);
       leftover(erased, 0);
@@ -116,7 +116,8 @@ describe('stored objects expire with their job record (Redis queue)', () => {
   after(async () => redis.destroy());
 
   test('two nodes sharing Redis: a job with a record keeps its old files; after it expired none is left', async () => {
-    const env = { ...expiryEnv, REDIS_URL: redis.url, REDIS_PREFIX: `expiry-${crypto.randomBytes(4).toString('hex')}`, ALLOW_VOLATILE_REDIS: 'true' };
+    // Redis expires a record TTL after its last change, processing included: room for a slow machine.
+    const env = { ...expiryEnv, JOB_TTL_SECONDS: '8', REDIS_URL: redis.url, REDIS_PREFIX: `expiry-${crypto.randomBytes(4).toString('hex')}`, ALLOW_VOLATILE_REDIS: 'true' };
     const server = await startTestNode({}, 'serve', env);
     // A second node on the same Redis and data directory sweeps too; one of them takes each round.
     const other = await startTestNode({}, 'api', { ...env, DATA_DIR: server.dataDir });
@@ -130,7 +131,7 @@ describe('stored objects expire with their job record (Redis queue)', () => {
         assert.deepEqual(ofJob(storedFiles(server.dataDir), id), files, 'a job with a record is never touched');
       }
       await until(async () => (await fetch(`${other.url}/v1/jobs/${id}`)).status === 404, 'the Redis record to expire');
-      await until(() => ofJob(storedFiles(server.dataDir), id).length === 0, 'a sweep to delete the files', 5_000);
+      await until(() => ofJob(storedFiles(server.dataDir), id).length === 0, 'a sweep to delete the files', 10_000);
     } finally {
       await other.close();
       await server.close();
@@ -195,7 +196,7 @@ describe('stored objects expire with their job record (S3, s3rver)', () => {
       const id = await completedJob(server);
       assert.deepEqual(await keysOf(prefix, id), [`${prefix}/metadata/${id}.1.json`, `${prefix}/original/${id}.jpg`, `${prefix}/processed/${id}.1.jpg`]);
       await until(async () => (await fetch(`${server.url}/v1/jobs/${id}`)).status === 404, 'the record to expire');
-      await until(async () => (await keysOf(prefix, id)).length === 0, 'the sweep to delete the objects', 5_000);
+      await until(async () => (await keysOf(prefix, id)).length === 0, 'the sweep to delete the objects', 10_000);
     } finally {
       await server.close();
     }
