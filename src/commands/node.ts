@@ -22,6 +22,8 @@ import { JobRunner } from '../pool/job-runner.js';
 import { createJobQueue } from '../queue/index.js';
 import type { JobQueue } from '../queue/queue.js';
 import { createObjectStore } from '../storage/index.js';
+import { JobObjectSweeper } from '../storage/expiry.js';
+import { redactUrl, SetupError, setupStep } from './setup-error.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { webhookSecretFor } from '../webhooks/secrets.js';
 import { jobView } from '../ingest/views.js';
@@ -51,7 +53,7 @@ async function poolIdle(pool: ImagePool, capMs: number): Promise<void> {
 
 export async function startNode(config: Config, role: Role, log: Logger = createLogger(config.logLevel)): Promise<PixveilNode> {
   if (role !== 'serve' && !config.redisUrl) {
-    throw new Error(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
+    throw new SetupError(`"pixveil ${role}" runs one half of a distributed deployment and needs REDIS_URL; use "pixveil serve" for a single process`);
   }
   // Settings errors first, before models are pulled or threads started.
   const auth = Authenticator.fromConfig(config);
@@ -78,9 +80,21 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     const first = models.objects ?? models.plates ?? models.faces;
     await checkProvidersStart(config.executionProviders, first && modelPath(config.modelDir, first));
   }
-  const store = await createObjectStore(config);
-  await store.check();
-  const queue = await createJobQueue(config, log);
+  const store = await setupStep(
+    (reason) => `Storage ${config.s3Bucket ? `S3 bucket ${config.s3Bucket}` : `directory ${config.dataDir}`} is not usable: ${reason}`,
+    async () => {
+      const opened = await createObjectStore(config);
+      await opened.check();
+      return opened;
+    },
+  );
+  const queue = await setupStep(
+    (reason) => `Redis at ${redactUrl(config.redisUrl)} (REDIS_URL) cannot be used: ${reason}`,
+    () => createJobQueue(config, log),
+  ).catch(async (err) => {
+    await store.close?.();
+    throw err;
+  });
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
@@ -106,11 +120,23 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       timeoutMs: config.webhookTimeoutMs,
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
       pollMs: 250,
-      concurrency: 16,
+      concurrency: config.webhookConcurrency,
+      perTenantConcurrency: config.webhookTenantConcurrency,
       log: log.child({ component: 'webhooks' }),
     });
     webhooks.start();
   }
+
+  // Every node sweeps (an API-only deployment has no worker); with Redis one node per interval does.
+  const sweeper = new JobObjectSweeper({
+    store,
+    hasRecord: async (id) => (await queue.get(id)) !== undefined,
+    ttlMs: config.jobTtlSeconds * 1000,
+    intervalMs: config.storageSweepSeconds * 1000,
+    claimRound: queue.claimRound && ((ms) => queue.claimRound!('storage-sweep', ms)),
+    log: log.child({ component: 'storage-sweep' }),
+  });
+  sweeper.start();
 
   const throughput = new ThroughputWindow();
   const tenantThroughput = new TenantThroughput();
@@ -178,6 +204,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
         if (pool && left > 0) await poolIdle(pool, POOL_DRAIN_MS);
         await pool?.close();
         await webhooks?.stop(Math.min(config.shutdownGraceMs, config.webhookTimeoutMs));
+        await sweeper.stop();
         await queue.close();
         await store.close?.();
       })()),

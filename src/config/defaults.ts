@@ -118,6 +118,11 @@ export const defaults = Object.freeze({
   /** First retry delay of a delivery; doubles per attempt, capped at WEBHOOK_RETRY_MAX_MS. */
   webhookRetryBaseMs: 2000,
   webhookRetryMaxMs: 10 * 60_000,
+  webhookConcurrency: 16,
+  /** A quarter of the node's deliveries: a receiver that hangs holds at most these, the rest go to others. */
+  webhookTenantConcurrency: 4,
+  /** Originals, results and metadata are deleted within this long after their job's record expired. */
+  storageSweepSeconds: 300,
   /** Empty: the socket's peer is the client. */
   trustedProxies: Object.freeze([]) as readonly string[],
 }) satisfies Config;

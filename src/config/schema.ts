@@ -103,6 +103,9 @@ export const ConfigSchema = Type.Object({
   webhookMaxAttempts: Type.Integer({ env: 'WEBHOOK_MAX_ATTEMPTS', minimum: 1, maximum: 100, description: 'Attempts per delivery before the job records it as failed' }),
   webhookRetryBaseMs: Type.Integer({ env: 'WEBHOOK_RETRY_BASE_MS', minimum: 1, maximum: MS_PER_HOUR, description: 'First retry delay of a delivery; doubles per attempt' }),
   webhookRetryMaxMs: Type.Integer({ env: 'WEBHOOK_RETRY_MAX_MS', minimum: 1, maximum: 24 * MS_PER_HOUR, description: 'Cap of the delivery retry delay' }),
+  webhookConcurrency: Type.Integer({ env: 'WEBHOOK_CONCURRENCY', minimum: 1, maximum: 1024, description: 'Webhook deliveries in flight at once per node' }),
+  webhookTenantConcurrency: Type.Integer({ env: 'WEBHOOK_TENANT_CONCURRENCY', minimum: 1, maximum: 1024, description: "One tenant's share of WEBHOOK_CONCURRENCY (AUTH=off: one callback host's), so a slow receiver cannot hold every delivery slot" }),
+  storageSweepSeconds: Type.Integer({ env: 'STORAGE_SWEEP_SECONDS', minimum: 1, maximum: 86_400, description: "Pause between sweeps that delete the stored objects of jobs whose record expired (older than JOB_TTL_SECONDS)" }),
 });
 
 /** Loaded settings are frozen all the way down, lists and maps included. */

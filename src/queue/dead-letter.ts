@@ -43,7 +43,7 @@ export class RedisDeadLetters implements DeadLetterOperations {
    * (the newest entry of that job). Returns the requeued job id, or undefined when
    * there is no such entry. Bypasses MAX_QUEUE_SIZE: it is an operator's request.
    */
-  async retry(entryOrJobId: string): Promise<string | undefined> {
+  async retry(entryOrJobId: string, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string | undefined> {
     const { redis, keys } = this;
     try {
       let entry: DeadLetter | undefined;
@@ -53,7 +53,7 @@ export class RedisDeadLetters implements DeadLetterOperations {
       } else {
         entry = await this.findNewest(entryOrJobId);
       }
-      if (!entry) return undefined;
+      if (!entry || (runnable && !(await runnable(entry)))) return undefined;
       const requeued = await queueScripts.run(redis, 'retryDead', keys.stream, keys.dead, keys.job(entry.jobId), entry.entryId, entry.jobId, this.jobTtlSeconds);
       return requeued ? entry.jobId : undefined;
     } catch (err) {
@@ -61,14 +61,14 @@ export class RedisDeadLetters implements DeadLetterOperations {
     }
   }
 
-  async retryAll(max = 1000): Promise<string[]> {
+  async retryAll(max = 1000, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string[]> {
     const requeued: string[] = [];
     let afterEntryId: string | undefined;
     while (requeued.length < max) {
       const batch = await this.list({ count: Math.min(100, max - requeued.length), afterEntryId });
       if (batch.length === 0) break;
       for (const entry of batch) {
-        const id = await this.retry(entry.entryId);
+        const id = await this.retry(entry.entryId, runnable);
         if (id) requeued.push(id);
       }
       afterEntryId = batch[batch.length - 1].entryId;

@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { MemoryJobQueue } from './memory.js';
 import { volatileRedisMessage } from '../redis/persistence.js';
@@ -9,6 +9,7 @@ import type { JobQueue } from './queue.js';
 export async function createJobQueue(config: Config, log: Logger, { durable = true } = {}): Promise<JobQueue> {
   if (config.redisUrl) {
     const { RedisStreamQueue } = await import('./redis-streams.js');
+    let connected = false;
     const queue = await RedisStreamQueue.connect({
       url: config.redisUrl,
       prefix: config.redisPrefix,
@@ -17,12 +18,14 @@ export async function createJobQueue(config: Config, log: Logger, { durable = tr
       stalledMs: config.stalledMs,
       retryBaseMs: config.retryBaseMs,
       jobTtlSeconds: config.jobTtlSeconds,
-      onError: (err) => log.warn('redis connection error', { error: err.message }),
+      // Before the queue is connected a failure ends start-up with one line of its own (commands/setup-error.ts).
+      onError: (err) => connected && log.warn('redis connection error', { error: err.message }),
     });
+    connected = true;
     const reason = durable ? await queue.persistenceProblem() : undefined;
     if (reason && durable && !config.allowVolatileRedis) {
       await queue.close();
-      throw new Error(volatileRedisMessage(reason));
+      throw new ConfigError(volatileRedisMessage(reason));
     }
     if (reason) log.warn('Redis does not persist data (ALLOW_VOLATILE_REDIS=true): a Redis restart loses accepted jobs', { reason });
     return queue;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { defaults } from '../config/defaults.js';
 import { errors } from '../errors.js';
 import { isFinished, type Job, type JobResult } from '../job.js';
+import { pickFairly, webhookLane, type DeliveryShares } from './webhook-lanes.js';
 import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 
 export interface MemoryQueueOptions {
@@ -37,7 +38,7 @@ export class MemoryJobQueue implements JobQueue {
   /** Webhook deliveries: job id → when it is next due (ms); an in-process retry list. */
   private readonly deliveries = new Map<string, number>();
   readonly webhooks: WebhookQueue = {
-    claimDeliveries: async (max, leaseMs) => this.claimDeliveries(max, leaseMs),
+    claimDeliveries: async (max, leaseMs, shares) => this.claimDeliveries(max, leaseMs, shares),
     recordDelivery: async (delivery, error, policy) => this.recordDelivery(delivery, error, policy),
   };
   private processing = 0;
@@ -174,22 +175,24 @@ export class MemoryJobQueue implements JobQueue {
     return settled(copy, settlement);
   }
 
-  private claimDeliveries(max: number, leaseMs: number): WebhookDelivery[] {
+  private claimDeliveries(max: number, leaseMs: number, shares?: DeliveryShares): WebhookDelivery[] {
     const now = Date.now();
-    const out: WebhookDelivery[] = [];
-    for (const [id, due] of this.deliveries) {
-      if (out.length >= max) break;
+    const due: Array<[id: string, job: Job & { webhook: NonNullable<Job['webhook']>; callback: NonNullable<Job['callback']> }]> = [];
+    for (const [id, at] of this.deliveries) {
       const job = this.jobs.get(id);
       if (!job?.webhook || !job.callback || job.webhook.status !== 'pending') {
         this.deliveries.delete(id);
         continue;
       }
-      if (due > now) continue;
+      if (at <= now) due.push([id, job as (typeof due)[number][1]]);
+    }
+    // Every due delivery is looked at (it is all in memory), so no lane can hide another's.
+    const picked = shares ? pickFairly(due, ([, job]) => webhookLane(job), max, shares).picked : due.slice(0, max);
+    return picked.map(([id, job]) => {
       job.webhook.attempts += 1;
       this.deliveries.set(id, now + leaseMs);
-      out.push({ job: structuredClone(job), url: job.callback.url, deliveryId: job.webhook.deliveryId, event: job.webhook.event, attempt: job.webhook.attempts });
-    }
-    return out;
+      return { job: structuredClone(job), url: job.callback.url, deliveryId: job.webhook.deliveryId, event: job.webhook.event, attempt: job.webhook.attempts };
+    });
   }
 
   private recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): void {

@@ -1,4 +1,5 @@
 import type { Job, JobError, JobResult, WebhookEvent } from '../job.js';
+import type { DeliveryShares } from './webhook-lanes.js';
 
 export interface QueueStats {
   /** Jobs waiting to be claimed. */
@@ -68,8 +69,9 @@ export interface WebhookQueue {
   /**
    * Up to `max` deliveries due now, each leased for `leaseMs` and counted as an attempt: if the
    * caller dies before recordDelivery, the delivery becomes due again when the lease ends.
+   * With `shares`, picks go round-robin across lanes (tenants) within each lane's cap (webhook-lanes.ts).
    */
-  claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  claimDeliveries(max: number, leaseMs: number, shares?: DeliveryShares): Promise<WebhookDelivery[]>;
   /** Records the attempt: delivered, or failed (retried after the backoff, or for good past maxAttempts). */
   recordDelivery(delivery: Pick<WebhookDelivery, 'job' | 'deliveryId'>, error: string | undefined, policy: WebhookPolicy): Promise<void>;
 }
@@ -78,10 +80,13 @@ export interface WebhookQueue {
 export interface DeadLetterOperations {
   /** Oldest first, at most `count`, starting after `afterEntryId` (for paging). */
   list(options?: { count?: number; afterEntryId?: string }): Promise<DeadLetter[]>;
-  /** Requeues one, by entry id or job id, with fresh attempts; the job id, or undefined when there is no such entry. */
-  retry(entryOrJobId: string): Promise<string | undefined>;
-  /** Requeues up to `max`, oldest first; their ids. */
-  retryAll(max?: number): Promise<string[]>;
+  /**
+   * Requeues one, by entry id or job id, with fresh attempts; the job id, or undefined when there is
+   * no such entry or `runnable` says it cannot run (its original expired with its record).
+   */
+  retry(entryOrJobId: string, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string | undefined>;
+  /** Requeues up to `max`, oldest first, of those `runnable` accepts; their ids. */
+  retryAll(max?: number, runnable?: (letter: DeadLetter) => Promise<boolean>): Promise<string[]>;
 }
 
 /**
@@ -127,6 +132,11 @@ export interface JobQueue {
   /** Called for every job that finishes, on any node. Returns an unsubscribe function. */
   onFinished(listener: (job: Job) => void): () => void;
   stats(): Promise<QueueStats>;
+  /**
+   * Where several nodes share the queue: true on the one node that takes the periodic task `name`
+   * (the storage sweep) for the next `ms`. Absent where this process is the whole cluster.
+   */
+  claimRound?(name: string, ms: number): Promise<boolean>;
   /** Throws when the queue's backend is unreachable; used by /v1/ready. */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { RedisDeadLetters } from './dead-letter.js';
 import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 import { FinishedEvents } from './redis-events.js';
+import type { DeliveryShares } from './webhook-lanes.js';
 import { queueScripts } from './redis-scripts.js';
 import { volatileRedisReason } from '../redis/persistence.js';
 import { decodeJob, encodeJobBase } from './redis-status.js';
@@ -38,6 +39,11 @@ export interface RedisQueueOptions {
   commandTimeoutMs: number;
   /** stats().consumers counts workers that claimed or heartbeated within this window. */
   consumerActiveMs: number;
+  /**
+   * Due webhook entries one claim looks at to share them out by tenant. A tenant at its cap has its
+   * entries moved behind the others', so even a longer backlog of one tenant is passed within a few polls.
+   */
+  webhookScan: number;
   /** Connection errors (ioredis reconnects on its own); commands still fail with SERVICE_UNAVAILABLE. */
   onError: (err: Error) => void;
 }
@@ -55,6 +61,7 @@ export const REDIS_QUEUE_DEFAULTS: Readonly<Omit<RedisQueueOptions, 'consumerNam
   streamMaxLen: 10_000,
   commandTimeoutMs: 1500,
   consumerActiveMs: 60_000,
+  webhookScan: 1000,
   onError: () => {},
 });
 
@@ -85,7 +92,7 @@ export class RedisStreamQueue implements JobQueue {
   readonly keys: QueueKeys;
   readonly deadLetters: RedisDeadLetters;
   readonly webhooks: WebhookQueue = {
-    claimDeliveries: (max, leaseMs) => this.claimDeliveries(max, leaseMs),
+    claimDeliveries: (max, leaseMs, shares) => this.claimDeliveries(max, leaseMs, shares),
     recordDelivery: (delivery, error, policy) => this.recordDelivery(delivery, error, policy),
   };
   /** Commands; never blocks, so other calls are not stuck behind a claim. */
@@ -103,7 +110,7 @@ export class RedisStreamQueue implements JobQueue {
   constructor(options: Partial<RedisQueueOptions> = {}) {
     const consumerName = options.consumerName ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this.options = Object.freeze({ ...REDIS_QUEUE_DEFAULTS, ...options, consumerName });
-    for (const name of ['maxQueueSize', 'maxAttempts', 'stalledMs', 'jobTtlSeconds', 'retryBaseMs', 'streamMaxLen', 'commandTimeoutMs', 'consumerActiveMs'] as const) {
+    for (const name of ['maxQueueSize', 'maxAttempts', 'stalledMs', 'jobTtlSeconds', 'retryBaseMs', 'streamMaxLen', 'commandTimeoutMs', 'consumerActiveMs', 'webhookScan'] as const) {
       positiveInt(this.options, name);
     }
     this.keys = queueKeys(this.options.prefix, this.options.queueName);
@@ -122,12 +129,18 @@ export class RedisStreamQueue implements JobQueue {
   /** Connects and creates the consumer group (and the stream) if missing. Throws SERVICE_UNAVAILABLE when Redis is unreachable. */
   static async connect(options: Partial<RedisQueueOptions> = {}): Promise<RedisStreamQueue> {
     const queue = new RedisStreamQueue(options);
+    // connect() rejects with "Connection is closed"; the socket's own error says why (ECONNREFUSED, ENOTFOUND, auth).
+    let socketError: Error | undefined;
+    const remember = (err: Error) => (socketError ??= err);
+    queue.redis.on('error', remember);
     try {
       await Promise.all([queue.redis.connect(), queue.blocking.connect()]);
       await queue.ensureGroup();
     } catch (err) {
       await queue.close();
-      throw toRedisError(err);
+      throw toRedisError(socketError ?? err);
+    } finally {
+      queue.redis.off('error', remember);
     }
     return queue;
   }
@@ -270,9 +283,12 @@ export class RedisStreamQueue implements JobQueue {
     return this.settled(id, reply);
   }
 
-  private async claimDeliveries(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  private async claimDeliveries(max: number, leaseMs: number, shares?: DeliveryShares): Promise<WebhookDelivery[]> {
     const { keys } = this;
-    const reply = (await this.guard(() => queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs))))) as unknown[];
+    const loads = shares ? [...shares.inFlight].flatMap(([lane, n]) => [lane, n]) : [];
+    const reply = (await this.guard(() =>
+      queueScripts.run(this.redis, 'claimWebhooks', keys.webhooks, keys.jobPrefix, max, Math.max(1, Math.ceil(leaseMs)), this.options.webhookScan, shares?.perLane ?? 0, ...loads),
+    )) as unknown[];
     const out: WebhookDelivery[] = [];
     for (const fields of reply) {
       const job = decodeJob(fields);
@@ -401,6 +417,12 @@ export class RedisStreamQueue implements JobQueue {
     if (!first) return 0;
     const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     return Math.max(0, nowMs - Number(first[0].split('-')[0]));
+  }
+
+  async claimRound(name: string, ms: number): Promise<boolean> {
+    const { keys, options } = this;
+    const taken = await this.guard(() => this.redis.set(keys.round(name), options.consumerName, 'PX', Math.max(1, Math.floor(ms)), 'NX'));
+    return taken === 'OK';
   }
 
   async check(): Promise<void> {

@@ -27,6 +27,8 @@ export interface QueueKeys {
   job(id: string): string;
   /** What job(id) puts before the id (Lua scripts that visit several jobs build their keys from it). */
   readonly jobPrefix: string;
+  /** String held by the node running periodic task `name` (e.g. the storage sweep) until its round ends. */
+  round(name: string): string;
   /** String naming the job an Idempotency-Key created (key: hash of tenant and header), with a TTL. */
   idempotency(scopedKey: string): string;
 }
@@ -55,6 +57,7 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     job: (id: string) => `${base}:job:${id}`,
     jobPrefix: `${base}:job:`,
     idempotency: (scopedKey: string) => `${base}:idem:${scopedKey}`,
+    round: (name: string) => `${base}:round:${name}`,
   });
 }
 

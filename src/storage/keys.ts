@@ -25,3 +25,19 @@ export const storageKeys = {
   processed: (jobId: string, ext: ImageExt, attempt: number) => `processed/${checkedId(jobId)}.${checkedAttempt(attempt)}.${checkedExt(ext)}`,
   metadata: (jobId: string, attempt: number) => `metadata/${checkedId(jobId)}.${checkedAttempt(attempt)}.json`,
 };
+
+/** The folders of job objects; every key under them starts with `<folder><job id>.`. */
+export const JOB_OBJECT_FOLDERS = ['original/', 'processed/', 'metadata/'] as const;
+
+/** Listing prefixes that match every object of one job (all extensions and attempts) and no other job's. */
+export function jobObjectPrefixes(jobId: string): string[] {
+  return JOB_OBJECT_FOLDERS.map((folder) => `${folder}${checkedId(jobId)}.`);
+}
+
+/** The job id an object key belongs to, or undefined for anything keys.ts did not build (temp files, strangers). */
+export function jobIdOfKey(key: string): string | undefined {
+  const folder = JOB_OBJECT_FOLDERS.find((f) => key.startsWith(f));
+  if (!folder) return undefined;
+  const id = key.slice(folder.length).split('.')[0];
+  return isJobId(id) ? id : undefined;
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { errors } from '../errors.js';
 import { contentTypes, imageExtOf } from '../image-format.js';
-import type { ObjectStore } from './storage.js';
+import type { ObjectStore, StoredObject } from './storage.js';
 
 function contentTypeOf(file: string): string | undefined {
   const ext = path.extname(file).slice(1);
@@ -65,6 +65,27 @@ export class LocalObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  /** Keys are one folder deep (keys.ts), so a prefix names a folder and the start of file names in it. */
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const slash = prefix.lastIndexOf('/');
+    const folder = prefix.slice(0, slash + 1);
+    const start = prefix.slice(slash + 1);
+    const dir = folder ? this.pathOf(folder) : path.resolve(this.root);
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw errors.storage('list', prefix, err);
+    }
+    for (const name of names) {
+      if (!name.startsWith(start)) continue;
+      // A file deleted between readdir and stat (a DELETE, another sweep) is simply not listed.
+      const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+      if (stat?.isFile()) yield { key: `${folder}${name}`, modifiedAt: stat.mtimeMs };
+    }
   }
 
   async check(): Promise<void> {

@@ -18,6 +18,9 @@ export interface S3ClientOptions {
 }
 
 export function createS3Client(opts: S3ClientOptions): S3Client {
+  // The SDK is pinned to a release that supports Node 20 (README "Set up"); its multi-line notice that
+  // later releases will not would break every start-up's one-line error. A user's own setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: opts.region,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),

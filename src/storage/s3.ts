@@ -5,6 +5,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -13,7 +14,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config/config.js';
 import { errors } from '../errors.js';
 import { createS3Client, describeBucketFailure, httpStatusOf, type S3ClientOptions } from './s3-client.js';
-import type { ObjectStore } from './storage.js';
+import type { ObjectStore, StoredObject } from './storage.js';
 
 export interface S3StoreOptions extends S3ClientOptions {
   bucket: string;
@@ -194,6 +195,25 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       throw errors.storage('delete', Key, err);
     }
+  }
+
+  /** ListObjectsV2 pages of up to 1000 keys; the store's S3_PREFIX is stripped from what comes back. */
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const Prefix = this.objectKey(prefix);
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix, ContinuationToken }));
+      } catch (err) {
+        throw errors.storage('list', Prefix, err);
+      }
+      for (const object of page.Contents ?? []) {
+        if (!object.Key?.startsWith(this.prefix)) continue;
+        yield { key: object.Key.slice(this.prefix.length), modifiedAt: object.LastModified?.getTime() ?? 0 };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
   }
 
   /** Signed locally: needs no request, and does not check that the object exists. */

@@ -3,89 +3,94 @@
 // and the delivery connects to the very address that was checked.
 import dns from 'node:dns/promises';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { errors } from '../errors.js';
 
-type Range = [network: string, prefix: number, name: string];
+// ipaddr.js names the special ranges (IANA's registries); these are the words our messages use.
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local',
+  loopback: 'loopback',
+  carrierGradeNat: 'carrier-grade NAT',
+  private: 'private',
+  reserved: 'reserved or documentation',
+  as112: 'AS112 anycast',
+  amt: 'AMT anycast',
+  uniqueLocal: 'unique-local',
+  deprecatedSiteLocal: 'site-local',
+  discard: 'discard',
+  benchmarking: 'benchmarking',
+  as112v6: 'AS112 anycast',
+  deprecatedOrchid: 'ORCHID',
+  orchid2: 'ORCHID',
+  droneRemoteIdProtocolEntityTags: 'drone remote ID',
+  segmentRouting: 'segment routing',
+};
 
-const V4: Range[] = [
-  ['0.0.0.0', 8, '"this network"'],
-  ['10.0.0.0', 8, 'private'],
-  ['100.64.0.0', 10, 'carrier-grade NAT'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local'],
-  ['172.16.0.0', 12, 'private'],
-  ['192.0.0.0', 24, 'IETF protocol'],
-  ['192.0.2.0', 24, 'documentation'],
-  ['192.168.0.0', 16, 'private'],
-  ['198.18.0.0', 15, 'benchmarking'],
-  ['198.51.100.0', 24, 'documentation'],
-  ['203.0.113.0', 24, 'documentation'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
-];
-const V6: Range[] = [
-  ['::', 128, 'unspecified'],
-  ['::1', 128, 'loopback'],
-  ['100::', 64, 'discard'],
-  ['2001:db8::', 32, 'documentation'],
-  ['fc00::', 7, 'unique-local'],
-  ['fe80::', 10, 'link-local'],
-  ['fec0::', 10, 'site-local'],
-  ['ff00::', 8, 'multicast'],
-];
+/**
+ * Where each IPv6 form that carries an IPv4 address keeps it (byte offsets into the 16 bytes), by
+ * the ipaddr.js range name. Every candidate is checked: a local-use NAT64 prefix (RFC 8215) may be
+ * /48 to /96 long, and Teredo names both its server and its (bit-inverted) client.
+ */
+type IPv4Position = { at: [number, number, number, number]; invert?: boolean };
+const EMBEDDED_IPV4: Record<string, IPv4Position[]> = {
+  ipv4Mapped: [{ at: [12, 13, 14, 15] }], // ::ffff:a.b.c.d
+  rfc6145: [{ at: [12, 13, 14, 15] }], // ::ffff:0:a.b.c.d (IPv4-translated)
+  rfc6052: [
+    { at: [12, 13, 14, 15] }, // /96, the only length of 64:ff9b::/96
+    { at: [6, 7, 9, 10] }, // /48 (RFC 6052 skips byte 8, the "u" octet)
+    { at: [7, 9, 10, 11] }, // /56
+    { at: [9, 10, 11, 12] }, // /64
+  ],
+  '6to4': [{ at: [2, 3, 4, 5] }], // 2002:aabb:ccdd::
+  teredo: [{ at: [4, 5, 6, 7] }, { at: [12, 13, 14, 15], invert: true }], // server, client
+};
 
-function blockList(ranges: Range[], family: 'ipv4' | 'ipv6'): Array<[net.BlockList, string]> {
-  return ranges.map(([network, prefix, name]) => {
-    const list = new net.BlockList();
-    list.addSubnet(network, prefix, family);
-    return [list, name];
-  });
-}
-const V4_LISTS = blockList(V4, 'ipv4');
-const V6_LISTS = blockList(V6, 'ipv6');
+const WELL_KNOWN_NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+const LAST_FOUR_BYTES: IPv4Position[] = [{ at: [12, 13, 14, 15] }];
 
-/** The eight 16-bit groups of an IPv6 address (dotted-quad tail included), or undefined. */
-function ipv6Groups(address: string): number[] | undefined {
-  let text = address.replace(/%.*$/, '');
-  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (quad) {
-    const bytes = quad[1].split('.').map(Number);
-    text = `${text.slice(0, -quad[1].length)}${((bytes[0] << 8) | bytes[1]).toString(16)}:${((bytes[2] << 8) | bytes[3]).toString(16)}`;
-  }
-  const [head, tail, extra] = text.split('::');
-  if (extra !== undefined) return undefined;
-  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  const fill = tail === undefined ? 0 : 8 - left.length - right.length;
-  const groups = [...left, ...new Array(Math.max(0, fill)).fill(0), ...right];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+function ipv4At(bytes: number[], at: readonly number[], invert = false): ipaddr.IPv4 {
+  return new ipaddr.IPv4(at.map((i) => (invert ? bytes[i] ^ 0xff : bytes[i])));
 }
 
-/** IPv4 carried inside an IPv6 address: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d) or NAT64 (64:ff9b::a.b.c.d). */
-function embeddedIPv4(groups: number[]): string | undefined {
-  const zeros = (from: number, to: number) => groups.slice(from, to).every((g) => g === 0);
-  const mapped = zeros(0, 5) && groups[5] === 0xffff;
-  const compatible = zeros(0, 6) && (groups[6] !== 0 || groups[7] > 1);
-  const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6);
-  if (!mapped && !compatible && !nat64) return undefined;
-  return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join('.');
+/** The deprecated IPv4-compatible form ::a.b.c.d, which ipaddr.js counts as plain unicast (:: and ::1 have ranges of their own). */
+function isIPv4Compatible(range: string, bytes: number[]): boolean {
+  return range === 'unicast' && bytes.slice(0, 12).every((b) => b === 0);
+}
+
+/** Where `v6` carries an IPv4 address, or undefined when it carries none. */
+function embeddedIPv4Positions(v6: ipaddr.IPv6, range: string, bytes: number[]): IPv4Position[] | undefined {
+  // ipaddr.js names both NAT64 prefixes rfc6052; the well-known one is /96 only.
+  if (range === 'rfc6052' && v6.match(WELL_KNOWN_NAT64)) return LAST_FOUR_BYTES;
+  return EMBEDDED_IPV4[range] ?? (isIPv4Compatible(range, bytes) ? LAST_FOUR_BYTES : undefined);
+}
+
+function refusedV4(address: ipaddr.IPv4): string | undefined {
+  const range = address.range();
+  return range === 'unicast' ? undefined : RANGE_NAMES[range] ?? range;
 }
 
 /** The kind of range `address` lies in when a callback may not reach it; undefined for a public unicast address. */
 export function refusedRange(address: string): string | undefined {
-  const family = net.isIP(address);
-  if (family === 4) return V4_LISTS.find(([list]) => list.check(address, 'ipv4'))?.[1];
-  if (family !== 6) return 'unparsable';
-  const groups = ipv6Groups(address);
-  if (!groups) return 'unparsable';
-  const v4 = embeddedIPv4(groups);
-  if (v4) {
-    const inner = refusedRange(v4);
-    if (inner) return `${inner} (IPv4 inside IPv6)`;
+  const bare = address.replace(/%.*$/, '');
+  if (!net.isIP(bare) || !ipaddr.isValid(bare)) return 'unparsable';
+  const parsed = ipaddr.parse(bare);
+  if (parsed.kind() === 'ipv4') return refusedV4(parsed as ipaddr.IPv4);
+  const v6 = parsed as ipaddr.IPv6;
+  const bytes = v6.toByteArray();
+  const range = v6.range();
+  const carriers = embeddedIPv4Positions(v6, range, bytes);
+  if (carriers) {
+    // Classified by the IPv4 address it reaches: loopback inside NAT64 is still loopback.
+    for (const { at, invert } of carriers) {
+      const inner = refusedV4(ipv4At(bytes, at, invert));
+      if (inner) return `${inner} (IPv4 inside IPv6)`;
+    }
+    return undefined;
   }
-  const canonical = groups.map((g) => g.toString(16)).join(':');
-  return V6_LISTS.find(([list]) => list.check(canonical, 'ipv6'))?.[1];
+  return range === 'unicast' ? undefined : RANGE_NAMES[range] ?? range;
 }
 
 export interface CallbackTarget {
@@ -105,6 +110,8 @@ export function parseCallbackUrl(raw: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.invalidCallbackUrl(`only http and https are allowed, not ${url.protocol.replace(/:$/, '')}`);
   if (url.username || url.password) throw errors.invalidCallbackUrl('credentials in the URL are not allowed (authenticate the request by its signature)');
+  // Port 0 is no service: stacks treat it as "any port", and some connect it somewhere unexpected.
+  if (url.port === '0') throw errors.invalidCallbackUrl('port 0 is not a port a receiver can listen on');
   return url;
 }
 
@@ -121,7 +128,12 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  * Parses and resolves a callback URL and checks every address it resolves to. Throws
  * INVALID_CALLBACK_URL naming the host and the range it lies in.
  */
-export async function checkCallbackTarget(raw: string, allowPrivate: boolean, resolveTimeoutMs = 5000): Promise<CallbackTarget> {
+export type ResolveHost = (host: string) => Promise<CallbackTarget['addresses']>;
+
+/** getaddrinfo, every address in the resolver's order. */
+export const resolveHost: ResolveHost = async (host) => (await dns.lookup(host, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+
+export async function checkCallbackTarget(raw: string, allowPrivate: boolean, resolveTimeoutMs = 5000, resolve: ResolveHost = resolveHost): Promise<CallbackTarget> {
   const url = parseCallbackUrl(raw);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: CallbackTarget['addresses'];
@@ -129,7 +141,7 @@ export async function checkCallbackTarget(raw: string, allowPrivate: boolean, re
     addresses = [{ address: host, family: net.isIP(host) as 4 | 6 }];
   } else {
     try {
-      addresses = (await withTimeout(dns.lookup(host, { all: true, verbatim: true }), resolveTimeoutMs)).map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+      addresses = await withTimeout(resolve(host), resolveTimeoutMs);
     } catch (err) {
       throw errors.invalidCallbackUrl(`host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
     }

@@ -1,7 +1,8 @@
 import type { Job } from '../job.js';
 import type { Logger } from '../observability/logger.js';
 import type { JobQueue, WebhookDelivery, WebhookPolicy } from '../queue/queue.js';
-import { checkCallbackTarget } from './address-policy.js';
+import { webhookLane } from '../queue/webhook-lanes.js';
+import { checkCallbackTarget, type ResolveHost } from './address-policy.js';
 import { postWebhook } from './send.js';
 import { signatureHeader } from './signature.js';
 
@@ -15,8 +16,12 @@ export interface WebhookDispatcherOptions {
   policy: WebhookPolicy;
   /** Pause between polls of the delivery schedule when nothing was due. */
   pollMs: number;
-  /** Deliveries in flight at once on this node. */
+  /** Deliveries in flight at once on this node (WEBHOOK_CONCURRENCY). */
   concurrency: number;
+  /** Of those, at most this many for one tenant (one callback host without a tenant): WEBHOOK_TENANT_CONCURRENCY. */
+  perTenantConcurrency: number;
+  /** Name resolution for the delivery-time address check; getaddrinfo unless a test hands in its own. */
+  resolve?: ResolveHost;
   log: Logger;
   /** Called after each attempt (metrics). */
   onAttempt?: (delivered: boolean) => void;
@@ -56,6 +61,8 @@ export class WebhookDispatcher {
   private running = false;
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Lane (tenant, or callback host) → deliveries in flight: what claimDeliveries shares the slots by. */
+  private readonly laneLoad = new Map<string, number>();
   private wake?: () => void;
   /** Set while the queue backend fails, so an outage is logged once, not on every poll. */
   private failing = false;
@@ -83,7 +90,7 @@ export class WebhookDispatcher {
       let pauseMs = this.options.pollMs;
       if (free > 0) {
         try {
-          due = await this.queue.webhooks.claimDeliveries(free, this.leaseMs);
+          due = await this.queue.webhooks.claimDeliveries(free, this.leaseMs, { perLane: Math.min(this.options.perTenantConcurrency, this.options.concurrency), inFlight: this.laneLoad });
           if (this.failing) this.options.log.info('webhook deliveries readable again');
           this.failing = false;
         } catch (err) {
@@ -93,7 +100,16 @@ export class WebhookDispatcher {
         }
       }
       for (const delivery of due) {
-        const task = this.deliver(delivery).finally(() => this.inFlight.delete(task));
+        const lane = webhookLane(delivery.job);
+        this.laneLoad.set(lane, (this.laneLoad.get(lane) ?? 0) + 1);
+        const task = this.deliver(delivery).finally(() => {
+          this.inFlight.delete(task);
+          const left = (this.laneLoad.get(lane) ?? 1) - 1;
+          if (left > 0) this.laneLoad.set(lane, left);
+          else this.laneLoad.delete(lane);
+          // A slot came free: look for due deliveries now rather than after the poll pause.
+          this.wake?.();
+        });
         this.inFlight.add(task);
       }
       if (due.length === 0 && this.running) await new Promise<void>((resolve) => {
@@ -114,7 +130,7 @@ export class WebhookDispatcher {
       const secret = this.options.secretFor(delivery.job.tenant);
       if (!secret) throw new Error('no signing secret for this tenant (WEBHOOK_SECRET, WEBHOOK_SECRETS)');
       // Checked again now: the name may resolve elsewhere than at upload (DNS rebinding).
-      const target = await checkCallbackTarget(delivery.url, this.options.allowPrivate, Math.min(5000, this.options.timeoutMs));
+      const target = await checkCallbackTarget(delivery.url, this.options.allowPrivate, Math.min(5000, this.options.timeoutMs), this.options.resolve);
       const { body, headers } = webhookRequest(delivery, this.options.view, secret);
       await postWebhook(target, body, headers, this.options.timeoutMs);
     } catch (err) {

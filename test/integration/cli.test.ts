@@ -10,6 +10,8 @@ import { darknetDir, facesDir, modelDir } from '../helpers/fixtures.js';
 import { startModelHost } from '../helpers/model-host.js';
 import { uploadFile, waitForJob } from '../helpers/server.js';
 import { freePort } from '../helpers/free-port.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { startS3Server } from '../helpers/s3-server.js';
 
 const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
 
@@ -287,5 +289,60 @@ describe('pixveil process on real photos', () => {
     const record = JSON.parse(fs.readFileSync(path.join(out, 'day1/cam2/b.jpg.png.json'), 'utf8'));
     assert.equal(record.file, path.join('day1', 'cam2', 'b.jpg'));
     assert.ok(record.detections.every((d: any) => d.kind === 'face'), '--detect faces: no objects or plates');
+  });
+});
+
+describe('set-up errors of serve, api, worker and dlq: one line on stderr, exit 2, no stack (issue 21)', () => {
+  const oneLine = (result: { code: number | null; stderr: string }, pattern: RegExp) => {
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+    assert.match(result.stderr.trim(), pattern);
+    assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+  };
+
+  test('Redis unreachable: the URL (password hidden) and why, for every role and dlq', async () => {
+    const port = await freePort();
+    const url = `redis://user:hunter2-secret@127.0.0.1:${port}`;
+    for (const args of [['serve'], ['api'], ['worker'], ['dlq', 'list']]) {
+      const result = await finish(args, { REDIS_URL: url, PORT: String(await freePort()) });
+      oneLine(result, new RegExp(`^pixveil: Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(REDIS_URL\\) cannot be used: connect ECONNREFUSED`));
+      assert.doesNotMatch(result.output, /hunter2/, `${args.join(' ')} never prints the password`);
+      assert.equal(result.stdout, '', `${args.join(' ')}: no log lines about the refused connection`);
+    }
+  });
+
+  test('Redis without persistence: what to turn on, for every role', async () => {
+    const redis = await startRedisServer();
+    try {
+      for (const role of ['serve', 'api', 'worker']) {
+        oneLine(await finish([role], { REDIS_URL: redis.url, PORT: String(await freePort()) }), /^pixveil: Redis at REDIS_URL has no persistence: .*ALLOW_VOLATILE_REDIS=true/);
+      }
+    } finally {
+      await redis.destroy();
+    }
+  });
+
+  test('a missing S3 bucket and an unreachable S3 endpoint: which bucket and what to fix, for every role', async () => {
+    const s3 = await startS3Server();
+    const s3Env = (bucket: string, endpoint = s3.endpoint) => ({
+      S3_BUCKET: bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: s3.region,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    });
+    const redis = await startRedisServer({ aof: true });
+    try {
+      for (const role of ['serve', 'api', 'worker']) {
+        const env = { ...s3Env('no-such-bucket'), REDIS_URL: redis.url, PORT: String(await freePort()) };
+        oneLine(await finish([role], env), /^pixveil: Storage S3 bucket no-such-bucket is not usable: .*S3 bucket no-such-bucket not found at endpoint http:\/\/127\.0\.0\.1:\d+\. Create it or fix S3_BUCKET \/ S3_ENDPOINT/);
+      }
+      const away = await finish(['serve'], { ...s3Env(s3.bucket, `http://127.0.0.1:${await freePort()}`), PORT: String(await freePort()) });
+      oneLine(away, /^pixveil: Storage S3 bucket \S+ is not usable: S3 endpoint http:\/\/127\.0\.0\.1:\d+ is unreachable/);
+    } finally {
+      await redis.destroy();
+      await s3.stop();
+    }
+  });
+
+  test('api and worker without REDIS_URL: one line naming REDIS_URL', async () => {
+    for (const role of ['api', 'worker']) oneLine(await finish([role], { REDIS_URL: '' }), /^pixveil: "pixveil (api|worker)" runs one half of a distributed deployment and needs REDIS_URL/);
   });
 });

@@ -129,6 +129,11 @@ test('SSRF: loopback, private, link-local, IPv6 loopback, IPv4-mapped IPv6 and n
     'http://[::ffff:7f00:1]/x',
     'http://[fd00::1]/x',
     'http://[fe80::1]/x',
+    // Issue 21: local-use NAT64, IPv4-translated and 6to4 forms of 127.0.0.1, and port 0.
+    'http://[64:ff9b:1::7f00:1]:9/',
+    'http://[::ffff:0:7f00:1]:9/',
+    'http://[2002:7f00:1::]:9/',
+    'http://93.184.216.34:0/x',
     'http://localhost:9/x',
     'ftp://example.com/x',
     'not a url',
@@ -167,6 +172,7 @@ test('delivery time: the address is checked again, so a callback that now points
     policy: { maxAttempts: 2, retryBaseMs: 20, maxDelayMs: 100 },
     pollMs: 20,
     concurrency: 4,
+    perTenantConcurrency: 4,
     log: silentLogger,
   });
   const before = receiver.received.length;
@@ -186,5 +192,44 @@ test('delivery time: the address is checked again, so a callback that now points
   } finally {
     await dispatcher.stop(1000);
     await queue.close();
+  }
+});
+
+test('delivery time: a name that now resolves to an IPv6 form carrying a private IPv4 address (NAT64, translated, 6to4, Teredo) is never contacted', async () => {
+  const forms = ['64:ff9b:1::7f00:1', '64:ff9b::a00:1', '::ffff:0:7f00:1', '2002:7f00:1::', '2001:0:4136:e378:8000:63bf:80ff:fffe'];
+  for (const address of forms) {
+    const queue = new MemoryJobQueue();
+    let asked = 0;
+    const dispatcher = new WebhookDispatcher(queue, {
+      view: jobView,
+      secretFor: () => SECRET,
+      allowPrivate: false,
+      timeoutMs: 1000,
+      policy: { maxAttempts: 1, retryBaseMs: 20, maxDelayMs: 100 },
+      pollMs: 20,
+      concurrency: 4,
+      perTenantConcurrency: 4,
+      log: silentLogger,
+      resolve: async () => {
+        asked++;
+        return [{ address, family: 6 }];
+      },
+    });
+    const job = makeJob({ callback: { url: 'http://hooks.example.test/x' } });
+    await queue.enqueue(job);
+    await queue.claim(1, 0);
+    await queue.complete(job.id, makeResult(job.id));
+    dispatcher.start();
+    try {
+      const failed = await until(`the delivery to ${address} to fail`, async () => {
+        const j = await queue.get(job.id);
+        return j?.webhook?.status === 'failed' && j;
+      });
+      assert.equal(asked, 1, 'the name was resolved at delivery');
+      assert.match(failed.webhook!.lastError!, new RegExp(`resolves to ${address.replace(/[.:]/g, '\\$&')}, a \\S.* \\(IPv4 inside IPv6\\) address`), address);
+    } finally {
+      await dispatcher.stop(1000);
+      await queue.close();
+    }
   }
 });

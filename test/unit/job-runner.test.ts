@@ -110,6 +110,9 @@ class FakeStore implements ObjectStore {
   async getStream(): Promise<never> {
     throw new Error('not used by the runner');
   }
+  async *list(prefix: string) {
+    for (const key of this.objects.keys()) if (key.startsWith(prefix)) yield { key, modifiedAt: 0 };
+  }
   async exists(key: string): Promise<boolean> {
     return this.objects.has(key);
   }

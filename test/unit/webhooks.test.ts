@@ -18,6 +18,45 @@ test('address policy: every refused range, IPv4 inside IPv6 included; public add
   assert.equal(refusedRange('::ffff:127.0.0.1'), 'loopback (IPv4 inside IPv6)');
 });
 
+// Issue 21: forms that carry a refused IPv4 address inside IPv6, each with its public counterpart.
+const EMBEDDED_FORMS: Array<[form: string, refused: string, publicOne: string]> = [
+  ['NAT64 well-known (RFC 6052)', '64:ff9b::7f00:1', '64:ff9b::808:808'],
+  // Local-use: the prefix length (48 to 96) is the local network's, so every reading must be public.
+  ['NAT64 local-use /96 (RFC 8215)', '64:ff9b:1::7f00:1', '64:ff9b:1:808:8:808:808:808'],
+  ['NAT64 local-use /48 (RFC 8215)', '64:ff9b:1:7f00:0:100::', '64:ff9b:1:808:8:808:808:808'],
+  ['IPv4-translated (RFC 6145)', '::ffff:0:7f00:1', '::ffff:0:808:808'],
+  ['IPv4-mapped', '::ffff:a00:1', '::ffff:808:808'],
+  ['IPv4-compatible', '::a9fe:a9fe', '::808:808'],
+  ['6to4 (RFC 3056)', '2002:7f00:1::', '2002:808:808::1'],
+  ['6to4 of a private address', '2002:c0a8:101::1', '2002:808:808::1'],
+  // Teredo: server 65.54.227.120 (public) and the client's address with every bit inverted (f7f7:f7f7 is 8.8.8.8).
+  ['Teredo client 127.0.0.1', `2001:0:4136:e378:8000:63bf:${(0x7f00 ^ 0xffff).toString(16)}:${(0x0001 ^ 0xffff).toString(16)}`, '2001:0:4136:e378:8000:63bf:f7f7:f7f7'],
+  ['Teredo server 10.0.0.1', '2001:0:a00:1:8000:63bf:f7f7:f7f7', '2001:0:4136:e378:8000:63bf:f7f7:f7f7'],
+];
+
+test('address policy: IPv6 forms that embed IPv4 are classified by the IPv4 address (NAT64, translated, mapped, compatible, 6to4, Teredo)', () => {
+  for (const [form, refused, publicOne] of EMBEDDED_FORMS) {
+    assert.match(refusedRange(refused) ?? 'accepted', /\(IPv4 inside IPv6\)$/, `${form}: ${refused} is refused`);
+    assert.equal(refusedRange(publicOne), undefined, `${form}: ${publicOne} carries a public address`);
+  }
+  assert.equal(refusedRange('2002:7f00:1::'), 'loopback (IPv4 inside IPv6)');
+  assert.equal(refusedRange('::ffff:0:7f00:1'), 'loopback (IPv4 inside IPv6)');
+  for (const address of ['2001:2::1', '3fff::1', '5f00::1', '192.88.99.1']) assert.ok(refusedRange(address), `${address} (special-purpose) is refused`);
+});
+
+test('callback URLs: the issue-21 forms and port 0 are refused at upload, and when DNS answers with those forms', async () => {
+  for (const url of ['http://[64:ff9b:1::7f00:1]:9/', 'http://[::ffff:0:7f00:1]:9/', 'http://[2002:7f00:1::]:9/', 'http://93.184.216.34:0/', 'https://example.com:0/x']) {
+    await assert.rejects(checkCallbackTarget(url, false), { code: 'INVALID_CALLBACK_URL' }, url);
+  }
+  await assert.rejects(checkCallbackTarget('http://93.184.216.34:0/', true), { code: 'INVALID_CALLBACK_URL' }, 'port 0 even with WEBHOOK_ALLOW_PRIVATE');
+  for (const [form, refused, publicOne] of EMBEDDED_FORMS) {
+    const answers = (address: string) => async () => [{ address, family: 6 as const }];
+    await assert.rejects(checkCallbackTarget('http://hooks.example/x', false, 1000, answers(refused)), { code: 'INVALID_CALLBACK_URL' }, `${form} from DNS`);
+    const ok = await checkCallbackTarget('http://hooks.example/x', false, 1000, answers(publicOne));
+    assert.equal(ok.addresses[0].address, publicOne);
+  }
+});
+
 test('callback URLs: only http(s), no credentials, names resolving to loopback refused, all with INVALID_CALLBACK_URL', async () => {
   for (const url of ['ftp://example.com/x', 'file:///etc/passwd', 'javascript:alert(1)', 'http://user:pw@example.com/', 'relative/path', `http://example.com/${'a'.repeat(2100)}`, 'http://localhost/x', 'http://[::ffff:127.0.0.1]/']) {
     await assert.rejects(checkCallbackTarget(url, false), { code: 'INVALID_CALLBACK_URL' }, url);
