@@ -7,6 +7,7 @@ import { nmsFallback } from './fallback/nms.js';
 import { halveImageFallback } from './fallback/pyramid.js';
 import { regionToTensorFallback } from './fallback/region-tensor.js';
 import { normalizeToChwFallback } from './fallback/tensor.js';
+import { createJpegBlocks } from './jpeg-blocks.js';
 import { createNativeOps, loadNativeAddon } from './native.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
 import { planRegionTensor } from './region-plan.js';
@@ -14,6 +15,7 @@ import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions,
 import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs, validateTensorArgs } from './validate.js';
 
 export { ImagePyramid } from './pyramid.js';
+export type { JpegBlocks, JpegBlocksOutcome, JpegBlocksRequest, JpegBlocksSupport, JpegMarker } from './jpeg-blocks.js';
 export type {
   BlurRegion,
   BlurSpec,
@@ -92,3 +94,6 @@ export const pixelOps = {
     return { tensor, offset, transform: plan.transform, level: plan.level };
   },
 };
+
+/** Keeps a JPEG's untouched DCT blocks when the addon has libjpeg-turbo (src/addon/jpeg-blocks.ts). */
+export const jpegBlocks = createJpegBlocks('keepJpegBlocks' in chosen.ops ? chosen.ops : undefined, chosen.note ?? 'the native addon is not loaded');
