@@ -163,8 +163,8 @@ export const StatsSchema = Type.Object(
 );
 
 export const HealthSchema = Type.Object(
-  { status: Type.Literal('ok'), role: OneOf(['serve', 'api', 'worker'] as const), uptime_seconds: count, queue: Type.String(), storage: Type.String(), pixel_ops: Type.String(), timestamp: Type.String({ format: 'date-time' }) },
-  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', timestamp: '2026-12-01T10:00:00.000Z' }] },
+  { status: Type.Literal('ok'), role: OneOf(['serve', 'api', 'worker'] as const), uptime_seconds: count, queue: Type.String(), storage: Type.String(), pixel_ops: Type.String(), jpeg_blocks: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.String({ description: 'The library when available, else why JPEG output is re-encoded whole' }) })), timestamp: Type.String({ format: 'date-time' }) },
+  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', jpeg_blocks: { available: true, detail: 'libjpeg-turbo 2.1.5' }, timestamp: '2026-12-01T10:00:00.000Z' }] },
 );
 
 export const ReadySchema = Type.Object(

@@ -27,6 +27,8 @@ export interface IngestContext {
   role: 'serve' | 'api' | 'worker';
   startedAt: number;
   pixelOps: string;
+  /** Whether JPEG output keeps untouched blocks (libjpeg-turbo in the addon), and if not why. */
+  jpegBlocks?: { available: boolean; detail: string };
   /** Readiness beyond queue and store (models loaded on a serve node). */
   extraReadiness: () => Promise<Record<string, string>>;
   /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */

@@ -124,6 +124,8 @@ describe('JPEG blocks kept', { skip: blocksSkip }, () => {
     assert.equal(none.encoded.method, 'blocks');
     assert.equal(none.encoded.mcus?.rewritten, 0);
     assert.equal(farPixels(none.input, none.output, []).changed, 0, `${meta.width}×${meta.height}: every pixel as it was`);
+    const ratio = none.bytes.length / crowd.length;
+    assert.ok(Math.abs(ratio - 1) < 0.02, `nothing blurred: ${none.bytes.length} bytes for ${crowd.length}`);
   });
 
   test('metadata=safe writes the kept EXIF fields and an sRGB profile, never GPS', async () => {

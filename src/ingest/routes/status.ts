@@ -84,6 +84,7 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     queue: ctx.queue.kind,
     storage: ctx.store.description,
     pixel_ops: ctx.pixelOps,
+    ...(ctx.jpegBlocks ? { jpeg_blocks: ctx.jpegBlocks } : {}),
     timestamp: new Date().toISOString(),
   });
 }
