@@ -49,7 +49,8 @@ export function createJpegBlocks(native: NativeOps | undefined, whyNoNative: str
       ? { available: true, detail: built.library ?? 'libjpeg' }
       : { available: false, detail: 'the native addon was built without libjpeg-turbo: install libjpeg62-turbo-dev, then npm run build:native' };
   }
-  if (!support.available && isMainThread) process.stderr.write(`pixveil: JPEG output is re-encoded whole, untouched blocks included (${support.detail})\n`);
+  // Without the addon, index.ts's own line has already said so; /v1/health carries the detail.
+  if (!support.available && native && isMainThread) process.stderr.write(`pixveil: JPEG output is re-encoded whole, untouched blocks included (${support.detail})\n`);
   return {
     support,
     async keep(request: JpegBlocksRequest): Promise<JpegBlocksOutcome> {
