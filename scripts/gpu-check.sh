@@ -51,6 +51,8 @@ function image(width, height, channels) {
 const regionList = [
   ...Array.from({ length: 10 }, (_, i) => [100 + (i % 5) * 350, 200 + Math.floor(i / 5) * 450, 80 + i * 10, 100 + i * 8]),
   [-30.5, -20, 90, 110], [1880, 1050, 120, 90], [700.3, 10.6, 1, 1], [40, 600, 3, 60], [0, 0, 1920, 60],
+  // Wide enough (radius >= 16) to be blurred at reduced size and scaled back up (blur.h, DecimationFor).
+  [300.5, 150.2, 900, 700], [1700, 20, 220, 1060],
 ];
 const regions = Float64Array.from(regionList.flat());
 

@@ -45,6 +45,8 @@ function regionsFor(image: RawImage): BlurRegion[] {
     { x: 60, y: h * 0.1, width: 200, height: 2 },
     { x: w + 10, y: 0, width: 50, height: 50 },
     { x: 0, y: 0, width: w, height: h * 0.05 },
+    // Radius >= 16: blurred at reduced size and scaled back up (DecimationFor), overlapping the others.
+    { x: w * 0.1 + 0.3, y: h * 0.15, width: w * 0.55, height: h * 0.6 },
   ];
 }
 
