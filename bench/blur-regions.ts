@@ -66,12 +66,13 @@ for (const photo of photos) {
   const times: { new: number[]; old: number[] } = { new: [], old: [] };
   let maxDiff = 0;
   for (let i = 0; i < reps; i++) {
-    const a = { ...image, data: image.data.slice() };
+    // Copies, not views: Buffer#slice would share the decoded pixels.
+    const a = { ...image, data: new Uint8Array(image.data) };
     let t = performance.now();
     current.blurRegions(a, photo.regions, spec);
     times.new.push(performance.now() - t);
     if (!baseline) continue;
-    const b = { ...image, data: image.data.slice() };
+    const b = { ...image, data: new Uint8Array(image.data) };
     t = performance.now();
     baseline(b, photo.regions, spec);
     times.old.push(performance.now() - t);

@@ -79,6 +79,7 @@ struct Scratch {
   std::vector<uint32_t> sums;
   std::vector<uint8_t> result;
   std::vector<double> dx2, dy2;
+  std::vector<double> rows;  // low rows interpolated along x (UpsampleInto)
   std::vector<int> tapX0, tapX1;
   std::vector<double> tx;
 };
@@ -104,27 +105,32 @@ void LoadBlockMeans(const BlurJob& job, const Rect& rect, int f, int lw, int lh,
   }
 }
 
-// The blurred low-resolution region scaled back up to w × h, bilinearly, as 8-bit RGB.
+// The blurred low-resolution region scaled back up to w × h, bilinearly, as 8-bit RGB: each low row
+// is interpolated along x once (it serves about f output rows), then each output row mixes two.
 void UpsampleInto(const uint16_t* low, int lw, int lh, int f, int w, int h, Scratch& s) {
+  const size_t stride = static_cast<size_t>(w) * 3;
+  s.rows.resize(static_cast<size_t>(lh) * stride);
   s.tapX0.resize(w);
   s.tapX1.resize(w);
   s.tx.resize(w);
   for (int x = 0; x < w; x++) BilinearTaps(x, f, lw, &s.tapX0[x], &s.tapX1[x], &s.tx[x]);
+  for (int ly = 0; ly < lh; ly++) {
+    const uint16_t* row = low + static_cast<size_t>(ly) * lw * 3;
+    double* out = s.rows.data() + ly * stride;
+    for (int x = 0; x < w; x++) {
+      const int i0 = s.tapX0[x] * 3, i1 = s.tapX1[x] * 3;
+      for (int c = 0; c < 3; c++) out[x * 3 + c] = LerpX(row[i0 + c], row[i1 + c], s.tx[x]);
+    }
+  }
   constexpr uint32_t kRound = 1u << (kFixedShift - 1);
   for (int y = 0; y < h; y++) {
     int y0, y1;
     double ty;
     BilinearTaps(y, f, lh, &y0, &y1, &ty);
-    const uint16_t* r0 = low + static_cast<size_t>(y0) * lw * 3;
-    const uint16_t* r1 = low + static_cast<size_t>(y1) * lw * 3;
-    uint8_t* out = s.result.data() + static_cast<size_t>(y) * w * 3;
-    for (int x = 0; x < w; x++) {
-      const int i0 = s.tapX0[x] * 3, i1 = s.tapX1[x] * 3;
-      for (int c = 0; c < 3; c++) {
-        const uint16_t v = BilinearFixed(r0[i0 + c], r0[i1 + c], r1[i0 + c], r1[i1 + c], s.tx[x], ty);
-        out[x * 3 + c] = static_cast<uint8_t>((v + kRound) >> kFixedShift);
-      }
-    }
+    const double* top = s.rows.data() + y0 * stride;
+    const double* bottom = s.rows.data() + y1 * stride;
+    uint8_t* out = s.result.data() + y * stride;
+    for (size_t k = 0; k < stride; k++) out[k] = static_cast<uint8_t>((LerpYFixed(top[k], bottom[k], ty) + kRound) >> kFixedShift);
   }
 }
 

@@ -79,13 +79,11 @@ PIXVEIL_HD inline void BilinearTaps(int x, int f, int lowCount, int* i0, int* i1
   *i1 = ClampIndex(static_cast<int>(base) + 1, lowCount);
 }
 
-// Bilinear mix of four 8.8 fixed-point samples, rounded to 8.8. No fused multiply-add on either
-// side (CMake flags), so the CPU and CUDA agree bit for bit.
-PIXVEIL_HD inline uint16_t BilinearFixed(uint16_t a00, uint16_t a10, uint16_t a01, uint16_t a11, double tx, double ty) {
-  const double top = a00 * (1 - tx) + a10 * tx;
-  const double bottom = a01 * (1 - tx) + a11 * tx;
-  return static_cast<uint16_t>(floor(top * (1 - ty) + bottom * ty + 0.5));
-}
+// Bilinear mix of 8.8 fixed-point samples, rounded to 8.8: along x first (LerpX), then along y.
+// No fused multiply-add on either side (CMake flags), so the CPU and CUDA agree bit for bit; the
+// values are never negative, so truncating v + 0.5 rounds.
+PIXVEIL_HD inline double LerpX(uint16_t a0, uint16_t a1, double tx) { return a0 * (1 - tx) + a1 * tx; }
+PIXVEIL_HD inline uint16_t LerpYFixed(double top, double bottom, double ty) { return static_cast<uint16_t>(top * (1 - ty) + bottom * ty + 0.5); }
 
 inline int PixelSizeFor(int w, int h) {
   const int s = static_cast<int>(std::ceil((w > h ? w : h) / 8.0));

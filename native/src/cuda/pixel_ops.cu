@@ -72,7 +72,9 @@ __global__ void Upsample(const uint16_t* low, int lw, int lh, int f, int w, int 
   BilinearTaps(static_cast<int>(i / w), f, lh, &y0, &y1, &ty);
   const uint16_t* r0 = low + static_cast<size_t>(y0) * lw * 3;
   const uint16_t* r1 = low + static_cast<size_t>(y1) * lw * 3;
-  for (int c = 0; c < 3; c++) out[i * 3 + c] = BilinearFixed(r0[x0 * 3 + c], r0[x1 * 3 + c], r1[x0 * 3 + c], r1[x1 * 3 + c], tx, ty);
+  for (int c = 0; c < 3; c++) {
+    out[i * 3 + c] = LerpYFixed(LerpX(r0[x0 * 3 + c], r0[x1 * 3 + c], tx), LerpX(r1[x0 * 3 + c], r1[x1 * 3 + c], tx), ty);
+  }
 }
 
 // One thread per (row, channel) runs the same running sum as the CPU's HorizontalPass.
