@@ -53,34 +53,56 @@ struct Session {
   std::vector<float> mcu;  // one MCU of the blurred image as Y, Cb, Cr floats, edges replicated
 };
 
-// c[u][x] = C(u)/2 · cos((2x+1)uπ/16): the JPEG forward DCT is F(u,v) = Σx Σy s(x,y) c[u][x] c[v][y].
-struct DctTable {
-  double c[8][8];
-  DctTable() {
-    for (int u = 0; u < 8; u++) {
-      const double scale = u == 0 ? std::sqrt(0.125) : 0.5;
-      for (int x = 0; x < 8; x++) c[u][x] = scale * std::cos((2 * x + 1) * u * M_PI / 16.0);
+// Forward DCT by Arai, Agui and Nakajima's factorisation (as libjpeg's float DCT): 5 multiplies per
+// 8-point pass instead of 64. Its outputs are the JPEG DCT scaled by 8 · s[u] · s[v], folded into
+// the quantisation divisors (QuantDivisors).
+void AanForwardPass(float* d, int step) {
+  const float tmp0 = d[0] + d[7 * step], tmp7 = d[0] - d[7 * step];
+  const float tmp1 = d[step] + d[6 * step], tmp6 = d[step] - d[6 * step];
+  const float tmp2 = d[2 * step] + d[5 * step], tmp5 = d[2 * step] - d[5 * step];
+  const float tmp3 = d[3 * step] + d[4 * step], tmp4 = d[3 * step] - d[4 * step];
+  // Even part.
+  float tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
+  float tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+  d[0] = tmp10 + tmp11;
+  d[4 * step] = tmp10 - tmp11;
+  const float z1 = (tmp12 + tmp13) * 0.707106781f;
+  d[2 * step] = tmp13 + z1;
+  d[6 * step] = tmp13 - z1;
+  // Odd part.
+  tmp10 = tmp4 + tmp5;
+  tmp11 = tmp5 + tmp6;
+  tmp12 = tmp6 + tmp7;
+  const float z5 = (tmp10 - tmp12) * 0.382683433f;
+  const float z2 = 0.541196100f * tmp10 + z5;
+  const float z4 = 1.306562965f * tmp12 + z5;
+  const float z3 = tmp11 * 0.707106781f;
+  const float z11 = tmp7 + z3, z13 = tmp7 - z3;
+  d[5 * step] = z13 + z2;
+  d[3 * step] = z13 - z2;
+  d[step] = z11 + z4;
+  d[7 * step] = z11 - z4;
+}
+
+// 1 / (q · 8 · s[u] · s[v]) per coefficient, natural order: AAN's scale and the quantiser in one multiply.
+struct QuantDivisors {
+  float inverse[64];
+  explicit QuantDivisors(const UINT16* quant) {
+    static const double kAanScale[8] = {1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.541196100, 0.275899379};
+    for (int v = 0; v < 8; v++) {
+      for (int u = 0; u < 8; u++) inverse[v * 8 + u] = static_cast<float>(1.0 / (quant[v * 8 + u] * kAanScale[u] * kAanScale[v] * 8.0));
     }
   }
 };
-const DctTable kDct;
 
 // One 8×8 block of level-shifted samples → quantised coefficients in natural order.
-void ForwardDctQuantize(const double samples[64], const UINT16* quant, JCOEF* block) {
-  double rows[64];
-  for (int y = 0; y < 8; y++) {
-    for (int u = 0; u < 8; u++) {
-      double s = 0;
-      for (int x = 0; x < 8; x++) s += samples[y * 8 + x] * kDct.c[u][x];
-      rows[y * 8 + u] = s;
-    }
-  }
-  for (int v = 0; v < 8; v++) {
-    for (int u = 0; u < 8; u++) {
-      double s = 0;
-      for (int y = 0; y < 8; y++) s += rows[y * 8 + u] * kDct.c[v][y];
-      block[v * 8 + u] = static_cast<JCOEF>(std::lround(s / quant[v * 8 + u]));
-    }
+void ForwardDctQuantize(float samples[64], const QuantDivisors& divisors, JCOEF* block) {
+  for (int y = 0; y < 8; y++) AanForwardPass(samples + y * 8, 1);
+  for (int x = 0; x < 8; x++) AanForwardPass(samples + x, 8);
+  // Round half away from zero, as lround does, without its library call per coefficient.
+  for (int i = 0; i < 64; i++) {
+    const float q = samples[i] * divisors.inverse[i];
+    block[i] = static_cast<JCOEF>(q >= 0 ? static_cast<int>(q + 0.5f) : -static_cast<int>(0.5f - q));
   }
 }
 
@@ -110,7 +132,7 @@ void RewriteMcu(Session* s, jvirt_barray_ptr* coefs, int mx, int my, int mcuW) {
     jpeg_component_info* comp = src.comp_info + c;
     const int fx = src.max_h_samp_factor / comp->h_samp_factor;
     const int fy = src.max_v_samp_factor / comp->v_samp_factor;
-    const UINT16* quant = s->dst.quant_tbl_ptrs[comp->quant_tbl_no]->quantval;
+    const QuantDivisors divisors(s->dst.quant_tbl_ptrs[comp->quant_tbl_no]->quantval);
     JBLOCKARRAY rows = (*src.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&src), coefs[c], my * comp->v_samp_factor,
                                                        comp->v_samp_factor, TRUE);
     for (int v = 0; v < comp->v_samp_factor; v++) {
@@ -119,19 +141,28 @@ void RewriteMcu(Session* s, jvirt_barray_ptr* coefs, int mx, int my, int mcuW) {
       for (int h = 0; h < comp->h_samp_factor; h++) {
         const JDIMENSION bx = mx * comp->h_samp_factor + h;
         if (bx >= comp->width_in_blocks) break;
-        double samples[64];
+        float samples[64];
+        if (fx == 1 && fy == 1) {
+          // Full resolution (luma, 4:4:4 chroma): the samples are the MCU's own, no averaging.
+          for (int j = 0; j < 8; j++) {
+            const float* row = s->mcu.data() + (static_cast<size_t>(v * 8 + j) * mcuW + h * 8) * 3 + c;
+            for (int i = 0; i < 8; i++) samples[j * 8 + i] = row[i * 3] - 128.0f;
+          }
+          ForwardDctQuantize(samples, divisors, rows[v][bx]);
+          continue;
+        }
         for (int j = 0; j < 8; j++) {
           for (int i = 0; i < 8; i++) {
             const int x0 = (h * 8 + i) * fx;
             const int y0 = (v * 8 + j) * fy;
-            double sum = 0;
+            float sum = 0;
             for (int dy = 0; dy < fy; dy++) {
               for (int dx = 0; dx < fx; dx++) sum += s->mcu[(static_cast<size_t>(y0 + dy) * mcuW + x0 + dx) * 3 + c];
             }
-            samples[j * 8 + i] = sum / (fx * fy) - 128.0;
+            samples[j * 8 + i] = sum / static_cast<float>(fx * fy) - 128.0f;
           }
         }
-        ForwardDctQuantize(samples, quant, rows[v][bx]);
+        ForwardDctQuantize(samples, divisors, rows[v][bx]);
       }
     }
   }
