@@ -2,7 +2,10 @@
 // on every corpus photo with the regions the default detectors blur: encode time (interleaved
 // repetitions, medians), output size against the upload, and how many pixels farther than 16 px
 // from every blurred box come back identical to the decoded upload.
-//   node dist/bench/jpeg-output.js [--reps=15]     writes bench/results/jpeg-output.json
+//   node dist/bench/jpeg-output.js [--reps=15] [--tables=standard]     writes bench/results/jpeg-output[-standard].json
+// --tables=standard first rewrites each photo losslessly with the standard Huffman tables (jpegtran),
+// as most cameras code them; the corpus itself is sharp's output, with optimised tables.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +18,14 @@ import { decodePixels, farPixels } from '../test/helpers/jpeg-blocks.js';
 import { corpusWithRegions, median } from './corpus-regions.js';
 
 const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 15);
+const standardTables = process.argv.includes('--tables=standard');
 if (!jpegBlocks.support.available) {
   console.error(`bench/jpeg-output: JPEG blocks unavailable (${jpegBlocks.support.detail})`);
   process.exit(1);
 }
 
 const photos = await corpusWithRegions();
+if (standardTables) for (const photo of photos) photo.jpeg = execFileSync('jpegtran', ['-copy', 'none'], { input: photo.jpeg, maxBuffer: 64 << 20 });
 const rows = [];
 const all = { oldMs: [] as number[], newMs: [] as number[], oldRatio: [] as number[], newRatio: [] as number[], far: 0, oldSame: 0, newSame: 0, oldMax: 0, newMax: 0 };
 for (const photo of photos) {
@@ -78,9 +83,9 @@ const summary = {
   far_max_diff_whole: all.oldMax,
   far_max_diff_blocks: all.newMax,
 };
-console.log(`${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, load ${os.loadavg()[0].toFixed(1)}; ${jpegBlocks.support.detail}; medians of ${reps} interleaved repetitions`);
+console.log(`${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, load ${os.loadavg()[0].toFixed(1)}; ${jpegBlocks.support.detail}; medians of ${reps} interleaved repetitions; ${standardTables ? 'standard' : 'optimised'} Huffman tables in`);
 console.table(rows);
 console.log(summary);
-const out = path.join(packageRoot, 'bench', 'results', 'jpeg-output.json');
+const out = path.join(packageRoot, 'bench', 'results', standardTables ? 'jpeg-output-standard.json' : 'jpeg-output.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ cpu: os.cpus()[0]?.model, loadavg: os.loadavg(), reps, rows, summary }, null, 2));

@@ -51,11 +51,12 @@ struct Session {
   unsigned long outSize = 0;
   std::vector<uint8_t> touched;
   std::vector<float> mcu;  // one MCU of the blurred image as Y, Cb, Cr floats, edges replicated
+  std::vector<float> divisors;  // FillQuantDivisors, 64 per component
 };
 
 // Forward DCT by Arai, Agui and Nakajima's factorisation (as libjpeg's float DCT): 5 multiplies per
 // 8-point pass instead of 64. Its outputs are the JPEG DCT scaled by 8 · s[u] · s[v], folded into
-// the quantisation divisors (QuantDivisors).
+// the quantisation divisors (FillQuantDivisors).
 void AanForwardPass(float* d, int step) {
   const float tmp0 = d[0] + d[7 * step], tmp7 = d[0] - d[7 * step];
   const float tmp1 = d[step] + d[6 * step], tmp6 = d[step] - d[6 * step];
@@ -85,23 +86,20 @@ void AanForwardPass(float* d, int step) {
 }
 
 // 1 / (q · 8 · s[u] · s[v]) per coefficient, natural order: AAN's scale and the quantiser in one multiply.
-struct QuantDivisors {
-  float inverse[64];
-  explicit QuantDivisors(const UINT16* quant) {
-    static const double kAanScale[8] = {1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.541196100, 0.275899379};
-    for (int v = 0; v < 8; v++) {
-      for (int u = 0; u < 8; u++) inverse[v * 8 + u] = static_cast<float>(1.0 / (quant[v * 8 + u] * kAanScale[u] * kAanScale[v] * 8.0));
-    }
+void FillQuantDivisors(const UINT16* quant, float* inverse) {
+  static const double kAanScale[8] = {1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.541196100, 0.275899379};
+  for (int v = 0; v < 8; v++) {
+    for (int u = 0; u < 8; u++) inverse[v * 8 + u] = static_cast<float>(1.0 / (quant[v * 8 + u] * kAanScale[u] * kAanScale[v] * 8.0));
   }
-};
+}
 
 // One 8×8 block of level-shifted samples → quantised coefficients in natural order.
-void ForwardDctQuantize(float samples[64], const QuantDivisors& divisors, JCOEF* block) {
+void ForwardDctQuantize(float samples[64], const float* inverse, JCOEF* block) {
   for (int y = 0; y < 8; y++) AanForwardPass(samples + y * 8, 1);
   for (int x = 0; x < 8; x++) AanForwardPass(samples + x, 8);
   // Round half away from zero, as lround does, without its library call per coefficient.
   for (int i = 0; i < 64; i++) {
-    const float q = samples[i] * divisors.inverse[i];
+    const float q = samples[i] * inverse[i];
     block[i] = static_cast<JCOEF>(q >= 0 ? static_cast<int>(q + 0.5f) : -static_cast<int>(0.5f - q));
   }
 }
@@ -132,7 +130,7 @@ void RewriteMcu(Session* s, jvirt_barray_ptr* coefs, int mx, int my, int mcuW) {
     jpeg_component_info* comp = src.comp_info + c;
     const int fx = src.max_h_samp_factor / comp->h_samp_factor;
     const int fy = src.max_v_samp_factor / comp->v_samp_factor;
-    const QuantDivisors divisors(s->dst.quant_tbl_ptrs[comp->quant_tbl_no]->quantval);
+    const float* divisors = s->divisors.data() + c * 64;
     JBLOCKARRAY rows = (*src.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&src), coefs[c], my * comp->v_samp_factor,
                                                        comp->v_samp_factor, TRUE);
     for (int v = 0; v < comp->v_samp_factor; v++) {
@@ -268,6 +266,8 @@ bool Transcode(Session* s, const JpegBlocksJob& job, JpegBlocksResult* result) {
     }
   }
   s->mcu.resize(static_cast<size_t>(mcuW) * mcuH * 3);
+  s->divisors.resize(static_cast<size_t>(src.num_components) * 64);
+  for (int c = 0; c < src.num_components; c++) FillQuantDivisors(dst.quant_tbl_ptrs[src.comp_info[c].quant_tbl_no]->quantval, s->divisors.data() + c * 64);
   for (int my = 0; my < mcusY; my++) {
     for (int mx = 0; mx < mcusX; mx++) {
       if (!s->touched[static_cast<size_t>(my) * mcusX + mx]) continue;
