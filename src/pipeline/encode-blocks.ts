@@ -19,11 +19,11 @@ export interface EncodeSource {
 export function wholeEncodeReason(ext: ImageExt, quality: number | undefined, source: EncodeSource): string | undefined {
   if (source.decoded.format !== 'jpg' || ext !== 'jpg') return 'not JPEG in and JPEG out';
   if (quality !== undefined) return `quality=${quality} was asked for`;
-  if (!jpegBlocks.support.available) return jpegBlocks.support.detail;
   // The pixels were turned upright at decode; the stored blocks still lie the other way.
   if (source.decoded.orientation !== 1) return `EXIF orientation ${source.decoded.orientation}`;
   // Decode converted the colours out of the embedded profile; the output carries no profile of the input's.
   if (source.decoded.hasIccProfile) return 'an embedded ICC profile';
+  if (!jpegBlocks.support.available) return jpegBlocks.support.detail;
   return undefined;
 }
 
