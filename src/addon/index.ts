@@ -15,11 +15,15 @@ import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions,
 import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs, validateTensorArgs } from './validate.js';
 
 export { ImagePyramid } from './pyramid.js';
-export type { JpegBlocks, JpegBlocksOutcome, JpegBlocksRequest, JpegBlocksSupport, JpegMarker } from './jpeg-blocks.js';
+export type { JpegBlocks } from './jpeg-blocks.js';
 export type {
   BlurRegion,
   BlurSpec,
   InputTransform,
+  JpegBlocksOutcome,
+  JpegBlocksRequest,
+  JpegBlocksSupport,
+  JpegMarker,
   ModelInput,
   PyramidLevel,
   RawImage,

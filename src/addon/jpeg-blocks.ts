@@ -3,35 +3,8 @@
 // the encoder re-encodes whole photos as before, and this module says why, once, in the log.
 import { isMainThread } from 'node:worker_threads';
 import type { NativeOps } from './native.js';
-import type { BlurRegion, RawImage } from './types.js';
+import type { JpegBlocksOutcome, JpegBlocksRequest, JpegBlocksSupport } from './types.js';
 import { validateJpegBlocksArgs } from './validate.js';
-
-/** An APPn segment written after the file header (code 0xE0–0xEF), payload without marker and length. */
-export interface JpegMarker {
-  code: number;
-  payload: Uint8Array;
-}
-
-export interface JpegBlocksRequest {
-  /** The input JPEG, as uploaded. */
-  jpeg: Uint8Array;
-  /** Its decoded, blurred pixels at the JPEG's stored size and orientation. */
-  image: RawImage;
-  /** Every region whose pixels changed; the MCUs they touch are re-encoded from `image`. */
-  regions: BlurRegion[];
-  markers?: JpegMarker[];
-}
-
-export type JpegBlocksOutcome =
-  | { kept: true; data: Buffer; mcusRewritten: number; mcusTotal: number }
-  /** The input cannot keep its blocks (CMYK, 12-bit, corrupt data…): re-encode it whole. */
-  | { kept: false; reason: string };
-
-export interface JpegBlocksSupport {
-  available: boolean;
-  /** The library when available, else why not. */
-  detail: string;
-}
 
 export interface JpegBlocks {
   support: JpegBlocksSupport;

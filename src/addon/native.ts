@@ -6,9 +6,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { JpegBlocksOutcome, JpegBlocksRequest } from './jpeg-blocks.js';
 import type { RegionTensorPlan } from './region-plan.js';
-import type { BlurRegion, BlurSpec, PyramidLevel, RawImage, TensorSpec } from './types.js';
+import type { BlurRegion, BlurSpec, JpegBlocksOutcome, JpegBlocksRequest, PyramidLevel, RawImage, TensorSpec } from './types.js';
 
 /** Must equal kAbiVersion in native/src/addon.cc; a stale build is refused rather than misread. */
 export const NATIVE_ABI_VERSION = 3;

@@ -2,8 +2,7 @@
 // the C++ side reads a flat options object and checks nothing itself (sharp's split).
 import { invalidOption } from '../errors.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
-import type { JpegBlocksRequest } from './jpeg-blocks.js';
-import type { BlurRegion, BlurSpec, RawImage, RegionTensorOptions, SourceRegion, TensorLayout, TensorSpec } from './types.js';
+import type { BlurRegion, JpegBlocksRequest, BlurSpec, RawImage, RegionTensorOptions, SourceRegion, TensorLayout, TensorSpec } from './types.js';
 
 /** Keeps every index and running sum in the addon inside int32/uint32. */
 export const MAX_DIMENSION = 65535;

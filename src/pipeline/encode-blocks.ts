@@ -2,11 +2,10 @@
 // so untouched pixels come back bit-identical and nothing is compressed twice. When a job cannot, this
 // says why, and encode.ts re-encodes the whole photo as before.
 import sharp from 'sharp';
-import { jpegBlocks, type BlurRegion, type JpegMarker, type RawImage } from '../addon/index.js';
+import { jpegBlocks, type BlurRegion, type JpegBlocksOutcome, type JpegMarker, type RawImage } from '../addon/index.js';
 import type { ImageExt } from '../image-format.js';
 import type { DecodedImage } from './decode.js';
-import type { KeptMetadata } from './encode.js';
-import { safeExif } from './metadata.js';
+import { safeExif, type KeptMetadata } from './metadata.js';
 
 /** The upload and what decode learned of it, and what the blur stage changed. */
 export interface EncodeSource {
@@ -49,10 +48,8 @@ async function metadataMarkers(kept: KeptMetadata, grey: boolean): Promise<JpegM
   return appSegments(await carrier.jpeg().toBuffer());
 }
 
-export type BlockCopy = { kept: true; data: Buffer; mcusRewritten: number; mcusTotal: number } | { kept: false; reason: string };
-
 /** The JPEG with its untouched blocks as they were, or why not (then the caller re-encodes). */
-export async function keepJpegBlocks(image: RawImage, ext: ImageExt, quality: number | undefined, kept: KeptMetadata, source: EncodeSource): Promise<BlockCopy> {
+export async function keepJpegBlocks(image: RawImage, ext: ImageExt, quality: number | undefined, kept: KeptMetadata, source: EncodeSource): Promise<JpegBlocksOutcome> {
   const reason = wholeEncodeReason(ext, quality, source);
   if (reason) return { kept: false, reason };
   const markers = await metadataMarkers(kept, source.decoded.storedChannels === 1);

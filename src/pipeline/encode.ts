@@ -1,15 +1,11 @@
 import sharp from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import type { ImageExt } from '../image-format.js';
-import { JOB_OPTION_DEFAULTS, type MetadataPolicy } from '../job.js';
+import { JOB_OPTION_DEFAULTS } from '../job.js';
 import { keepJpegBlocks, type EncodeSource } from './encode-blocks.js';
-import { safeExif } from './metadata.js';
+import { safeExif, type KeptMetadata } from './metadata.js';
 
-/** What the encoder may carry over from the original (`metadata=`), and the original's EXIF. */
-export interface KeptMetadata {
-  policy: MetadataPolicy;
-  exif?: Buffer;
-}
+export type { KeptMetadata } from './metadata.js';
 
 /**
  * Encodes the anonymized pixels. They come from raw memory, so nothing of the original's EXIF,
