@@ -1,7 +1,11 @@
 # CPU-only build of the same addon with node-gyp, for machines without cmake:
 #   npx node-gyp@12 rebuild    (node-gyp 13 needs Node 22)
 # The normal build is cmake-js via scripts/build-native.mjs; both write build/Release/pixveil_native.node.
+# JPEG block copying is compiled in when /usr/include/jpeglib.h exists (libjpeg62-turbo-dev); -Dpixveil_jpeg=0 leaves it out.
 {
+  "variables": {
+    "pixveil_jpeg%": "<!(node -p \"require('fs').existsSync('/usr/include/jpeglib.h') ? 1 : 0\")"
+  },
   "targets": [
     {
       "target_name": "pixveil_native",
@@ -9,6 +13,7 @@
         "native/src/addon.cc",
         "native/src/blur.cc",
         "native/src/device.cc",
+        "native/src/jpeg_blocks_async.cc",
         "native/src/nms.cc",
         "native/src/preprocess.cc",
         "native/src/pyramid.cc",
@@ -33,6 +38,9 @@
         "GCC_OPTIMIZATION_LEVEL": "3",
         "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"]
       },
+      "conditions": [
+        ["pixveil_jpeg==1", { "sources": ["native/src/jpeg_blocks.cc"], "libraries": ["-ljpeg"] }, { "sources": ["native/src/jpeg_blocks_absent.cc"] }]
+      ],
       "msvs_settings": {
         "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/fp:precise"] }
       }

@@ -8,6 +8,8 @@ export interface CorpusSet {
   width: number;
   height: number;
   images: Buffer[];
+  /** The source file of each image. */
+  names?: string[];
 }
 
 /** Real photos (faces, plates, street) scaled and cropped to a fixed size, JPEG q85, as users send them. */
@@ -19,5 +21,5 @@ export async function buildCorpus(width: number, height: number, name: string): 
     path.join(darknetDir, 'person.jpg'),
   ];
   const images = await Promise.all(sources.map((file) => sharp(file).rotate().resize(width, height, { fit: 'cover' }).jpeg({ quality: 85 }).toBuffer()));
-  return { name, width, height, images };
+  return { name, width, height, images, names: sources.map((file) => path.basename(file)) };
 }

@@ -40,11 +40,16 @@ function image(width, height, channels) {
   return { data, width, height, channels };
 }
 
-/** Ten face-sized boxes (80–170 px, as a crowded frame has) plus clipped, fractional, 1 px, thin and full-width ones. */
+/**
+ * Ten face-sized boxes (80–170 px, as a crowded frame has) plus clipped, fractional, 1 px, thin and
+ * full-width ones, and two wide enough (blur radius >= 16) to be blurred at reduced size and scaled
+ * back up (blur.h, DecimationFor).
+ */
 function regionsFor(width, height) {
   const faces = Array.from({ length: 10 }, (_, i) => [100 + (i % 5) * (width / 5.5), 200 + Math.floor(i / 5) * (height / 2.4), 80 + i * 10, 100 + i * 8]);
   const awkward = [[-30.5, -20, 90, 110], [width - 40, height - 30, 120, 90], [700.3, 10.6, 1, 1], [40, 600, 3, 60], [0, 0, width, 60]];
-  return { all: Float64Array.from([...faces, ...awkward].flat()), faces: Float64Array.from(faces.flat()) };
+  const large = [[width * 0.15, height * 0.14, width * 0.47, height * 0.65], [width * 0.88, 20, width * 0.11, height * 0.95]];
+  return { all: Float64Array.from([...faces, ...awkward, ...large].flat()), faces: Float64Array.from(faces.flat()) };
 }
 
 function median(fn, runs) {

@@ -5,6 +5,7 @@
 //   photos from the package's .deb on first use,
 // - redis-server, which the Redis tests start on their own free port,
 // - Debian's Chromium, which the demo page's browser test drives (CHROMIUM_PATH overrides).
+// - jpegtran (libjpeg-turbo-progs), which makes the restart-marker JPEGs of the JPEG block tests.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,12 @@ try {
   execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
 } catch {
   problems.push('redis-server is not installed: "apt-get install redis-server" (the tests start their own on a free port)');
+}
+
+try {
+  execFileSync('jpegtran', ['-version'], { stdio: 'ignore' });
+} catch {
+  problems.push('jpegtran is not installed: "apt-get install libjpeg-turbo-progs" (the JPEG block tests make restart-marker JPEGs with it)');
 }
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

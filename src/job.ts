@@ -95,13 +95,14 @@ export function isJobId(id: string): boolean {
 /** Default score thresholds: chosen for recall, since a missed face is a privacy leak (see `npm run eval`). */
 export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.freeze({ face: 0.6, plate: 0.15, object: 0.35 });
 
-/** Options a request gets for what it does not say. */
+/** Options a request gets for what it does not say; `quality` only where the output is re-encoded (pipeline/encode.ts). */
 export const JOB_OPTION_DEFAULTS = Object.freeze({ blur: 'gaussian', shape: 'box', format: 'same', quality: 90 } as const);
 
 /** What a request with no options gets: every configured detector, gaussian box blur, same format. */
 export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string; keepMetadata?: MetadataPolicy }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
+  const { quality: _reencodeQuality, ...defaults } = JOB_OPTION_DEFAULTS;
   return {
-    ...JOB_OPTION_DEFAULTS,
+    ...defaults,
     metadata: models.keepMetadata ?? 'strip',
     detect: { faces: Boolean(models.faceModel), plates: Boolean(models.plateModel), objects: Boolean(models.objectModel) },
     thresholds: { ...thresholds },

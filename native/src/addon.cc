@@ -3,6 +3,7 @@
 
 #include "blur.h"
 #include "device.h"
+#include "jpeg_blocks.h"
 #include "nms.h"
 #include "preprocess.h"
 #include "pyramid.h"
@@ -11,7 +12,7 @@
 namespace {
 
 // Bumped when an export's options change, so a stale build is refused by src/addon/native.ts.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -20,6 +21,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("halveImage", Napi::Function::New(env, pixveil::HalveImage, "halveImage"));
   exports.Set("regionToTensor", Napi::Function::New(env, pixveil::RegionToTensor, "regionToTensor"));
   exports.Set("nms", Napi::Function::New(env, pixveil::Nms, "nms"));
+  exports.Set("keepJpegBlocks", Napi::Function::New(env, pixveil::KeepJpegBlocksAsync, "keepJpegBlocks"));
+  exports.Set("jpegBlocksSupport", Napi::Function::New(env, pixveil::JpegBlocksSupport, "jpegBlocksSupport"));
   exports.Set("cudaAvailable", Napi::Function::New(env, pixveil::CudaAvailable, "cudaAvailable"));
   return exports;
 }

@@ -79,27 +79,92 @@ struct Scratch {
   std::vector<uint32_t> sums;
   std::vector<uint8_t> result;
   std::vector<double> dx2, dy2;
+  std::vector<double> rows;  // low rows interpolated along x (UpsampleInto)
+  std::vector<int> tapX0, tapX1;
+  std::vector<double> tx;
 };
+
+// One low-resolution pixel per f × f block of the region: its mean, in 8.8 fixed point.
+void LoadBlockMeans(const BlurJob& job, const Rect& rect, int f, int lw, int lh, uint16_t* out) {
+  const int w = rect.x1 - rect.x0;
+  const int h = rect.y1 - rect.y0;
+  for (int by = 0; by < lh; by++) {
+    const int y1 = std::min(h, (by + 1) * f);
+    for (int bx = 0; bx < lw; bx++) {
+      const int x1 = std::min(w, (bx + 1) * f);
+      uint64_t sum[3] = {0, 0, 0};
+      for (int y = by * f; y < y1; y++) {
+        const uint8_t* in = job.data + (static_cast<size_t>(rect.y0 + y) * job.width + rect.x0) * job.channels;
+        for (int x = bx * f; x < x1; x++) {
+          for (int c = 0; c < 3; c++) sum[c] += in[x * job.channels + c];
+        }
+      }
+      const uint64_t count = static_cast<uint64_t>(y1 - by * f) * (x1 - bx * f);
+      for (int c = 0; c < 3; c++) out[(static_cast<size_t>(by) * lw + bx) * 3 + c] = BlockMeanFixed(sum[c], count);
+    }
+  }
+}
+
+// The blurred low-resolution region scaled back up to w × h, bilinearly, as 8-bit RGB: each low row
+// is interpolated along x once (it serves about f output rows), then each output row mixes two.
+void UpsampleInto(const uint16_t* low, int lw, int lh, int f, int w, int h, Scratch& s) {
+  const size_t stride = static_cast<size_t>(w) * 3;
+  s.rows.resize(static_cast<size_t>(lh) * stride);
+  s.tapX0.resize(w);
+  s.tapX1.resize(w);
+  s.tx.resize(w);
+  for (int x = 0; x < w; x++) BilinearTaps(x, f, lw, &s.tapX0[x], &s.tapX1[x], &s.tx[x]);
+  for (int ly = 0; ly < lh; ly++) {
+    const uint16_t* row = low + static_cast<size_t>(ly) * lw * 3;
+    double* out = s.rows.data() + ly * stride;
+    for (int x = 0; x < w; x++) {
+      const int i0 = s.tapX0[x] * 3, i1 = s.tapX1[x] * 3;
+      for (int c = 0; c < 3; c++) out[x * 3 + c] = LerpX(row[i0 + c], row[i1 + c], s.tx[x]);
+    }
+  }
+  constexpr uint32_t kRound = 1u << (kFixedShift - 1);
+  for (int y = 0; y < h; y++) {
+    int y0, y1;
+    double ty;
+    BilinearTaps(y, f, lh, &y0, &y1, &ty);
+    const double* top = s.rows.data() + y0 * stride;
+    const double* bottom = s.rows.data() + y1 * stride;
+    uint8_t* out = s.result.data() + y * stride;
+    for (size_t k = 0; k < stride; k++) out[k] = static_cast<uint8_t>((LerpYFixed(top[k], bottom[k], ty) + kRound) >> kFixedShift);
+  }
+}
 
 void GaussianInto(const BlurJob& job, const Rect& rect, Scratch& s) {
   const int w = rect.x1 - rect.x0;
   const int h = rect.y1 - rect.y0;
-  const size_t n = static_cast<size_t>(w) * h * 3;
+  const int radius = BlurRadiusFor(w, h);
+  const int f = DecimationFor(radius);
+  const int lw = (w + f - 1) / f;
+  const int lh = (h + f - 1) / f;
+  const int lowRadius = f > 1 ? static_cast<int>(JsRound(static_cast<double>(radius) / f)) : radius;
+  const size_t n = static_cast<size_t>(lw) * lh * 3;
   s.a.resize(n);
   s.b.resize(n);
-  s.sums.resize(static_cast<size_t>(w) * 3);
-  for (int y = 0; y < h; y++) {
-    const uint8_t* in = job.data + (static_cast<size_t>(rect.y0 + y) * job.width + rect.x0) * job.channels;
-    uint16_t* out = s.a.data() + static_cast<size_t>(y) * w * 3;
-    for (int x = 0; x < w; x++) {
-      for (int c = 0; c < 3; c++) out[x * 3 + c] = static_cast<uint16_t>(in[x * job.channels + c] << kFixedShift);
+  s.sums.resize(static_cast<size_t>(lw) * 3);
+  if (f > 1) {
+    LoadBlockMeans(job, rect, f, lw, lh, s.a.data());
+  } else {
+    for (int y = 0; y < h; y++) {
+      const uint8_t* in = job.data + (static_cast<size_t>(rect.y0 + y) * job.width + rect.x0) * job.channels;
+      uint16_t* out = s.a.data() + static_cast<size_t>(y) * w * 3;
+      for (int x = 0; x < w; x++) {
+        for (int c = 0; c < 3; c++) out[x * 3 + c] = static_cast<uint16_t>(in[x * job.channels + c] << kFixedShift);
+      }
     }
   }
-  const int radius = BlurRadiusFor(w, h);
   // Three box passes per axis approximate a gaussian; cost does not grow with the radius.
   for (int pass = 0; pass < 3; pass++) {
-    HorizontalPass(s.a.data(), s.b.data(), w, h, radius);
-    VerticalPass(s.b.data(), s.a.data(), s.sums.data(), w, h, radius);
+    HorizontalPass(s.a.data(), s.b.data(), lw, lh, lowRadius);
+    VerticalPass(s.b.data(), s.a.data(), s.sums.data(), lw, lh, lowRadius);
+  }
+  if (f > 1) {
+    UpsampleInto(s.a.data(), lw, lh, f, w, h, s);
+    return;
   }
   constexpr uint32_t kRound = 1u << (kFixedShift - 1);
   for (size_t i = 0; i < n; i++) s.result[i] = static_cast<uint8_t>((s.a[i] + kRound) >> kFixedShift);

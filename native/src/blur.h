@@ -58,6 +58,33 @@ inline int BlurRadiusFor(int w, int h) {
   return radius < longest ? radius : longest;
 }
 
+PIXVEIL_HD inline int ClampIndex(int i, int count) { return i < 0 ? 0 : (i >= count ? count - 1 : i); }
+
+// Regions blurred with a radius of at least 2 × kLowResRadius are blurred at 1/f of their size, f =
+// radius / kLowResRadius, and scaled back up bilinearly: the box passes then cost f² less, and a
+// blur that wide has nothing left at the finer scale to lose. Same rule in src/addon/fallback/blur.ts.
+constexpr int kLowResRadius = 8;
+inline int DecimationFor(int radius) { return radius >= 2 * kLowResRadius ? radius / kLowResRadius : 1; }
+
+// round(sum × 256 / count): a block's mean in 8.8 fixed point, exactly, in integers.
+PIXVEIL_HD inline uint16_t BlockMeanFixed(uint64_t sum, uint64_t count) { return static_cast<uint16_t>((sum * 512 + count) / (2 * count)); }
+
+// The two low-resolution samples around full-resolution pixel x (pixel centres aligned) and the
+// weight of the second; clamped at the edges.
+PIXVEIL_HD inline void BilinearTaps(int x, int f, int lowCount, int* i0, int* i1, double* t) {
+  const double u = (x + 0.5) / f - 0.5;
+  const double base = floor(u);
+  *t = u - base;
+  *i0 = ClampIndex(static_cast<int>(base), lowCount);
+  *i1 = ClampIndex(static_cast<int>(base) + 1, lowCount);
+}
+
+// Bilinear mix of 8.8 fixed-point samples, rounded to 8.8: along x first (LerpX), then along y.
+// No fused multiply-add on either side (CMake flags), so the CPU and CUDA agree bit for bit; the
+// values are never negative, so truncating v + 0.5 rounds.
+PIXVEIL_HD inline double LerpX(uint16_t a0, uint16_t a1, double tx) { return a0 * (1 - tx) + a1 * tx; }
+PIXVEIL_HD inline uint16_t LerpYFixed(double top, double bottom, double ty) { return static_cast<uint16_t>(top * (1 - ty) + bottom * ty + 0.5); }
+
 inline int PixelSizeFor(int w, int h) {
   const int s = static_cast<int>(std::ceil((w > h ? w : h) / 8.0));
   return s > 4 ? s : 4;
@@ -76,7 +103,6 @@ PIXVEIL_HD inline bool InsideEllipse(const Rect& rect, int x, int y) {
   return EllipseTerm(x, rect.x0, rect.x1) + EllipseTerm(y, rect.y0, rect.y1) <= 1;
 }
 
-PIXVEIL_HD inline int ClampIndex(int i, int count) { return i < 0 ? 0 : (i >= count ? count - 1 : i); }
 
 void BlurRegionsCpu(const BlurJob& job);
 

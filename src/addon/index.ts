@@ -9,6 +9,7 @@ import { nmsFallback } from './fallback/nms.js';
 import { halveImageFallback } from './fallback/pyramid.js';
 import { regionToTensorFallback } from './fallback/region-tensor.js';
 import { normalizeToChwFallback } from './fallback/tensor.js';
+import { createJpegBlocks } from './jpeg-blocks.js';
 import { createNativeOps, loadNativeAddon } from './native.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
 import { planRegionTensor } from './region-plan.js';
@@ -17,10 +18,15 @@ import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionT
 
 export { ImagePyramid } from './pyramid.js';
 export type { PixelOpsImplementation } from './choose.js';
+export type { JpegBlocks } from './jpeg-blocks.js';
 export type {
   BlurRegion,
   BlurSpec,
   InputTransform,
+  JpegBlocksOutcome,
+  JpegBlocksRequest,
+  JpegBlocksSupport,
+  JpegMarker,
   ModelInput,
   PyramidLevel,
   RawImage,
@@ -98,3 +104,6 @@ export const pixelOps = {
     return { tensor, offset, transform: plan.transform, level: plan.level };
   },
 };
+
+/** Keeps a JPEG's untouched DCT blocks when the addon has libjpeg-turbo (src/addon/jpeg-blocks.ts). */
+export const jpegBlocks = createJpegBlocks('keepJpegBlocks' in chosen.ops ? chosen.ops : undefined, chosen.note ?? 'the native addon is not loaded');

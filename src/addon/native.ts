@@ -7,10 +7,10 @@ import path from 'node:path';
 import { errors } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import type { RegionTensorPlan } from './region-plan.js';
-import type { BlurRegion, BlurSpec, PyramidLevel, RawImage, TensorSpec } from './types.js';
+import type { BlurRegion, BlurSpec, JpegBlocksOutcome, JpegBlocksRequest, PyramidLevel, RawImage, TensorSpec } from './types.js';
 
 /** Must equal kAbiVersion in native/src/addon.cc; a stale build is refused rather than misread. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 export const nativeAddonPath = path.join(packageRoot, 'build', 'Release', 'pixveil_native.node');
 
 export type NativeBackend = 'cpu' | 'cuda';
@@ -64,6 +64,16 @@ export interface NativeAddon {
   ): void;
   nms(options: { boxes: Float32Array; scores: Float32Array; iouThreshold: number; classes: Int32Array | undefined }): Int32Array;
   cudaAvailable(): CudaStatus;
+  keepJpegBlocks(options: {
+    jpeg: Uint8Array;
+    pixels: Uint8Array;
+    width: number;
+    height: number;
+    channels: number;
+    regions: Float64Array;
+    markers: Array<{ code: number; payload: Uint8Array }>;
+  }): Promise<JpegBlocksOutcome>;
+  jpegBlocksSupport(): { compiled: boolean; library: string | null };
 }
 
 export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };
@@ -88,6 +98,19 @@ function callNative<T>(op: string, fn: () => T): T {
   const stack = new Error();
   try {
     return fn();
+  } catch (err) {
+    const wrapped = errors.internal(`native ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
+    wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${stack.stack?.split('\n').slice(1).join('\n') ?? ''}`;
+    wrapped.cause = err;
+    throw wrapped;
+  }
+}
+
+/** callNative for a promise: the stack is still the caller's, captured before the work was queued. */
+async function callNativeAsync<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  const stack = new Error();
+  try {
+    return await fn();
   } catch (err) {
     const wrapped = errors.internal(`native ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
     wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${stack.stack?.split('\n').slice(1).join('\n') ?? ''}`;
@@ -173,6 +196,19 @@ export function createNativeOps(addon: NativeAddon, useCuda = false) {
       return callNative('nms', () => addon.nms({ boxes, scores, iouThreshold, classes }));
     },
     cudaAvailable: (): CudaStatus => addon.cudaAvailable(),
+    jpegBlocksSupport: () => addon.jpegBlocksSupport(),
+    keepJpegBlocks: (request: JpegBlocksRequest): Promise<JpegBlocksOutcome> =>
+      callNativeAsync('keepJpegBlocks', () =>
+        addon.keepJpegBlocks({
+          jpeg: request.jpeg,
+          pixels: request.image.data,
+          width: request.image.width,
+          height: request.image.height,
+          channels: request.image.channels,
+          regions: flattenRegions(request.regions),
+          markers: request.markers ?? [],
+        }),
+      ),
   };
 }
 

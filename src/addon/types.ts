@@ -92,3 +92,30 @@ export interface RegionTensor extends ModelInput {
   /** The pyramid level sampled (0 = the full image). */
   level: number;
 }
+
+/** An APPn segment written after the file header (code 0xE0–0xEF), payload without marker and length. */
+export interface JpegMarker {
+  code: number;
+  payload: Uint8Array;
+}
+
+export interface JpegBlocksRequest {
+  /** The input JPEG, as uploaded. */
+  jpeg: Uint8Array;
+  /** Its decoded, blurred pixels at the JPEG's stored size and orientation. */
+  image: RawImage;
+  /** Every region whose pixels changed; the MCUs they touch are re-encoded from `image`. */
+  regions: BlurRegion[];
+  markers?: JpegMarker[];
+}
+
+export type JpegBlocksOutcome =
+  | { kept: true; data: Buffer; mcusRewritten: number; mcusTotal: number }
+  /** The input cannot keep its blocks (CMYK, 12-bit, corrupt data…): re-encode it whole. */
+  | { kept: false; reason: string };
+
+export interface JpegBlocksSupport {
+  available: boolean;
+  /** The library when available, else why not. */
+  detail: string;
+}

@@ -2,7 +2,7 @@
 // the C++ side reads a flat options object and checks nothing itself (sharp's split).
 import { invalidOption } from '../errors.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
-import type { BlurRegion, BlurSpec, RawImage, RegionTensorOptions, SourceRegion, TensorLayout, TensorSpec } from './types.js';
+import type { BlurRegion, JpegBlocksRequest, BlurSpec, RawImage, RegionTensorOptions, SourceRegion, TensorLayout, TensorSpec } from './types.js';
 
 /** Keeps every index and running sum in the addon inside int32/uint32. */
 export const MAX_DIMENSION = 65535;
@@ -42,15 +42,19 @@ export function validateImage(image: RawImage): void {
   if (image.data.length !== bytes) throw invalidOption('image.data.length', `${bytes} (width × height × channels)`, image.data.length);
 }
 
-export function validateBlurArgs(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
-  validateImage(image);
-  if (!Array.isArray(regions)) throw invalidOption('regions', 'an array of {x, y, width, height}', regions);
+function checkRegions(regions: BlurRegion[], name = 'regions'): void {
+  if (!Array.isArray(regions)) throw invalidOption(name, 'an array of {x, y, width, height}', regions);
   regions.forEach((region, i) => {
-    if (!isObject(region)) throw invalidOption(`regions[${i}]`, 'an object with x, y, width and height', region);
+    if (!isObject(region)) throw invalidOption(`${name}[${i}]`, 'an object with x, y, width and height', region);
     for (const key of ['x', 'y', 'width', 'height'] as const) {
-      if (!isFiniteNumber(region[key])) throw invalidOption(`regions[${i}].${key}`, 'a finite number', region[key]);
+      if (!isFiniteNumber(region[key])) throw invalidOption(`${name}[${i}].${key}`, 'a finite number', region[key]);
     }
   });
+}
+
+export function validateBlurArgs(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
+  validateImage(image);
+  checkRegions(regions);
   if (!isObject(spec)) throw invalidOption('spec', 'an object with style and shape', spec);
   checkOneOf('spec.style', BLUR_STYLES, spec.style);
   checkOneOf('spec.shape', BLUR_SHAPES, spec.shape);
@@ -131,4 +135,27 @@ export function validateRegionTensorArgs(pyramid: ImagePyramid, spec: TensorSpec
   if (options.offset !== undefined && !isIntegerIn(options.offset, 0, maxOffset)) {
     throw invalidOption('options.offset', `an integer from 0 to ${maxOffset} (out.length - 3 × spec.width × spec.height)`, options.offset);
   }
+}
+
+/** A JPEG segment payload is at most 65533 bytes (its length field counts itself). */
+const MAX_MARKER_PAYLOAD = 65533;
+
+export function validateJpegBlocksArgs(request: JpegBlocksRequest): void {
+  if (!isObject(request)) throw invalidOption('request', 'an object with jpeg, image, regions and markers', request);
+  if (!(request.jpeg instanceof Uint8Array)) throw invalidOption('request.jpeg', 'a Uint8Array', request.jpeg);
+  if (!(request.jpeg.length >= 4 && request.jpeg[0] === 0xff && request.jpeg[1] === 0xd8)) {
+    throw invalidOption('request.jpeg', 'JPEG bytes (starting FF D8)', `${request.jpeg.length} bytes`);
+  }
+  validateImage(request.image);
+  checkRegions(request.regions, 'request.regions');
+  if (request.markers === undefined) return;
+  if (!Array.isArray(request.markers)) throw invalidOption('request.markers', 'an array of {code, payload}, or undefined', request.markers);
+  request.markers.forEach((marker, i) => {
+    if (!isObject(marker)) throw invalidOption(`request.markers[${i}]`, 'an object with code and payload', marker);
+    if (!isIntegerIn(marker.code, 0xe0, 0xef)) throw invalidOption(`request.markers[${i}].code`, 'an APPn marker code from 224 (0xE0) to 239 (0xEF)', marker.code);
+    if (!(marker.payload instanceof Uint8Array)) throw invalidOption(`request.markers[${i}].payload`, 'a Uint8Array', marker.payload);
+    if (marker.payload.length > MAX_MARKER_PAYLOAD) {
+      throw invalidOption(`request.markers[${i}].payload.length`, `at most ${MAX_MARKER_PAYLOAD} bytes`, marker.payload.length);
+    }
+  });
 }

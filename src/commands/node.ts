@@ -1,5 +1,5 @@
 // One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
-import { checkPixelOps, pixelOps } from '../addon/index.js';
+import { checkPixelOps, jpegBlocks, pixelOps } from '../addon/index.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
@@ -163,6 +163,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     pixelOps: pixelOps.implementation,
     modelProviders: providers,
     plateModel: plateChoice,
+    jpegBlocks: jpegBlocks.support,
     options: {
       available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
       objectClasses: models.objects?.classes ?? [],
@@ -176,7 +177,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);
-  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation });
+  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available });
   if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
   }

@@ -179,6 +179,7 @@ export const HealthSchema = Type.Object(
       }),
       { description: 'The models this node runs and their onnxruntime execution providers; empty on an api node' },
     ),
+    jpeg_blocks: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.String({ description: 'The library when available, else why JPEG output is re-encoded whole' }) })),
     plate_model: Type.Optional(
       Type.Object(
         { model: Type.String(), precision: OneOf(['original', 'float', 'int8'] as const), setting: OneOf(['auto', 'int8', 'float', 'original'] as const), cpu: Type.String(), reason: Type.String() },
@@ -187,7 +188,7 @@ export const HealthSchema = Type.Object(
     ),
     timestamp: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', models: [{ kind: 'faces', model: 'yunet-n', provider: 'cpu', providers: ['cpu'] }], plate_model: { model: 'yolov9-t-plates-int8', precision: 'int8', setting: 'auto', cpu: 'avx512_vnni,avx_vnni', reason: 'auto: this CPU has avx512_vnni,avx_vnni, where int8 runs fastest' }, timestamp: '2026-12-01T10:00:00.000Z' }] },
+  { $id: 'Health', examples: [{ status: 'ok', role: 'serve', uptime_seconds: 42, queue: 'memory', storage: 'local:/srv/pixveil/data', pixel_ops: 'native', models: [{ kind: 'faces', model: 'yunet-n', provider: 'cpu', providers: ['cpu'] }], jpeg_blocks: { available: true, detail: 'libjpeg-turbo 2.1.5' }, plate_model: { model: 'yolov9-t-plates-int8', precision: 'int8', setting: 'auto', cpu: 'avx512_vnni,avx_vnni', reason: 'auto: this CPU has avx512_vnni,avx_vnni, where int8 runs fastest' }, timestamp: '2026-12-01T10:00:00.000Z' }] },
 );
 
 export const ReadySchema = Type.Object(

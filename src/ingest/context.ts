@@ -33,6 +33,8 @@ export interface IngestContext {
   modelProviders: ModelProvider[];
   /** Which plate model file this node runs and why (PLATE_MODEL_PRECISION); absent on api nodes. */
   plateModel?: PlateModelChoice;
+  /** Whether JPEG output keeps untouched blocks (libjpeg-turbo in the addon), and if not why. */
+  jpegBlocks?: { available: boolean; detail: string };
   /** Readiness beyond queue and store (models loaded on a serve node). */
   extraReadiness: () => Promise<Record<string, string>>;
   /** AUTH=on: who is calling (API key or JWT); AUTH=off: everyone is the anonymous tenant. */

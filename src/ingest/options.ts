@@ -69,7 +69,8 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
 
   // `jpg` and any case are accepted for the names the schema lists.
   const format = param<JobOptions['format']>(params, 'format', (raw) => outputFormatOf(raw) ?? raw) ?? JOB_OPTION_DEFAULTS.format;
-  const quality = param<number>(params, 'quality') ?? JOB_OPTION_DEFAULTS.quality;
+  // Left absent when not given: a JPEG written as JPEG then keeps its untouched blocks (pipeline/encode.ts).
+  const quality = param<number>(params, 'quality');
   const metadata = param<MetadataPolicy>(params, 'metadata') ?? ctx.defaultMetadata ?? 'strip';
 
   return {
@@ -83,7 +84,7 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
     },
     blurClasses,
     format,
-    quality,
+    ...(quality !== undefined ? { quality } : {}),
     metadata,
   };
 }

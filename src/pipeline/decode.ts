@@ -17,6 +17,11 @@ export interface DecodedImage {
   pages: number;
   /** The original's raw EXIF block, for `metadata=safe` (encode picks what may be kept). */
   exif?: Buffer;
+  /** What decide whether a JPEG can keep its blocks (pipeline/encode.ts): the pixels were turned or their colours converted. */
+  orientation: number;
+  hasIccProfile: boolean;
+  /** Channels as stored (1 for a grayscale JPEG, 4 for CMYK), before the conversion to sRGB. */
+  storedChannels: number;
 }
 
 /**
@@ -55,6 +60,9 @@ export async function decodeImage(input: Buffer, maxPixels: number, limits: Deco
       hasAlpha: info.channels === 4,
       pages: meta.pages ?? 1,
       exif: meta.exif,
+      orientation: meta.orientation ?? 1,
+      hasIccProfile: Boolean(meta.icc),
+      storedChannels: meta.channels ?? info.channels,
     };
   } catch (err) {
     if (err instanceof PixveilError) throw err;

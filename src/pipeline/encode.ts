@@ -1,14 +1,11 @@
 import sharp from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import type { ImageExt } from '../image-format.js';
-import type { MetadataPolicy } from '../job.js';
-import { safeExif } from './metadata.js';
+import { JOB_OPTION_DEFAULTS } from '../job.js';
+import { keepJpegBlocks, type EncodeSource } from './encode-blocks.js';
+import { safeExif, type KeptMetadata } from './metadata.js';
 
-/** What the encoder may carry over from the original (`metadata=`), and the original's EXIF. */
-export interface KeptMetadata {
-  policy: MetadataPolicy;
-  exif?: Buffer;
-}
+export type { KeptMetadata } from './metadata.js';
 
 /**
  * Encodes the anonymized pixels. They come from raw memory, so nothing of the original's EXIF,
@@ -29,4 +26,24 @@ export async function encodeImage(image: RawImage, ext: ImageExt, quality: numbe
     case 'webp':
       return pipeline.webp({ quality, effort: 2 }).toBuffer();
   }
+}
+
+export interface EncodedOutput {
+  data: Buffer;
+  /** blocks: the input JPEG's untouched blocks kept (encode-blocks.ts); whole: every pixel re-encoded. */
+  method: 'blocks' | 'whole';
+  /** Why a whole re-encode, when blocks could not be kept. */
+  reason?: string;
+  /** blocks: MCUs re-encoded under blurred regions, of all the image's MCUs. */
+  mcus?: { rewritten: number; total: number };
+}
+
+/**
+ * The output of a job: a JPEG written as JPEG without an explicit quality keeps its untouched
+ * blocks where it can; everything else is encoded whole at `quality` (default 90).
+ */
+export async function encodeOutput(image: RawImage, ext: ImageExt, quality: number | undefined, kept: KeptMetadata, source: EncodeSource): Promise<EncodedOutput> {
+  const copy = await keepJpegBlocks(image, ext, quality, kept, source);
+  if (copy.kept) return { data: copy.data, method: 'blocks', mcus: { rewritten: copy.mcusRewritten, total: copy.mcusTotal } };
+  return { data: await encodeImage(image, ext, quality ?? JOB_OPTION_DEFAULTS.quality, kept), method: 'whole', reason: copy.reason };
 }

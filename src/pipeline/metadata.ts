@@ -1,5 +1,12 @@
 import exifReader from 'exif-reader';
 import type { Exif } from 'sharp';
+import type { MetadataPolicy } from '../job.js';
+
+/** What the encoder may carry over from the original (`metadata=`), and the original's EXIF. */
+export interface KeptMetadata {
+  policy: MetadataPolicy;
+  exif?: Buffer;
+}
 
 // KEEP_METADATA=safe keeps a list of fields rather than dropping a list: free-text fields
 // (ImageDescription, UserComment, XPComment…) and serial numbers can name a person or a place,

@@ -7,7 +7,7 @@ import type { Box, Detection, DetectionKind, JobOptions } from '../job.js';
 import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
 import { detectAll, type Detectors } from './detect.js';
-import { encodeImage } from './encode.js';
+import { encodeOutput } from './encode.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -84,6 +84,7 @@ export async function processImage(
   }
   await timed('blur', () => pixelOps.blurRegions(image, regions, { style: options.blur, shape: options.shape }));
 
-  const encoded = await timed('encode', () => encodeImage(image, format, options.quality, { policy: options.metadata ?? 'strip', exif: decoded.exif }));
-  return { image: encoded, format, width: image.width, height: image.height, detections, timings, models };
+  const kept = { policy: options.metadata ?? 'strip', exif: decoded.exif };
+  const encoded = await timed('encode', () => encodeOutput(image, format, options.quality, kept, { input, decoded, regions }));
+  return { image: encoded.data, format, width: image.width, height: image.height, detections, timings, models };
 }

@@ -29,7 +29,8 @@ export const JobOptionsSchema = Type.Object(
     thresholds: Type.Object({ face: ThresholdSchema, plate: ThresholdSchema, object: ThresholdSchema }),
     blurClasses: Type.Array(Type.String(), { description: 'Object classes (COCO names) blurred as well as reported, e.g. person' }),
     format: OutputFormatSchema,
-    quality: QualitySchema,
+    // Absent: JPEG → JPEG keeps the input's blocks where nothing was blurred; other outputs use 90.
+    quality: Type.Optional(QualitySchema),
     metadata: Type.Optional(MetadataPolicySchema),
   },
   { $id: 'JobOptions', additionalProperties: false },

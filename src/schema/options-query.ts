@@ -15,7 +15,7 @@ export const JobOptionsQuerySchema = Type.Object(
     object_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum object score (default 0.35, OBJECT_THRESHOLD)' }),
     blur_classes: Type.Optional(list(Type.String(), 'Object classes to blur as well as report, e.g. person,car')),
     format: Type.Optional({ ...OutputFormatSchema, default: 'same' }),
-    quality: Type.Optional({ ...QualitySchema, default: 90 }),
+    quality: Type.Optional({ ...QualitySchema, description: 'JPEG/WebP quality; default 90, except JPEG in and out: without it, the blocks no region touches are kept as they were (README, "JPEG output")' }),
     metadata: Type.Optional({ ...MetadataPolicySchema, description: `${MetadataPolicySchema.description} (default: KEEP_METADATA)` }),
     return_image: Type.Optional(Type.Boolean({ description: 'WebSocket only: result frames carry the anonymized image' })),
     wait: Type.Optional(Type.String({ description: 'Job routes only: long-poll up to this long (10, 10s, 2500ms; at most 60s)' })),

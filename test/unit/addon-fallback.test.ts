@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { blurRegionsFallback } from '../../src/addon/fallback/blur.js';
+import { blurRadiusFor, blurRegionsFallback, decimationFor } from '../../src/addon/fallback/blur.js';
 import { nmsFallback } from '../../src/addon/fallback/nms.js';
 import { normalizeToChwFallback } from '../../src/addon/fallback/tensor.js';
 import type { BlurRegion, RawImage, TensorSpec } from '../../src/addon/types.js';
@@ -45,6 +45,53 @@ test('gaussian blur flattens the face and nothing outside it', async () => {
   blurRegionsFallback(after, [FACE], { style: 'gaussian', shape: 'box' });
   assert.ok(variance(after, FACE) < variance(before, FACE) * 0.5, `variance ${variance(before, FACE)} → ${variance(after, FACE)}`);
   assert.ok(unchangedOutside(before, after, FACE));
+});
+
+/** The gaussian at full size, as every region was blurred before: three clamped box passes per axis, per channel. */
+function fullSizeGaussian(image: RawImage, r: BlurRegion, radius: number): Float64Array[] {
+  const planes = [0, 1, 2].map((c) => Float64Array.from({ length: r.width * r.height }, (_, i) => px(image, r.x + (i % r.width), r.y + Math.floor(i / r.width))[c]));
+  const pass = (plane: Float64Array, count: number, lines: number, at: (line: number, i: number) => number) => {
+    const out = new Float64Array(plane.length);
+    for (let line = 0; line < lines; line++) {
+      for (let i = 0; i < count; i++) {
+        let sum = 0;
+        for (let k = i - radius; k <= i + radius; k++) sum += plane[at(line, Math.min(count - 1, Math.max(0, k)))];
+        out[at(line, i)] = sum / (2 * radius + 1);
+      }
+    }
+    return out;
+  };
+  return planes.map((plane) => {
+    for (let p = 0; p < 3; p++) {
+      plane = pass(plane, r.width, r.height, (y, x) => y * r.width + x);
+      plane = pass(plane, r.height, r.width, (x, y) => y * r.width + x);
+    }
+    return plane;
+  });
+}
+
+test('a wide region, blurred at reduced size and scaled back up, is the full-size gaussian within a grey level or two', async () => {
+  // 480×400: radius 50, blurred at 1/6 size.
+  const region = { x: 300, y: 200, width: 480, height: 400 };
+  const radius = blurRadiusFor(region.width, region.height);
+  assert.equal(decimationFor(radius), 6);
+  const before = await photo();
+  const after = { ...before, data: before.data.slice() };
+  blurRegionsFallback(after, [region], { style: 'gaussian', shape: 'box' });
+  const reference = fullSizeGaussian(before, region, radius);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < region.width * region.height; i++) {
+    const got = px(after, region.x + (i % region.width), region.y + Math.floor(i / region.width));
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(got[c] - reference[c][i]);
+      sum += d;
+      max = Math.max(max, d);
+    }
+  }
+  const mean = sum / (3 * region.width * region.height);
+  assert.ok(mean < 1 && max < 12, `mean |Δ| ${mean.toFixed(2)}, max ${max.toFixed(1)} against the full-size blur`);
+  assert.ok(unchangedOutside(before, after, region));
 });
 
 test('an ellipse leaves the corners of the box as they were and changes the middle', async () => {

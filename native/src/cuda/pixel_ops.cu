@@ -43,6 +43,40 @@ __global__ void LoadRegion(const uint8_t* image, int width, int channels, Rect r
   for (int c = 0; c < 3; c++) out[i * 3 + c] = static_cast<uint16_t>(p[c] << kFixedShift);
 }
 
+// Regions blurred at 1/f size (DecimationFor, blur.h): one thread per low-resolution pixel sums its
+// f × f block, as the CPU's LoadBlockMeans.
+__global__ void LoadBlockMeans(const uint8_t* image, int width, int channels, Rect rect, int f, int lw, int lh, uint16_t* out) {
+  const size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i >= static_cast<size_t>(lw) * lh) return;
+  const int w = rect.x1 - rect.x0, h = rect.y1 - rect.y0;
+  const int bx = static_cast<int>(i % lw), by = static_cast<int>(i / lw);
+  const int x1 = min(w, (bx + 1) * f), y1 = min(h, (by + 1) * f);
+  uint64_t sum[3] = {0, 0, 0};
+  for (int y = by * f; y < y1; y++) {
+    const uint8_t* p = image + (static_cast<size_t>(rect.y0 + y) * width + rect.x0) * channels;
+    for (int x = bx * f; x < x1; x++) {
+      for (int c = 0; c < 3; c++) sum[c] += p[x * channels + c];
+    }
+  }
+  const uint64_t count = static_cast<uint64_t>(y1 - by * f) * (x1 - bx * f);
+  for (int c = 0; c < 3; c++) out[i * 3 + c] = BlockMeanFixed(sum[c], count);
+}
+
+// The blurred low-resolution region scaled back up to w × h in 8.8 fixed point, as the CPU's UpsampleInto.
+__global__ void Upsample(const uint16_t* low, int lw, int lh, int f, int w, int h, uint16_t* out) {
+  const size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i >= static_cast<size_t>(w) * h) return;
+  int x0, x1, y0, y1;
+  double tx, ty;
+  BilinearTaps(static_cast<int>(i % w), f, lw, &x0, &x1, &tx);
+  BilinearTaps(static_cast<int>(i / w), f, lh, &y0, &y1, &ty);
+  const uint16_t* r0 = low + static_cast<size_t>(y0) * lw * 3;
+  const uint16_t* r1 = low + static_cast<size_t>(y1) * lw * 3;
+  for (int c = 0; c < 3; c++) {
+    out[i * 3 + c] = LerpYFixed(LerpX(r0[x0 * 3 + c], r0[x1 * 3 + c], tx), LerpX(r1[x0 * 3 + c], r1[x1 * 3 + c], tx), ty);
+  }
+}
+
 // One thread per (row, channel) runs the same running sum as the CPU's HorizontalPass.
 __global__ void HorizontalPass(const uint16_t* src, uint16_t* dst, int w, int h, int radius) {
   const int t = blockIdx.x * blockDim.x + threadIdx.x;
@@ -145,12 +179,24 @@ bool BlurRegions(const BlurJob& job, std::string* error) {
     const int w = rect.x1 - rect.x0, h = rect.y1 - rect.y0;
     const size_t pixels = static_cast<size_t>(w) * h;
     int block = 1, blocksX = 0;
+    const uint16_t* blurred = a.as<uint16_t>();
     if (job.style == BlurStyle::Gaussian) {
       const int radius = BlurRadiusFor(w, h);
-      LoadRegion<<<Blocks(pixels), kThreads>>>(image.as<uint8_t>(), job.width, job.channels, rect, a.as<uint16_t>());
+      const int f = DecimationFor(radius);
+      const int lw = (w + f - 1) / f, lh = (h + f - 1) / f;
+      const int lowRadius = f > 1 ? static_cast<int>(JsRound(static_cast<double>(radius) / f)) : radius;
+      if (f > 1) {
+        LoadBlockMeans<<<Blocks(static_cast<size_t>(lw) * lh), kThreads>>>(image.as<uint8_t>(), job.width, job.channels, rect, f, lw, lh, a.as<uint16_t>());
+      } else {
+        LoadRegion<<<Blocks(pixels), kThreads>>>(image.as<uint8_t>(), job.width, job.channels, rect, a.as<uint16_t>());
+      }
       for (int pass = 0; pass < 3; pass++) {
-        HorizontalPass<<<Blocks(static_cast<size_t>(h) * 3), kThreads>>>(a.as<uint16_t>(), b.as<uint16_t>(), w, h, radius);
-        VerticalPass<<<Blocks(static_cast<size_t>(w) * 3), kThreads>>>(b.as<uint16_t>(), a.as<uint16_t>(), w, h, radius);
+        HorizontalPass<<<Blocks(static_cast<size_t>(lh) * 3), kThreads>>>(a.as<uint16_t>(), b.as<uint16_t>(), lw, lh, lowRadius);
+        VerticalPass<<<Blocks(static_cast<size_t>(lw) * 3), kThreads>>>(b.as<uint16_t>(), a.as<uint16_t>(), lw, lh, lowRadius);
+      }
+      if (f > 1) {
+        Upsample<<<Blocks(pixels), kThreads>>>(a.as<uint16_t>(), lw, lh, f, w, h, b.as<uint16_t>());
+        blurred = b.as<uint16_t>();
       }
     } else if (job.style == BlurStyle::Pixelate) {
       block = PixelSizeFor(w, h);
@@ -160,7 +206,7 @@ bool BlurRegions(const BlurJob& job, std::string* error) {
                                                                                    blocksX, blocksY, means.as<uint8_t>());
     }
     WriteBack<<<Blocks(pixels), kThreads>>>(image.as<uint8_t>(), job.width, job.channels, rect, job.shape == BlurShape::Ellipse, job.style,
-                                            a.as<uint16_t>(), means.as<uint8_t>(), block, blocksX);
+                                            blurred, means.as<uint8_t>(), block, blocksX);
     if (!Check(cudaGetLastError(), "kernel launch", error)) return false;
   }
   return Check(cudaMemcpy(job.data, image.ptr, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy(to host)", error);

@@ -50,20 +50,64 @@ function boxPass(src: Float32Array, dst: Float32Array, start: number, count: num
   }
 }
 
+/**
+ * Regions blurred with a radius of at least 2 × LOW_RES_RADIUS are blurred at 1/f of their size
+ * (f = radius / LOW_RES_RADIUS) and scaled back up bilinearly: the box passes cost f² less, and a
+ * blur that wide has nothing left at the finer scale to lose. Same rule in native/src/blur.h.
+ */
+export const LOW_RES_RADIUS = 8;
+export function decimationFor(radius: number): number {
+  return radius >= 2 * LOW_RES_RADIUS ? Math.floor(radius / LOW_RES_RADIUS) : 1;
+}
+
+/** The two samples around full-resolution pixel x (pixel centres aligned), clamped, and the second's weight. */
+function bilinearTaps(x: number, f: number, lowCount: number): [number, number, number] {
+  const u = (x + 0.5) / f - 0.5;
+  const base = Math.floor(u);
+  return [Math.min(lowCount - 1, Math.max(0, base)), Math.min(lowCount - 1, Math.max(0, base + 1)), u - base];
+}
+
 /** Three box passes per axis approximate a gaussian; cost does not grow with the radius. */
 function gaussianInto(image: RawImage, rect: Rect, out: Float32Array[]): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   const radius = Math.min(blurRadiusFor(w, h), Math.max(w, h));
-  const tmp = new Float32Array(w * h);
+  const f = decimationFor(radius);
+  const lw = Math.ceil(w / f);
+  const lh = Math.ceil(h / f);
+  const lowRadius = f > 1 ? Math.round(radius / f) : radius;
+  const tmp = new Float32Array(lw * lh);
+  const low = f > 1 ? new Float32Array(lw * lh) : undefined;
+  const taps = f > 1 ? Array.from({ length: w }, (_, x) => bilinearTaps(x, f, lw)) : [];
   for (let c = 0; c < 3; c++) {
-    const plane = out[c];
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) plane[y * w + x] = image.data[((rect.y0 + y) * image.width + rect.x0 + x) * image.channels + c];
+    const plane = low ?? out[c];
+    for (let by = 0; by < lh; by++) {
+      for (let bx = 0; bx < lw; bx++) {
+        // f = 1: the pixel itself; otherwise the mean of its f × f block.
+        let sum = 0;
+        let count = 0;
+        for (let y = by * f; y < Math.min(h, (by + 1) * f); y++) {
+          for (let x = bx * f; x < Math.min(w, (bx + 1) * f); x++) {
+            sum += image.data[((rect.y0 + y) * image.width + rect.x0 + x) * image.channels + c];
+            count++;
+          }
+        }
+        plane[by * lw + bx] = sum / count;
+      }
     }
     for (let pass = 0; pass < 3; pass++) {
-      for (let y = 0; y < h; y++) boxPass(plane, tmp, y * w, w, 1, radius);
-      for (let x = 0; x < w; x++) boxPass(tmp, plane, x, h, w, radius);
+      for (let y = 0; y < lh; y++) boxPass(plane, tmp, y * lw, lw, 1, lowRadius);
+      for (let x = 0; x < lw; x++) boxPass(tmp, plane, x, lh, lw, lowRadius);
+    }
+    if (!low) continue;
+    for (let y = 0; y < h; y++) {
+      const [y0, y1, ty] = bilinearTaps(y, f, lh);
+      for (let x = 0; x < w; x++) {
+        const [x0, x1, tx] = taps[x];
+        const top = low[y0 * lw + x0] * (1 - tx) + low[y0 * lw + x1] * tx;
+        const bottom = low[y1 * lw + x0] * (1 - tx) + low[y1 * lw + x1] * tx;
+        out[c][y * w + x] = top * (1 - ty) + bottom * ty;
+      }
     }
   }
 }

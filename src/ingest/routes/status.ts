@@ -86,6 +86,7 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     pixel_ops: ctx.pixelOps,
     models: ctx.modelProviders,
     ...(ctx.plateModel ? { plate_model: { model: ctx.plateModel.model, precision: ctx.plateModel.precision, setting: ctx.plateModel.setting, cpu: ctx.plateModel.cpu, reason: ctx.plateModel.reason } } : {}),
+    ...(ctx.jpegBlocks ? { jpeg_blocks: ctx.jpegBlocks } : {}),
     timestamp: new Date().toISOString(),
   });
 }
