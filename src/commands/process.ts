@@ -8,6 +8,7 @@ import type { JobOptions } from '../job.js';
 import { parseJobOptions } from '../ingest/options.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
+import { DecodeBudget, type ReleasePixels } from '../pipeline/decode-budget.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
@@ -201,6 +202,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   const needed = presentModels(configuredModels(config, knownManifests(config)));
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
+  const budget = new DecodeBudget(config.decodePixelBudget, { maxPixels: config.maxPixels, maxDimension: config.maxDimension });
   const progress = createProgress(process.stderr, total, flags.progressEvery);
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };
@@ -230,7 +232,13 @@ export async function processDirectory(config: Config, input: string, outDir: st
     } catch (err) {
       return fail(rel, 'READ_ERROR', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const outcome = await pool.run(bytes, options);
+    let release: ReleasePixels;
+    try {
+      release = await budget.reserveFor(bytes);
+    } catch (err) {
+      return fail(rel, err instanceof PixveilError ? err.code : 'UNDECODABLE_IMAGE', (err as Error).message);
+    }
+    const outcome = await pool.run(bytes, options).finally(release);
     if (!outcome.ok) return fail(rel, outcome.code, outcome.message);
     // The bytes decide the format: a PNG named .jpg comes out as PNG, under a name that says so.
     const written = outcome.format === expectedExt(rel, options) ? image : path.join(dir, await freeOutputName(path.dirname(file), path.basename(rel), outcome.format));

@@ -20,6 +20,8 @@ export const defaults = Object.freeze({
   modelMirror: '',
   maxUploadBytes: 50 * 1024 * 1024,
   maxPixels: 100_000_000,
+  /** About 5 bytes of memory per decoded pixel at the peak of a job: 100 MP ≈ 500 MB of images in the pool at once. */
+  decodePixelBudget: 100_000_000,
   maxBatchFiles: 100,
   maxQueueSize: 1000,
   /** Uploads are refused (429 OVERLOADED) when the backlog's predicted wait exceeds this; 0: off. */

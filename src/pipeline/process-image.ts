@@ -8,6 +8,7 @@ import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
 import { detectAll, type Detectors } from './detect.js';
 import { encodeImage } from './encode.js';
+import { plausible } from './plausibility.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -34,7 +35,7 @@ function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): 
   return detection;
 }
 
-/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → blur → encode, timing each stage. */
+/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → drop implausible boxes → blur → encode, timing each stage. */
 export async function processImage(
   input: Buffer,
   options: JobOptions,
@@ -70,7 +71,10 @@ export async function processImage(
     const detector = detectors[slot];
     if (!detector || !options.detect[slot]) continue;
     models[slot] = detector.manifest.name;
-    for (const raw of raws) detections.push(toDetection(raw, kind, detector.manifest.classes));
+    for (const raw of raws) {
+      if (kind !== 'object' && !plausible(raw, kind, image.width, image.height, settings.plausibility)) continue;
+      detections.push(toDetection(raw, kind, detector.manifest.classes));
+    }
   }
 
   const regions: Box[] = [];
