@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { defaults } from '../src/config/defaults.js';
 import { processImage } from '../src/pipeline/process-image.js';
 import type { Detection } from '../src/job.js';
 import { loadEvalConfig, parseArgs } from './config.js';
@@ -96,9 +97,9 @@ async function main() {
   const openalprImages = { all: 0, withUnlabelled: 0 };
 
   // Warm the sessions so the first image's timings are not load costs.
-  await processImage(images[0].data, options, detectors, { maxPixels: 100e6 }, settings);
+  await processImage(images[0].data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
   for (const img of images) {
-    const result = await processImage(img.data, options, detectors, { maxPixels: 100e6 }, settings);
+    const result = await processImage(img.data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
     for (const [stage, ms] of Object.entries(result.timings)) (timings[img.set][stage] ??= []).push(ms);
     const before = await rawPixels(img.data);
     const after = await rawPixels(result.image);

@@ -8,7 +8,7 @@ import type { JobOptions } from '../job.js';
 import { parseJobOptions } from '../ingest/options.js';
 import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { ensureModels } from '../models/pull.js';
-import { DecodeBudget, type ReleasePixels } from '../pipeline/decode-budget.js';
+import { decodeBudgetFromConfig, type ReleasePixels } from '../pipeline/decode-budget.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
@@ -202,7 +202,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   const needed = presentModels(configuredModels(config, knownManifests(config)));
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   const pool = new ImagePool(poolOptionsFromConfig(config));
-  const budget = new DecodeBudget(config.decodePixelBudget, { maxPixels: config.maxPixels, maxDimension: config.maxDimension });
+  const budget = decodeBudgetFromConfig(config);
   const progress = createProgress(process.stderr, total, flags.progressEvery);
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };

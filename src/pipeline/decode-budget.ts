@@ -1,6 +1,19 @@
 import { errors } from '../errors.js';
 import { readImageHeader, type HeaderLimits } from './image-header.js';
 
+/** DECODE_PIXEL_BUDGET=0: this many pixels per pool thread (two 12 MP photos, or one 32 MP one, per thread). */
+export const DECODE_PIXELS_PER_THREAD = 32_000_000;
+
+/** The budget a node runs with: the setting, or per pool thread when it is 0, never under one MAX_PIXELS image. */
+export function decodePixelBudgetOf(config: { decodePixelBudget: number; poolThreads: number; maxPixels: number }): number {
+  return config.decodePixelBudget || Math.max(config.maxPixels, DECODE_PIXELS_PER_THREAD * config.poolThreads);
+}
+
+/** Builds the node's budget from its settings. */
+export function decodeBudgetFromConfig(config: { decodePixelBudget: number; poolThreads: number; maxPixels: number; maxDimension: number }): DecodeBudget {
+  return new DecodeBudget(decodePixelBudgetOf(config), { maxPixels: config.maxPixels, maxDimension: config.maxDimension });
+}
+
 /** Gives back what a reservation held; calling it twice gives back once. */
 export type ReleasePixels = () => void;
 

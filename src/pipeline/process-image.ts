@@ -9,6 +9,7 @@ import type { DetectionSettings } from '../config/detection.js';
 import { detectAll, type Detectors } from './detect.js';
 import { encodeImage } from './encode.js';
 import { plausible } from './plausibility.js';
+import { releaseLargeImage } from './release-memory.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -43,6 +44,23 @@ export async function processImage(
   limits: { maxPixels: number; maxDimension?: number },
   settings: DetectionSettings,
 ): Promise<ProcessedImage> {
+  const decoded = { pixels: 0 };
+  try {
+    return await anonymize(input, options, detectors, limits, settings, decoded);
+  } finally {
+    // Here the decoded image is no longer referenced: a large one is freed now, not at some later collection.
+    await releaseLargeImage(decoded.pixels);
+  }
+}
+
+async function anonymize(
+  input: Buffer,
+  options: JobOptions,
+  detectors: Detectors,
+  limits: { maxPixels: number; maxDimension?: number },
+  settings: DetectionSettings,
+  size: { pixels: number },
+): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
@@ -55,6 +73,7 @@ export async function processImage(
 
   const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels, { maxDimension: limits.maxDimension }));
   const { image } = decoded;
+  size.pixels = image.width * image.height;
   // Checked before detection: an image the encoder cannot write would fail only at the end, after all the work.
   const format = outputExt(options.format, decoded.format);
   const maxSide = MAX_OUTPUT_SIDE[format];
