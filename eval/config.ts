@@ -86,6 +86,19 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     maxPersons: num('max-persons', d.maxPersons),
     personScore: num('person-score', d.personScore),
     blurMargin: { face: num('face-margin', d.blurMargin.face), plate: num('plate-margin', d.blurMargin.plate) },
+    // --plausibility=off keeps every box (the rules before issue 21); the rest set one rule each.
+    plausibility:
+      args.plausibility === 'off'
+        ? { face: { largeShare: 1, largeMinScore: 0 }, plate: { largeShare: 1, largeMinScore: 0, minAspect: 0, maxAspect: 100 } }
+        : {
+            face: { largeShare: num('face-large-share', d.plausibility.face.largeShare), largeMinScore: num('face-large-min-score', d.plausibility.face.largeMinScore) },
+            plate: {
+              largeShare: num('plate-large-share', d.plausibility.plate.largeShare),
+              largeMinScore: num('plate-large-min-score', d.plausibility.plate.largeMinScore),
+              minAspect: num('plate-min-aspect', d.plausibility.plate.minAspect),
+              maxAspect: num('plate-max-aspect', d.plausibility.plate.maxAspect),
+            },
+          },
   };
   const options: JobOptions = {
     // Solid fill changes every covered pixel, so "unchanged" means "not covered by any blur region".

@@ -5,14 +5,17 @@
 //   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
 //   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
-//   [--sets=fixtures,synthetic,openalpr,cars] [--profile=legacy] (the pre-issue-14 models and tiles)
+//   [--sets=fixtures,synthetic,crowds,openalpr,cars] [--profile=legacy] (the pre-issue-14 models and tiles)
 //   [--face-long-side=1280] [--face-crop-input=160] (dynamic face models: FACE_INPUT_LONG_SIDE, FACE_CROP_INPUT)
 //   [--vehicle-score=0.25] [--plate-crop-below=8|off] (PLATE_CROP_BELOW_PX)
 //   [--plate-precision=auto|int8|float|original] (PLATE_MODEL_PRECISION: which yolov9-t-plates file runs)
+//   [--plausibility=off] [--face-large-share=0.2] [--face-large-min-score=0.8] [--plate-large-share=0.3]
+//   [--plate-large-min-score=0.6] [--plate-min-aspect=0.8] [--plate-max-aspect=6] (src/pipeline/plausibility.ts)
 // Models are read from MODEL_DIR (default ../shared/models) and, if missing there, EXTRA_MODEL_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { defaults } from '../src/config/defaults.js';
 import { processImage } from '../src/pipeline/process-image.js';
 import type { Detection } from '../src/job.js';
 import { loadEvalConfig, parseArgs } from './config.js';
@@ -20,6 +23,7 @@ import { loadOpenalpr } from './openalpr.js';
 import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type GtImage } from './ground-truth.js';
 import { buildSynthetic } from './synthetic.js';
 import { buildCarComposites } from './synthetic-cars.js';
+import { buildCrowdComposites } from './synthetic-crowds.js';
 
 sharp.concurrency(1);
 sharp.cache(false);
@@ -73,19 +77,20 @@ async function rawPixels(data: Buffer) {
 async function main() {
   const { names, detectors, settings, options, release } = await loadEvalConfig(args);
 
-  const sets = new Set((args.sets ?? 'fixtures,synthetic,openalpr,cars').split(','));
+  const sets = new Set((args.sets ?? 'fixtures,synthetic,crowds,openalpr,cars').split(','));
   if (args.synthetic === 'off') sets.delete('synthetic');
-  type EvalSet = 'fixtures' | 'synthetic' | 'openalpr' | 'cars';
+  type EvalSet = 'fixtures' | 'synthetic' | 'crowds' | 'openalpr' | 'cars';
   const images: Array<{ name: string; data: Buffer; gt: GtImage; set: EvalSet; region?: string }> = [];
   if (sets.has('fixtures')) for (const gt of loadGroundTruth()) images.push({ name: gt.image, data: fs.readFileSync(resolveImage(gt.image)), gt, set: 'fixtures' });
   if (sets.has('synthetic')) for (const s of await buildSynthetic()) images.push({ ...s, set: 'synthetic' });
+  if (sets.has('crowds')) for (const s of await buildCrowdComposites()) images.push({ ...s, set: 'crowds' });
   if (sets.has('cars')) for (const s of await buildCarComposites()) images.push({ ...s, set: 'cars' });
   if (sets.has('openalpr')) for (const o of await loadOpenalpr()) images.push({ name: o.name, data: fs.readFileSync(o.file), gt: o.gt, set: 'openalpr', region: o.region });
 
   const tallies = new Map<string, Tally>();
   const tally = (key: string) => tallies.get(key) ?? (tallies.set(key, newTally()), tallies.get(key)!);
   const precision = new Map<GtClass, { dets: number; tp: number }>(GT_CLASSES.map((c) => [c, { dets: 0, tp: 0 }]));
-  const timings: Record<EvalSet, Record<string, number[]>> = { fixtures: {}, synthetic: {}, openalpr: {}, cars: {} };
+  const timings: Record<EvalSet, Record<string, number[]>> = { fixtures: {}, synthetic: {}, crowds: {}, openalpr: {}, cars: {} };
   const perImage: unknown[] = [];
   // openalpr labels one plate per photo: plate boxes off it are counted here, to be looked at (eval/tools/crop-boxes.ts).
   // onLabelled: a second or badly fitting box on the labelled plate itself (it overlaps it), not another object.
@@ -93,9 +98,9 @@ async function main() {
   const openalprImages = { all: 0, withUnlabelled: 0 };
 
   // Warm the sessions so the first image's timings are not load costs.
-  await processImage(images[0].data, options, detectors, { maxPixels: 100e6 }, settings);
+  await processImage(images[0].data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
   for (const img of images) {
-    const result = await processImage(img.data, options, detectors, { maxPixels: 100e6 }, settings);
+    const result = await processImage(img.data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
     for (const [stage, ms] of Object.entries(result.timings)) (timings[img.set][stage] ??= []).push(ms);
     const before = await rawPixels(img.data);
     const after = await rawPixels(result.image);
@@ -131,8 +136,8 @@ async function main() {
       const keys =
         img.set === 'openalpr'
           ? [`openalpr|${obj.class}|${bucketOf(obj.box)}`, `openalpr|${obj.class}|all`, `openalpr-${img.region}|${obj.class}|all`]
-          : img.set === 'cars'
-            ? [`cars|${obj.class}|${bucketOf(obj.box)}`, `cars|${obj.class}|all`]
+          : img.set === 'cars' || img.set === 'crowds'
+            ? [`${img.set}|${obj.class}|${bucketOf(obj.box)}`, `${img.set}|${obj.class}|all`]
             : [`${img.set}|${obj.class}|${bucketOf(obj.box)}`, `${img.set}|${obj.class}|all`, `all|${obj.class}|all`];
       for (const key of keys) {
         const t = tally(key);
@@ -160,7 +165,9 @@ async function main() {
       openalprImages.all++;
       openalprImages.withUnlabelled += off.length > 0 ? 1 : 0;
     }
-    perImage.push({ image: img.name, timings: result.timings, detections: result.detections.length, missed, matchedScores });
+    // Face and plate boxes with their geometry, matched or not: what the plausibility thresholds are chosen from.
+    const boxes = result.detections.flatMap((d, i) => (d.kind === 'object' ? [] : [{ kind: d.kind, score: d.score, box: d.box, landmarks: d.landmarks, matched: used.has(i) }]));
+    perImage.push({ image: img.name, set: img.set, width: before.info.width, height: before.info.height, timings: result.timings, detections: result.detections.length, missed, matchedScores, boxes });
   }
 
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : '  -  ');
@@ -185,8 +192,8 @@ async function main() {
   lines.push('precision on fixtures (classes labelled exhaustively in the image):');
   for (const [cls, p] of precision) lines.push(`  ${cls.padEnd(8)} ${pct(p.tp, p.dets)} (${p.tp}/${p.dets} detections)`);
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  lines.push('median stage ms (single thread): fixtures (0.1-2 MP) | synthetic (1920x1080) | openalpr | cars (1920x1080)');
-  const setNames: EvalSet[] = ['fixtures', 'synthetic', 'openalpr', 'cars'];
+  lines.push('median stage ms (single thread): fixtures (0.1-2 MP) | synthetic (1920x1080) | crowds (1920x1080) | openalpr | cars (1920x1080)');
+  const setNames: EvalSet[] = ['fixtures', 'synthetic', 'crowds', 'openalpr', 'cars'];
   const stages = [...new Set(setNames.flatMap((n) => Object.keys(timings[n])))];
   const cell = (set: EvalSet, stage: string) => String(timings[set][stage] ? median(timings[set][stage]).toFixed(1) : '-').padStart(8);
   for (const s of stages) lines.push(`  ${s.padEnd(24)} ${setNames.map((n) => cell(n, s)).join(' | ')}`);

@@ -73,6 +73,8 @@ export const errors = {
   tooManyFiles: (limit: number) => new PixveilError('TOO_MANY_FILES', `A batch may hold at most ${limit} files (MAX_BATCH_FILES)`, { retryable: false }),
   imageTooLarge: (width: number, height: number, maxPixels: number) =>
     new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels, over the limit of ${maxPixels} pixels (MAX_PIXELS)`, { retryable: false }),
+  overDecodeBudget: (width: number, height: number, budget: number) =>
+    new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels, over this node's budget of ${budget} decoded pixels in flight (DECODE_PIXEL_BUDGET)`, { retryable: false }),
   undecodable: (detail: string) => new PixveilError('UNDECODABLE_IMAGE', `The image could not be decoded: ${detail}`, { retryable: false }),
   jobNotFound: (id: string) => new PixveilError('JOB_NOT_FOUND', `No job with id ${id}`, { retryable: false }),
   resultNotReady: (id: string, status: string) =>

@@ -16,6 +16,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { recordJobMetrics } from '../observability/record-job.js';
 import { TenantThroughput } from '../observability/tenant-throughput.js';
 import { ThroughputWindow } from '../observability/throughput.js';
+import { decodeBudgetFromConfig } from '../pipeline/decode-budget.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { JobRunner } from '../pool/job-runner.js';
@@ -108,6 +109,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       claimBlockMs: 1000,
       errorBackoffMs: 1000,
       storageRetryMs: config.storageRetryMs,
+      decodeBudget: decodeBudgetFromConfig(config),
       onJobFinished: (job) => recordJobMetrics(metrics, job),
     });
     runner.start();

@@ -11,6 +11,7 @@ import { checkProvidersStart } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
 import { resolvePlateModel } from '../models/plate-precision.js';
+import { decodeBudgetFromConfig, type ReleasePixels } from '../pipeline/decode-budget.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
@@ -211,6 +212,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   await checkProvidersStart(config.executionProviders, needed[0] && modelPath(config.modelDir, needed[0]));
   const pool = new ImagePool(poolOptions);
+  const budget = decodeBudgetFromConfig(config);
   const progress = createProgress(process.stderr, total, flags.progressEvery);
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };
@@ -240,7 +242,13 @@ export async function processDirectory(config: Config, input: string, outDir: st
     } catch (err) {
       return fail(rel, 'READ_ERROR', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const outcome = await pool.run(bytes, options);
+    let release: ReleasePixels;
+    try {
+      release = await budget.reserveFor(bytes);
+    } catch (err) {
+      return fail(rel, err instanceof PixveilError ? err.code : 'UNDECODABLE_IMAGE', (err as Error).message);
+    }
+    const outcome = await pool.run(bytes, options).finally(release);
     if (!outcome.ok) return fail(rel, outcome.code, outcome.message);
     // The bytes decide the format: a PNG named .jpg comes out as PNG, under a name that says so.
     const written = outcome.format === expectedExt(rel, options) ? image : path.join(dir, await freeOutputName(path.dirname(file), path.basename(rel), outcome.format));

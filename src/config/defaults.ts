@@ -19,7 +19,10 @@ export const defaults = Object.freeze({
   /** Download models from `<mirror>/<file>` instead of their upstream URLs; empty: upstream. */
   modelMirror: '',
   maxUploadBytes: 50 * 1024 * 1024,
-  maxPixels: 100_000_000,
+  // 8160×6120 (a 50 MP phone photo) fits; every photo of the eval and the tests is under 2.1 MP.
+  maxPixels: 50_000_000,
+  /** 0: DECODE_PIXELS_PER_THREAD (32 MP) × POOL_THREADS, at least MAX_PIXELS (64 MP on 2 threads). */
+  decodePixelBudget: 0,
   maxBatchFiles: 100,
   maxQueueSize: 1000,
   /** Uploads are refused (429 OVERLOADED) when the backlog's predicted wait exceeds this; 0: off. */

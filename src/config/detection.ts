@@ -41,6 +41,21 @@ export const DetectionSettingsSchema = Type.Object({
     { face: blurMargin('FACE_BLUR_MARGIN'), plate: blurMargin('PLATE_BLUR_MARGIN') },
     { description: 'Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side)' },
   ),
+  plausibility: Type.Object(
+    {
+      face: Type.Object({
+        largeShare: Type.Number({ env: 'FACE_LARGE_SHARE', minimum: 0, maximum: 1, description: 'A face box over this share of the frame is kept only at FACE_LARGE_MIN_SCORE or more' }),
+        largeMinScore: Type.Number({ env: 'FACE_LARGE_MIN_SCORE', minimum: 0, maximum: 1, description: 'Least score of a face box over FACE_LARGE_SHARE of the frame (0: keep every one)' }),
+      }),
+      plate: Type.Object({
+        largeShare: Type.Number({ env: 'PLATE_LARGE_SHARE', minimum: 0, maximum: 1, description: 'A plate box over this share of the frame is kept only at PLATE_LARGE_MIN_SCORE or more' }),
+        largeMinScore: Type.Number({ env: 'PLATE_LARGE_MIN_SCORE', minimum: 0, maximum: 1, description: 'Least score of a plate box over PLATE_LARGE_SHARE of the frame (0: keep every one)' }),
+        minAspect: Type.Number({ env: 'PLATE_MIN_ASPECT', minimum: 0, maximum: 100, description: 'Plate boxes narrower than this (width / height) are dropped' }),
+        maxAspect: Type.Number({ env: 'PLATE_MAX_ASPECT', minimum: 0, maximum: 100, description: 'Plate boxes wider than this (width / height) are dropped' }),
+      }),
+    },
+    { description: 'Face and plate boxes with a shape their kind cannot have at their score are dropped before blurring (src/pipeline/plausibility.ts)' },
+  ),
 });
 
 export type DetectionSettings = Static<typeof DetectionSettingsSchema>;
@@ -61,6 +76,10 @@ export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fr
   maxVehicles: 8,
   plateCropBelowPx: 8,
   blurMargin: Object.freeze({ face: 0.15, plate: 0.15 }),
+  // Chosen with `npm run eval` and fixture crops (eval/README.md, "Plausibility"): real faces filling
+  // a fifth or more of the frame scored ≥ 0.94, real frame-filling plates ≥ 0.86; labelled plates are 1.18–4.5 wide per high, and
+  // boxes under 0.5 were slivers or fragments (eval/README.md lists them).
+  plausibility: Object.freeze({ face: Object.freeze({ largeShare: 0.2, largeMinScore: 0.8 }), plate: Object.freeze({ largeShare: 0.3, largeMinScore: 0.6, minAspect: 0.5, maxAspect: 6 }) }),
 }) as DetectionSettings;
 
 

@@ -31,6 +31,7 @@ export const ConfigSchema = Type.Object({
   modelMirror: text('MODEL_MIRROR', 'Download models from <mirror>/<file>; empty: from their upstream URLs'),
   maxUploadBytes: Type.Integer({ env: 'MAX_UPLOAD_BYTES', minimum: 1, description: 'Larger uploads get 413' }),
   maxPixels: Type.Integer({ env: 'MAX_PIXELS', minimum: 1, description: 'Larger images fail with IMAGE_TOO_LARGE before decoding' }),
+  decodePixelBudget: Type.Integer({ env: 'DECODE_PIXEL_BUDGET', minimum: 0, description: "Decoded pixels in flight on a worker node (read from each image's header before decoding); a job that does not fit waits, an image over all of it fails with IMAGE_TOO_LARGE. 0: 32 MP per pool thread, at least MAX_PIXELS" }),
   maxBatchFiles: Type.Integer({ env: 'MAX_BATCH_FILES', minimum: 1, description: 'Files per batch request' }),
   maxQueueSize: Type.Integer({ env: 'MAX_QUEUE_SIZE', minimum: 1, description: 'Backlog at which uploads get 429 QUEUE_FULL (the hard cap)' }),
   latencySloSeconds: Type.Integer({ env: 'LATENCY_SLO_SECONDS', minimum: 0, maximum: 86_400, description: 'Predicted-wait bound for admission; 0 turns latency admission off' }),

@@ -1,7 +1,8 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
 import type { RawImage } from '../addon/types.js';
 import { errors, PixveilError } from '../errors.js';
-import { imageExtOf, type ImageExt } from '../image-format.js';
+import type { ImageExt } from '../image-format.js';
+import { readImageHeader } from './image-header.js';
 import { defaults } from '../config/defaults.js';
 
 export interface DecodeLimits {
@@ -32,21 +33,9 @@ export interface DecodedImage {
  * would hand back something other than what was sent.
  */
 export async function decodeImage(input: Buffer, maxPixels: number, limits: DecodeLimits = {}): Promise<DecodedImage> {
-  const maxDimension = limits.maxDimension ?? defaults.maxDimension;
-  let meta: Metadata;
-  try {
-    meta = await sharp(input, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw errors.undecodable((err as Error).message);
-  }
-  const format = meta.format ? imageExtOf(meta.format) : undefined;
-  if (!format) throw errors.unsupportedMediaType(meta.format ?? 'unknown');
-  const width = meta.width ?? 0;
-  const height = meta.pageHeight ?? meta.height ?? 0;
-  if (width <= 0 || height <= 0) throw errors.undecodable('the header declares no width or height');
-  if (width > maxDimension || height > maxDimension) throw errors.imageDimensionTooLarge(width, height, maxDimension);
-  if (width * height > maxPixels) throw errors.imageTooLarge(width, height, maxPixels);
-  if ((meta.pages ?? 1) > 1) throw errors.animatedImage(meta.pages!);
+  const header = await readImageHeader(input, { maxPixels, maxDimension: limits.maxDimension ?? defaults.maxDimension });
+  const { format, metadata: meta } = header;
+  if (header.pages > 1) throw errors.animatedImage(header.pages);
   try {
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
       .rotate()

@@ -8,6 +8,8 @@ import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
 import { detectAll, type Detectors } from './detect.js';
 import { encodeOutput } from './encode.js';
+import { plausible } from './plausibility.js';
+import { releaseLargeImage } from './release-memory.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -34,13 +36,30 @@ function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): 
   return detection;
 }
 
-/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → blur → encode, timing each stage. */
+/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → drop implausible boxes → blur → encode, timing each stage. */
 export async function processImage(
   input: Buffer,
   options: JobOptions,
   detectors: Detectors,
   limits: { maxPixels: number; maxDimension?: number },
   settings: DetectionSettings,
+): Promise<ProcessedImage> {
+  const decoded = { pixels: 0 };
+  try {
+    return await anonymize(input, options, detectors, limits, settings, decoded);
+  } finally {
+    // Here the decoded image is no longer referenced: a large one is freed now, not at some later collection.
+    await releaseLargeImage(decoded.pixels);
+  }
+}
+
+async function anonymize(
+  input: Buffer,
+  options: JobOptions,
+  detectors: Detectors,
+  limits: { maxPixels: number; maxDimension?: number },
+  settings: DetectionSettings,
+  size: { pixels: number },
 ): Promise<ProcessedImage> {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
@@ -54,6 +73,7 @@ export async function processImage(
 
   const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels, { maxDimension: limits.maxDimension }));
   const { image } = decoded;
+  size.pixels = image.width * image.height;
   // Checked before detection: an image the encoder cannot write would fail only at the end, after all the work.
   const format = outputExt(options.format, decoded.format);
   const maxSide = MAX_OUTPUT_SIDE[format];
@@ -70,7 +90,10 @@ export async function processImage(
     const detector = detectors[slot];
     if (!detector || !options.detect[slot]) continue;
     models[slot] = detector.manifest.name;
-    for (const raw of raws) detections.push(toDetection(raw, kind, detector.manifest.classes));
+    for (const raw of raws) {
+      if (kind !== 'object' && !plausible(raw, kind, image.width, image.height, settings.plausibility)) continue;
+      detections.push(toDetection(raw, kind, detector.manifest.classes));
+    }
   }
 
   const regions: Box[] = [];

@@ -7,6 +7,7 @@ import { contentTypes, IMAGE_EXTS } from '../image-format.js';
 import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
+import type { DecodeBudget } from '../pipeline/decode-budget.js';
 
 /** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
 export type ImageRunner = Pick<ImagePool, 'run' | 'capacity' | 'threads'>;
@@ -28,6 +29,8 @@ export interface JobRunnerOptions {
    * attempts (MAX_ATTEMPTS); held jobs are heartbeated meanwhile, so they are not reclaimed. 0: no retry in place.
    */
   storageRetryMs: number;
+  /** Decoded pixels in flight (DECODE_PIXEL_BUDGET): a job waits here, header read, before it goes to the pool. */
+  decodeBudget?: Pick<DecodeBudget, 'reserveFor'>;
   /** Called for each job this node finished (completed or failed for good), for metrics; never for an attempt that lost the race. */
   onJobFinished?: (job: Job) => void;
 }
@@ -100,7 +103,8 @@ export class JobRunner {
       const storeStart = performance.now();
       const original = await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
-      const outcome = await this.pool.run(original, job.options);
+      const release = await this.options.decodeBudget?.reserveFor(original);
+      const outcome = await this.pool.run(original, job.options).finally(() => release?.());
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;

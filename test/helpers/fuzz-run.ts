@@ -4,6 +4,7 @@ import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { spawnNode, type Exit } from './cluster.js';
 import { darknetDir, facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
+import { headerLieBurst, headerLies, type HeaderLie } from './fuzz-header-lies.js';
 import { extremeShapes, mutateImage, seedImages, type SeedImage } from './fuzz-images.js';
 import { protocolCase, type Observation, type ProtocolLimits } from './fuzz-protocol.js';
 import { seededRandom } from './hostile-files.js';
@@ -233,6 +234,11 @@ export interface FuzzOptions {
   maxSeconds?: number;
   /** Run only these case indexes (reproducing a failure). */
   only?: number[];
+  /**
+   * Before the cases: this many JPEG header-lie bombs at the server's MAX_PIXELS at once (and one
+   * PNG, WebP and over-the-limit lie of each format), under the same RSS bound. 0: none.
+   */
+  headerLieBombs?: number;
   log?: (line: string) => void;
 }
 
@@ -256,6 +262,8 @@ export interface FuzzReport {
   /** Lines the server logged as bugs (`unexpected error in a handler`, uncaught exceptions). */
   serverErrors: string[];
   rss: { afterWarmupMiB: number; halfwayMiB: number; peakMiB: number; finalMiB: number; boundMiB: number; growthBoundMiB: number };
+  /** The header-lie burst: how many at once, RSS before, at its peak and when the last one ended, and how long. */
+  headerLies?: { bombs: number; beforeMiB: number; peakMiB: number; afterMiB: number; seconds: number };
   pid: { atStart: number; alive: boolean; exit?: Exit };
   goodImageAfterwards: string;
   serverEnv: Record<string, string>;
@@ -297,6 +305,26 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (warm.outcome !== 'completed') throw new Error(`warm-up photo: ${warm.outcome} ${warm.violation ?? ''}`);
     const afterWarmup = server.rssMiB();
     peak = Math.max(peak, afterWarmup);
+
+    let headerLieRun: FuzzReport['headerLies'];
+    if (options.headerLieBombs) {
+      const side = Math.floor(Math.sqrt(Number(FUZZ_SERVER_ENV.MAX_PIXELS)));
+      const atLimit = await headerLies([[side, side]]);
+      const overLimit = await headerLies([[10_000, 10_000]]);
+      const bombs = [...Array<HeaderLie>(options.headerLieBombs).fill(atLimit.find((l) => l.format === 'jpeg')!), ...atLimit.filter((l) => l.format !== 'jpeg'), ...overLimit];
+      log(`header-lie burst: ${options.headerLieBombs} × ${side}x${side} JPEG at once, and ${bombs.length - options.headerLieBombs} more`);
+      const burst = await headerLieBurst(server.url, bombs, server.rssMiB);
+      peak = Math.max(peak, burst.peakMiB);
+      for (const [name, outcome] of Object.entries(burst.outcomes)) {
+        const code = outcome.startsWith('failed ') ? outcome.slice(7) : undefined;
+        const violation = outcome === 'completed' || (code && docs.job.has(code)) ? undefined : `header-lie ${name}: ${outcome}`;
+        (families[`header-lie:${name.split(':')[0]}`] ??= {})[outcome] = (families[`header-lie:${name.split(':')[0]}`]?.[outcome] ?? 0) + 1;
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        if (violation) violations.push({ index: -1, family: `header-lie:${name.split(':')[0]}`, outcome, violation });
+      }
+      headerLieRun = { bombs: options.headerLieBombs, beforeMiB: Math.round(burst.beforeMiB), peakMiB: Math.round(burst.peakMiB), afterMiB: Math.round(burst.afterMiB), seconds: Math.round(burst.seconds) };
+      log(`header-lie burst: RSS ${headerLieRun.beforeMiB} → peak ${headerLieRun.peakMiB} → ${headerLieRun.afterMiB} MiB in ${headerLieRun.seconds} s`);
+    }
 
     const indexes = options.only ?? Array.from({ length: options.count }, (_, i) => i);
     const share = options.imageShare ?? 0.5;
@@ -357,6 +385,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       outcomes,
       violations,
       serverErrors,
+      headerLies: headerLieRun,
       rss: { afterWarmupMiB: Math.round(afterWarmup), halfwayMiB: Math.round(halfway), peakMiB: Math.round(peak), finalMiB: Math.round(finalMiB), boundMiB: RSS_BOUND_MIB, growthBoundMiB: RSS_GROWTH_BOUND_MIB },
       pid: { atStart: server.pid, alive: server.alive() },
       goodImageAfterwards,
@@ -373,6 +402,7 @@ export function reportProblems(r: FuzzReport): string[] {
   const problems: string[] = [];
   if (!r.pid.alive) problems.push(`the server process (pid ${r.pid.atStart}) exited`);
   if (r.goodImageAfterwards !== 'completed') problems.push(`a good photo afterwards: ${r.goodImageAfterwards}`);
+  if (r.headerLies && r.headerLies.peakMiB > r.rss.boundMiB) problems.push(`peak RSS ${r.headerLies.peakMiB} MiB over the bound ${r.rss.boundMiB} MiB while ${r.headerLies.bombs} header-lie bombs ran at once`);
   if (r.rss.peakMiB > r.rss.boundMiB) problems.push(`peak RSS ${r.rss.peakMiB} MiB over the bound ${r.rss.boundMiB} MiB`);
   if (!(r.rss.finalMiB - r.rss.halfwayMiB <= r.rss.growthBoundMiB)) problems.push(`RSS grew ${r.rss.finalMiB - r.rss.halfwayMiB} MiB over the run's second half (bound ${r.rss.growthBoundMiB} MiB)`);
   for (const v of r.violations.slice(0, 20)) problems.push(`case ${v.index} (${v.family}): ${v.outcome}: ${v.violation}`);
@@ -384,6 +414,7 @@ export function reportProblems(r: FuzzReport): string[] {
 /** The counts as a table: one row per family, outcomes as `outcome ×n`. */
 export function formatReport(r: FuzzReport): string {
   const lines = [`fuzz: seed ${r.seed}, ${r.ran}/${r.count} cases in ${r.seconds} s; server pid ${r.pid.atStart} ${r.pid.alive ? 'alive' : 'GONE'}; good photo afterwards: ${r.goodImageAfterwards}`];
+  if (r.headerLies) lines.push(`header-lie burst: ${r.headerLies.bombs} JPEG bombs at MAX_PIXELS at once (plus PNG, WebP and over-the-limit ones): RSS ${r.headerLies.beforeMiB} → peak ${r.headerLies.peakMiB} → ${r.headerLies.afterMiB} MiB, ${r.headerLies.seconds} s`);
   lines.push(`server RSS: ${r.rss.afterWarmupMiB} MiB after warm-up, ${r.rss.halfwayMiB} MiB halfway, final ${r.rss.finalMiB} MiB (second-half growth bound ${r.rss.growthBoundMiB}), peak ${r.rss.peakMiB} MiB (bound ${r.rss.boundMiB})`);
   const width = Math.max(...Object.keys(r.families).map((f) => f.length));
   for (const family of Object.keys(r.families).sort()) {
