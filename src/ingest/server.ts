@@ -13,7 +13,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { ROUTE_DOCS, SITE_PATHS } from './route-docs.js';
 import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
-import { UploadBudget } from './upload-budget.js';
+import { UploadBudget, type BodyAllowance } from './upload-budget.js';
 import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { acceptedView, batchView, queueView, seedAcceptedView, seedBatchView, seedQueueView, seedStatsView, seedStatusView, statsView, jobView } from './views.js';
@@ -111,7 +111,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
     info.remoteAddress = access.clientAddress(info.remoteAddress, info.headers);
     const request = info;
     if (refuseEarly(ctx, reply, request)) return undefined;
-    let releaseBudget: (() => void) | undefined;
+    let allowance: BodyAllowance | undefined;
     let body: Promise<Buffer> | undefined;
     if (spec.body) {
       const limit = spec.body.limit(request);
@@ -125,15 +125,16 @@ function buildApp(ctx: IngestContext): TemplatedApp {
           ctx.metrics.uploads.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
           throw err;
         }
-        // Reserved before a byte is read: a declared size up to the limit, else the limit itself.
-        releaseBudget = budget.reserve(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : limit);
+        // Charged as bytes arrive; refused at once only when the declared size does not fit beside
+        // the bytes already held (a chunked body declares nothing).
+        allowance = budget.open(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : 0);
       } catch (err) {
         // The body is not read, so the connection cannot carry another request.
         reply.forceClose = true;
         reply.error(err);
         return undefined;
       }
-      body = readBody(res, reply, request, limit, timing, spec.body.setting);
+      body = readBody(res, reply, request, limit, timing, spec.body.setting, allowance);
       body.catch(() => {});
     }
     return (async () => {
@@ -151,7 +152,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         if (!isPixveilError(err)) throw err;
         reply.error(err);
       } finally {
-        releaseBudget?.();
+        allowance?.release();
       }
     })();
   };
