@@ -96,9 +96,15 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   const handle = (spec: RouteSpec, pattern: string, res: HttpResponse, req: HttpRequest): Promise<void> | undefined => {
     const startedAt = performance.now();
     let info: RequestInfo | undefined;
+    // A connection that closes while the route still runs (499) is audited when the route ends,
+    // so the line names the job an upload created although its answer was lost.
+    let running = false;
+    let lateStatus: number | undefined;
+    const audit = (status: number) => access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
     const reply = new Reply(res, (status) => {
       ctx.metrics.httpRequests.inc({ route: spec.name, status: String(status) });
-      access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
+      if (running && reply.aborted) lateStatus = status;
+      else audit(status);
     });
     try {
       info = readRequest(req, res, spec.params);
@@ -137,6 +143,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
       body = readBody(res, reply, request, limit, timing, spec.body.setting, allowance);
       body.catch(() => {});
     }
+    running = true;
     return (async () => {
       try {
         const principal = await access.admit(spec.access, request.headers, request.remoteAddress);
@@ -153,6 +160,8 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         reply.error(err);
       } finally {
         allowance?.release();
+        running = false;
+        if (lateStatus !== undefined) audit(lateStatus);
       }
     })();
   };
