@@ -104,6 +104,8 @@ export class Reply {
   status = 0;
   /** Set on slowloris timeouts: answer, then close the connection. */
   forceClose = false;
+  /** A HEAD request: the GET route's status and headers, no body. */
+  headOnly = false;
   body?: BodyProgress;
   principal?: Principal;
   errorCode?: string;
@@ -159,6 +161,16 @@ export class Reply {
     if (this.aborted || this.done) return;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const total = bytes.length;
+    if (this.headOnly) {
+      // Content-Length as the GET would send it. This uWS build leaves the response pending after
+      // endWithoutBody (the next request on the connection would be refused), so the connection closes.
+      this.res.cork(() => {
+        this.writeHead(status, contentType, headers);
+        this.res.endWithoutBody(total, true);
+      });
+      this.finish(status);
+      return;
+    }
     if (this.shouldClose()) {
       // Small error bodies only: end() with closeConnection stops the rest of the upload.
       this.res.cork(() => {

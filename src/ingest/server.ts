@@ -93,19 +93,20 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   const access = new Access(ctx.auth, ctx.rateLimiter, ctx.log, ctx.config);
   const timing: BodyTiming = { timeoutMs: ctx.config.bodyTimeoutMs, minBytesPerSecond: ctx.config.bodyMinBytesPerSecond };
 
-  const handle = (spec: RouteSpec, pattern: string, res: HttpResponse, req: HttpRequest): Promise<void> | undefined => {
+  const handle = (spec: RouteSpec, pattern: string, res: HttpResponse, req: HttpRequest, head = false): Promise<void> | undefined => {
     const startedAt = performance.now();
     let info: RequestInfo | undefined;
     // A connection that closes while the route still runs (499) is audited when the route ends,
     // so the line names the job an upload created although its answer was lost.
     let running = false;
     let lateStatus: number | undefined;
-    const audit = (status: number) => access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
+    const audit = (status: number) => access.audit({ principal: reply.principal, method: head ? 'HEAD' : httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
     const reply = new Reply(res, (status) => {
       ctx.metrics.httpRequests.inc({ route: spec.name, status: String(status) });
       if (running && reply.aborted) lateStatus = status;
       else audit(status);
     });
+    reply.headOnly = head;
     try {
       info = readRequest(req, res, spec.params);
     } catch (err) {
@@ -167,7 +168,11 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   };
 
   const register = (spec: RouteSpec) => {
-    for (const pattern of spec.patterns) app[spec.method](pattern, guardHttp(ctx.log, `${httpMethodOf(spec.method)} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
+    for (const pattern of spec.patterns) {
+      app[spec.method](pattern, guardHttp(ctx.log, `${httpMethodOf(spec.method)} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
+      // HEAD runs the GET route and sends its status and headers without the body.
+      if (spec.method === 'get') app.head(pattern, guardHttp(ctx.log, `HEAD ${pattern}`, (res, req) => handle(spec, pattern, res, req, true)));
+    }
   };
 
   // v1 API; the seed service's paths (/upload, /status/:id, ...) stay as aliases for its clients.

@@ -37,6 +37,14 @@ export interface Accepted {
   replayed: boolean;
 }
 
+/**
+ * The key of file `index` of a batch sent with `key`. A space cannot occur in an Idempotency-Key,
+ * so no single upload's key (`k#1`, `k 1`) can name a batch file's job.
+ */
+export function batchFileKey(key: string, index: number): string {
+  return `${key} ${index}`;
+}
+
 /** Keys are per tenant, hashed so any header value makes a safe storage key. */
 function scopedKey(tenant: string | undefined, key: string): string {
   return crypto.createHash('sha256').update(`${tenant ?? ''}\n${key}`).digest('hex');
@@ -64,14 +72,14 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
     }
   }
   try {
-    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback, wanted), replayed: false };
+    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback, wanted, scoped), replayed: false };
   } catch (err) {
     if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
     throw err;
   }
 }
 
-async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean): Promise<Job> {
+async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
   const key = storageKeys.original(id, format);
   const now = Date.now();
   const job: Job = {
@@ -84,6 +92,7 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, fo
     options,
     input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: bytes.length, format },
     ...(callback ? { callback } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
   };
   await ctx.store.put(key, bytes, contentTypes[format]);
   try {

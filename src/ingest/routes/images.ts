@@ -7,7 +7,7 @@ import type { JobCallback, JobOptions } from '../../job.js';
 import { isMultipart, parseMultipart, type UploadedFile } from '../multipart.js';
 import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
-import { acceptImage, idempotencyKeyOf } from '../submit.js';
+import { acceptImage, batchFileKey, idempotencyKeyOf } from '../submit.js';
 import type { AcceptedView, BatchView } from '../views.js';
 
 function countOutcome(ctx: IngestContext, err: unknown): void {
@@ -87,7 +87,7 @@ async function acceptBatch(ctx: IngestContext, call: Call, view: BatchView, file
   for (const [index, file] of files.entries()) {
     try {
       // One key per batch: each file's job is remembered under the key and its position.
-      const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
+      const key = idempotencyKey === undefined ? undefined : batchFileKey(idempotencyKey, index);
       const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key, callback, wantedBy(call, idempotencyKey));
       reply.jobIds.push(job.id);
       accepted++;

@@ -82,7 +82,8 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     role: ctx.role,
     uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     queue: ctx.queue.kind,
-    storage: ctx.store.description,
+    // Open to anyone: with AUTH=on the store's kind only, never its path, bucket or endpoint.
+    storage: ctx.auth.required ? ctx.store.description.split(':')[0] : ctx.store.description,
     pixel_ops: ctx.pixelOps,
     timestamp: new Date().toISOString(),
   });
