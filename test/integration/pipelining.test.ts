@@ -7,7 +7,7 @@ import { darknetDir, readFixture } from '../helpers/fixtures.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { uploadFile, waitForJob } from '../helpers/server.js';
 
-// HTTP/1.1 pipelining (README, "HTTP/1.1 only, one request at a time"): uWS answers pipelined
+// HTTP/1.1 pipelining (README, "HTTP API", the paragraph on uWS's own answers): uWS answers pipelined
 // requests in order while each answer is ready at once, and closes the connection, answering
 // neither, when a request arrives behind one still being answered. Issue 21 finding 8.
 
