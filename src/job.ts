@@ -77,6 +77,8 @@ export interface Job {
   error?: JobError;
   callback?: JobCallback;
   webhook?: WebhookState;
+  /** The tenant-scoped hash of the Idempotency-Key that created the job; erasure frees it. */
+  idempotencyKey?: string;
 }
 
 /** 128 random bits, URL-safe: job ids are not guessable. */

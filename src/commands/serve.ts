@@ -25,5 +25,9 @@ export async function runRole(config: Config, role: Role): Promise<void> {
     );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGINT', () => {
+    // Ctrl-C at a terminal: one plain line whatever LOG_LEVEL is; a second Ctrl-C ends the process at once.
+    process.stderr.write(`pixveil: stopping (Ctrl-C): draining jobs in hand for up to ${Math.round(config.shutdownGraceMs / 1000)} s; press Ctrl-C again to quit now\n`);
+    stop('SIGINT');
+  });
 }

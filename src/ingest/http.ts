@@ -2,6 +2,7 @@ import { errors, isPixveilError } from '../errors.js';
 import { httpStatusOf } from './http-status.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { UploadBuffer } from './upload-buffer.js';
+import type { BodyAllowance } from './upload-budget.js';
 import type { Principal } from '../auth/authenticator.js';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -103,6 +104,8 @@ export class Reply {
   status = 0;
   /** Set on slowloris timeouts: answer, then close the connection. */
   forceClose = false;
+  /** A HEAD request: the GET route's status and headers, no body. */
+  headOnly = false;
   body?: BodyProgress;
   principal?: Principal;
   errorCode?: string;
@@ -158,6 +161,16 @@ export class Reply {
     if (this.aborted || this.done) return;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const total = bytes.length;
+    if (this.headOnly) {
+      // Content-Length as the GET would send it. This uWS build leaves the response pending after
+      // endWithoutBody (the next request on the connection would be refused), so the connection closes.
+      this.res.cork(() => {
+        this.writeHead(status, contentType, headers);
+        this.res.endWithoutBody(total, true);
+      });
+      this.finish(status);
+      return;
+    }
     if (this.shouldClose()) {
       // Small error bodies only: end() with closeConnection stops the rest of the upload.
       this.res.cork(() => {
@@ -210,11 +223,12 @@ const RATE_GRACE_MS = 5000;
 
 /**
  * Reads the body into one buffer, refusing it past `limit` (413) as soon as the
- * Content-Length or the bytes received say so, and cutting off a body that trickles
- * (408, connection closed). Call it synchronously in the route handler: uWS drops body
- * bytes that arrive before onData is registered.
+ * Content-Length or the bytes received say so, cutting off a body that trickles
+ * (408, connection closed), and charging the buffer to `allowance` as it grows with the bytes that arrive (503
+ * SERVER_BUSY, connection closed, when the node's upload budget is full). Call it
+ * synchronously in the route handler: uWS drops body bytes that arrive before onData is registered.
  */
-export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming, limitSetting = 'MAX_UPLOAD_BYTES'): Promise<Buffer> {
+export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming, limitSetting = 'MAX_UPLOAD_BYTES', allowance?: BodyAllowance): Promise<Buffer> {
   const raw = info.headers['content-length'];
   const declared = raw === undefined ? undefined : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   const progress: BodyProgress = (reply.body = { received: 0, declared: Number.isNaN(declared) ? undefined : declared, done: false });
@@ -227,7 +241,14 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
       reject(errors.payloadTooLarge(limit, limitSetting));
       return;
     }
-    const body = new UploadBuffer(limit, declared);
+    let body: UploadBuffer;
+    try {
+      body = new UploadBuffer(limit, declared, (bytes) => allowance?.take(bytes));
+    } catch (err) {
+      reply.forceClose = true;
+      reject(err);
+      return;
+    }
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const started = Date.now();
@@ -259,7 +280,16 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
     res.onData((chunk, isLast) => {
       if (settled || reply.done) return;
       progress.received += chunk.byteLength;
-      if (!body.append(chunk)) {
+      let appended: boolean;
+      try {
+        appended = body.append(chunk);
+      } catch (err) {
+        // The upload budget is full (SERVER_BUSY): the rest of the body is not read.
+        reply.forceClose = true;
+        settle(err as Error);
+        return;
+      }
+      if (!appended) {
         settle(errors.payloadTooLarge(limit, limitSetting));
         return;
       }

@@ -51,6 +51,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   metrics: { summary: 'Prometheus metrics', tag: 'status', security: 'metrics', responses: { '200': ['Prometheus text format', { 'text/plain': { schema: { type: 'string' } } }], '401': ['METRICS_TOKEN set and not sent', 'Error'] } },
   openapi: { summary: 'This document', tag: 'site', security: 'open', responses: { '200': ['OpenAPI 3.1', { 'application/json': { schema: { type: 'object' } } }] } },
   docs: { summary: 'The API docs viewer (Swagger UI, served locally)', tag: 'site', security: 'open', responses: { '200': ['HTML', { 'text/html': { schema: { type: 'string' } } }] } },
+  docs_slash: { summary: 'Redirects to /docs', tag: 'site', security: 'open', responses: { '302': ['Location: /docs'] } },
   docs_asset: { summary: 'The viewer\'s scripts and styles', tag: 'site', security: 'open', responses: { '200': ['The file', { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } }], '404': ['No such file', 'Error'] } },
 };
 

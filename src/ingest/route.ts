@@ -38,7 +38,13 @@ function segmentPattern(segment: string): string {
 
 /** Path → the methods the table answers on it. */
 export function allowedMethods(routes: readonly RouteSpec[]): (path: string) => string[] {
-  const entries = routes.flatMap((spec) => spec.patterns.map((pattern) => ({ method: httpMethodOf(spec.method), match: new RegExp(`^${pattern.split('/').map(segmentPattern).join('/')}$`) })));
+  // A GET route answers HEAD too (server.ts).
+  const entries = routes.flatMap((spec) =>
+    spec.patterns.flatMap((pattern) => {
+      const match = new RegExp(`^${pattern.split('/').map(segmentPattern).join('/')}$`);
+      return (spec.method === 'get' ? ['GET', 'HEAD'] : [httpMethodOf(spec.method)]).map((method) => ({ method, match }));
+    }),
+  );
   return (path) => {
     const methods = new Set(entries.filter((e) => e.match.test(path)).map((e) => e.method));
     return [...methods];

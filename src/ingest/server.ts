@@ -13,7 +13,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { ROUTE_DOCS, SITE_PATHS } from './route-docs.js';
 import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
-import { UploadBudget } from './upload-budget.js';
+import { UploadBudget, type BodyAllowance } from './upload-budget.js';
 import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { acceptedView, batchView, queueView, seedAcceptedView, seedBatchView, seedQueueView, seedStatsView, seedStatusView, statsView, jobView } from './views.js';
@@ -93,13 +93,20 @@ function buildApp(ctx: IngestContext): TemplatedApp {
   const access = new Access(ctx.auth, ctx.rateLimiter, ctx.log, ctx.config);
   const timing: BodyTiming = { timeoutMs: ctx.config.bodyTimeoutMs, minBytesPerSecond: ctx.config.bodyMinBytesPerSecond };
 
-  const handle = (spec: RouteSpec, pattern: string, res: HttpResponse, req: HttpRequest): Promise<void> | undefined => {
+  const handle = (spec: RouteSpec, pattern: string, res: HttpResponse, req: HttpRequest, head = false): Promise<void> | undefined => {
     const startedAt = performance.now();
     let info: RequestInfo | undefined;
+    // A connection that closes while the route still runs (499) is audited when the route ends,
+    // so the line names the job an upload created although its answer was lost.
+    let running = false;
+    let lateStatus: number | undefined;
+    const audit = (status: number) => access.audit({ principal: reply.principal, method: head ? 'HEAD' : httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
     const reply = new Reply(res, (status) => {
       ctx.metrics.httpRequests.inc({ route: spec.name, status: String(status) });
-      access.audit({ principal: reply.principal, method: httpMethodOf(spec.method), route: pattern, jobIds: reply.jobIds, status, code: reply.errorCode, bytesIn: reply.body?.received ?? 0, startedAt, remote: info?.remoteAddress ?? '' });
+      if (running && reply.aborted) lateStatus = status;
+      else audit(status);
     });
+    reply.headOnly = head;
     try {
       info = readRequest(req, res, spec.params);
     } catch (err) {
@@ -111,7 +118,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
     info.remoteAddress = access.clientAddress(info.remoteAddress, info.headers);
     const request = info;
     if (refuseEarly(ctx, reply, request)) return undefined;
-    let releaseBudget: (() => void) | undefined;
+    let allowance: BodyAllowance | undefined;
     let body: Promise<Buffer> | undefined;
     if (spec.body) {
       const limit = spec.body.limit(request);
@@ -125,17 +132,19 @@ function buildApp(ctx: IngestContext): TemplatedApp {
           ctx.metrics.uploads.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
           throw err;
         }
-        // Reserved before a byte is read: a declared size up to the limit, else the limit itself.
-        releaseBudget = budget.reserve(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : limit);
+        // Charged as bytes arrive; refused at once only when the declared size does not fit beside
+        // the bytes already held (a chunked body declares nothing).
+        allowance = budget.open(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : 0);
       } catch (err) {
         // The body is not read, so the connection cannot carry another request.
         reply.forceClose = true;
         reply.error(err);
         return undefined;
       }
-      body = readBody(res, reply, request, limit, timing, spec.body.setting);
+      body = readBody(res, reply, request, limit, timing, spec.body.setting, allowance);
       body.catch(() => {});
     }
+    running = true;
     return (async () => {
       try {
         const principal = await access.admit(spec.access, request.headers, request.remoteAddress);
@@ -151,13 +160,19 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         if (!isPixveilError(err)) throw err;
         reply.error(err);
       } finally {
-        releaseBudget?.();
+        allowance?.release();
+        running = false;
+        if (lateStatus !== undefined) audit(lateStatus);
       }
     })();
   };
 
   const register = (spec: RouteSpec) => {
-    for (const pattern of spec.patterns) app[spec.method](pattern, guardHttp(ctx.log, `${httpMethodOf(spec.method)} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
+    for (const pattern of spec.patterns) {
+      app[spec.method](pattern, guardHttp(ctx.log, `${httpMethodOf(spec.method)} ${pattern}`, (res, req) => handle(spec, pattern, res, req)));
+      // HEAD runs the GET route and sends its status and headers without the body.
+      if (spec.method === 'get') app.head(pattern, guardHttp(ctx.log, `HEAD ${pattern}`, (res, req) => handle(spec, pattern, res, req, true)));
+    }
   };
 
   // v1 API; the seed service's paths (/upload, /status/:id, ...) stay as aliases for its clients.

@@ -23,10 +23,26 @@ export function idempotencyKeyOf(headers: Record<string, string>): string | unde
   return raw;
 }
 
+/**
+ * The connection closed before the job existed (a pipelined request behind this upload, or the
+ * client went away): nobody could learn its id, so the upload is dropped. No answer can be sent.
+ */
+function clientGone() {
+  return errors.requestTimeout('the connection closed before the upload was accepted');
+}
+
 export interface Accepted {
   job: Job;
   /** The job an earlier upload with the same Idempotency-Key created. */
   replayed: boolean;
+}
+
+/**
+ * The key of file `index` of a batch sent with `key`. A space cannot occur in an Idempotency-Key,
+ * so no single upload's key (`k#1`, `k 1`) can name a batch file's job.
+ */
+export function batchFileKey(key: string, index: number): string {
+  return `${key} ${index}`;
 }
 
 /** Keys are per tenant, hashed so any header value makes a safe storage key. */
@@ -35,12 +51,14 @@ function scopedKey(tenant: string | undefined, key: string): string {
 }
 
 /**
- * Accepts one image: sniff, store the original, enqueue. If enqueue fails the original is
- * deleted again, so a refused upload leaves nothing behind. With an idempotency key, an upload
+ * Accepts one image: sniff, store the original, enqueue. If enqueue fails, or `wanted` turns
+ * false before it (the client went away), the original is deleted again, so a refused upload
+ * leaves nothing behind. With an idempotency key, an upload
  * the same tenant made with that key within JOB_TTL_SECONDS answers with its job instead.
  */
-export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string, idempotencyKey?: string, callback?: JobCallback): Promise<Accepted> {
+export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, tenant?: string, idempotencyKey?: string, callback?: JobCallback, wanted: () => boolean = () => true): Promise<Accepted> {
   if (bytes.length === 0) throw errors.emptyBody();
+  if (!wanted()) throw clientGone();
   const format = sniffImageType(bytes);
   if (!format) throw errors.unsupportedMediaType(describeUnsupported(bytes));
   const id = newJobId();
@@ -54,14 +72,14 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
     }
   }
   try {
-    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback), replayed: false };
+    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback, wanted, scoped), replayed: false };
   } catch (err) {
     if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
     throw err;
   }
 }
 
-async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant?: string, callback?: JobCallback): Promise<Job> {
+async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
   const key = storageKeys.original(id, format);
   const now = Date.now();
   const job: Job = {
@@ -74,9 +92,11 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, fo
     options,
     input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: bytes.length, format },
     ...(callback ? { callback } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
   };
   await ctx.store.put(key, bytes, contentTypes[format]);
   try {
+    if (!wanted()) throw clientGone();
     await ctx.queue.enqueue(job);
     ctx.admission.noteEnqueued();
   } catch (err) {

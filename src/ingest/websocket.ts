@@ -42,6 +42,8 @@ export interface StreamLimits {
 
 /** Past this much in uWS's own send buffer, frames wait in the connection's backlog instead. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Bytes (a few JSON frames) that may wait before a frame larger than WS_MAX_BACKLOG_BYTES is still sent. */
+const ALONE_BYTES = 64 * 1024;
 /** WebSocket close code 1013: "try again later". */
 const TRY_AGAIN_LATER = 1013;
 
@@ -52,9 +54,10 @@ function queuedBytes(ws: Socket): number {
   return ws.getBufferedAmount() + ws.getUserData().backlogBytes;
 }
 
-function flush(ws: Socket): void {
+function flush(ws: Socket, cap: number): void {
   const user = ws.getUserData();
-  while (user.backlog.length > 0 && ws.getBufferedAmount() <= HIGH_WATER_BYTES) {
+  const highWater = Math.min(HIGH_WATER_BYTES, cap);
+  while (user.backlog.length > 0 && ws.getBufferedAmount() <= highWater) {
     const frame = user.backlog.shift()!;
     user.backlogBytes -= frame.data.length;
     ws.send(frame.data, frame.binary);
@@ -65,8 +68,8 @@ function flush(ws: Socket): void {
  * WS /v1/stream: each binary message is one image. The server answers `{type:"ack",job_id}` at once
  * and `{type:"result",...}` when the job finishes (followed by the image as a binary message when
  * the connection was opened with ?return_image=true). A connection holds at most
- * WS_MAX_BACKLOG_BYTES waiting to be sent: past half of it new images are refused, past all of it
- * the connection is closed with 1013.
+ * WS_MAX_BACKLOG_BYTES waiting to be sent (or one larger result): past half of it new images
+ * are refused, past all of it the connection is closed with 1013.
  */
 export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: StreamLimits): void {
   const { slots, budget, access } = limits;
@@ -76,7 +79,11 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
   const send = (ws: Socket, data: string | Buffer, binary: boolean): void => {
     const user = ws.getUserData();
     if (user.closed) return;
-    if (queuedBytes(ws) + data.length > cap) {
+    // A frame larger than the cap goes out when (almost) nothing waits before it: one result of
+    // any size the API accepts (a PNG can be far larger than the cap) reaches a client that
+    // reads as it comes. Otherwise the close frame stays behind at most the cap.
+    const waiting = queuedBytes(ws);
+    if (waiting + data.length > cap && waiting > ALONE_BYTES) {
       // A reader this far behind would make the server hold its results without bound. What is
       // still queued is dropped (the jobs stay readable over GET /v1/jobs/:id) so the close frame
       // follows right behind what uWS already buffered.
@@ -86,7 +93,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
       ws.end(TRY_AGAIN_LATER, `more than ${cap} bytes waiting to be sent (WS_MAX_BACKLOG_BYTES): read results as they come`);
       return;
     }
-    if (user.backlog.length > 0 || ws.getBufferedAmount() > HIGH_WATER_BYTES) {
+    if (user.backlog.length > 0 || ws.getBufferedAmount() > Math.min(HIGH_WATER_BYTES, cap)) {
       user.backlog.push({ data, binary });
       user.backlogBytes += data.length;
       return;
@@ -194,8 +201,9 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
   app.ws<StreamUser>('/v1/stream', {
     maxPayloadLength: ctx.config.maxUploadBytes,
     idleTimeout: ctx.config.wsIdleTimeoutSeconds,
-    // send() keeps uWS's buffer within the cap; the slack is for error and close frames.
-    maxBackpressure: cap + 64 * 1024,
+    // No uWS limit (0): send() and flush() bound what uWS holds (the cap, or one larger result),
+    // and a uWS limit would drop the frames behind a large result, the close frame included.
+    maxBackpressure: 0,
     upgrade: guardHttp(ctx.log, 'WS upgrade', (res, req, context) => {
       // Everything from req is read now: it is gone after the first await.
       const startedAt = performance.now();
@@ -234,7 +242,7 @@ export function registerStream(app: TemplatedApp, ctx: IngestContext, limits: St
       })();
     }),
     message: guardSocket('WS message', onMessage),
-    drain: guardSocket('WS drain', flush),
+    drain: guardSocket('WS drain', (ws: Socket) => flush(ws, cap)),
     close: guarded(
       (ws: Socket) => {
         const user = ws.getUserData();

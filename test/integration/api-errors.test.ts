@@ -76,6 +76,7 @@ describe('bad requests get a clear error and lose nothing', () => {
         const path = pattern.split('/').map((seg) => (seg === ':file' ? 'x.css' : seg.startsWith(':') ? 'AAAAAAAAAAAAAAAAAAAAAA' : seg)).join('/');
         if (!expected.has(path)) expected.set(path, new Set());
         expected.get(path)!.add(httpMethodOf(spec.method));
+        if (spec.method === 'get') expected.get(path)!.add('HEAD');
       }
     }
     assert.ok(expected.get('/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA')?.has('DELETE'));
@@ -88,7 +89,7 @@ describe('bad requests get a clear error and lose nothing', () => {
     }
     const put = await fetch(`${server.url}/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA`, { method: 'PUT' });
     await expectError(put, 405, 'METHOD_NOT_ALLOWED');
-    assert.equal(put.headers.get('allow'), 'GET, DELETE');
+    assert.equal(put.headers.get('allow'), 'GET, HEAD, DELETE');
     const del = await fetch(`${server.url}/v1/images`, { method: 'DELETE' });
     await expectError(del, 405, 'METHOD_NOT_ALLOWED');
     assert.equal(del.headers.get('allow'), 'POST');

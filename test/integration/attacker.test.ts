@@ -123,10 +123,14 @@ describe('attacker inputs: each is refused with its code and the same server sti
     console.log(`4 x 64 MB batch bodies: peak rss growth ${((peak - rssBefore) / MiB).toFixed(1)} MB (bound ${RSS_BOUND / MiB} MB)`);
     assert.ok(peak - rssBefore < RSS_BOUND, `rss grew by ${peak - rssBefore} bytes`);
 
-    // Two 14 MB uploads in progress hold 28 MB of a 24 MB budget: the second is told to come back.
-    const held = rawRequest(port, (s) => s.write(`POST /v1/images:batch HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${14 * MiB}\r\n\r\n--b\r\n`), 1500);
-    await new Promise((r) => setTimeout(r, 200));
-    const busy = await rawRequest(port, (s) => s.write(`POST /v1/images:batch HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${14 * MiB}\r\n\r\n--b\r\n`), 3000);
+    // One upload has sent 13 of its 14 MB (the budget charges bytes as they arrive): a second
+    // 14 MB upload does not fit beside them in the 24 MB budget and is told to come back.
+    const held = rawRequest(port, (s) => s.write(Buffer.concat([Buffer.from(`POST /v1/images:batch HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${14 * MiB}\r\n\r\n--b\r\n`), Buffer.alloc(13 * MiB)])), 8000);
+    // Asked again (each try a fresh connection) until the server has read the held bytes: on a busy machine that can take a moment.
+    const second = () => rawRequest(port, (s) => s.write(`POST /v1/images:batch HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${14 * MiB}\r\n\r\n--b\r\n`), 1000);
+    await new Promise((r) => setTimeout(r, 500));
+    let busy = await second();
+    for (let tries = 0; tries < 6 && !/^HTTP\/1\.1 503/.test(busy.head); tries++) busy = await second();
     assert.match(busy.head, /^HTTP\/1\.1 503/, busy.head);
     assert.equal(rawErrorCode(busy), 'SERVER_BUSY');
     assert.match(busy.text, /Retry-After: \d+/i);

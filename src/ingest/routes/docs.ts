@@ -86,6 +86,8 @@ export function docsRoutes(ctx: IngestContext, document: () => object): RouteSpe
       handler: (c) => c.reply.send(200, (json ??= Buffer.from(JSON.stringify(document()))), 'application/json', { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' }),
     },
     { method: 'get', patterns: ['/docs'], name: 'docs', params: 0, access: 'open', handler: (c) => c.reply.send(200, PAGE, 'text/html; charset=utf-8', DOCS_HEADERS) },
+    // uWS matches no empty `:file`: `/docs/` is sent to the viewer's own address.
+    { method: 'get', patterns: ['/docs/'], name: 'docs_slash', params: 0, access: 'open', handler: (c) => c.reply.redirect('/docs') },
     {
       method: 'get', patterns: ['/docs/:file'], name: 'docs_asset', params: 1, access: 'open',
       handler: (c) => {

@@ -7,11 +7,19 @@ import type { JobCallback, JobOptions } from '../../job.js';
 import { isMultipart, parseMultipart, type UploadedFile } from '../multipart.js';
 import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
-import { acceptImage, idempotencyKeyOf } from '../submit.js';
+import { acceptImage, batchFileKey, idempotencyKeyOf } from '../submit.js';
 import type { AcceptedView, BatchView } from '../views.js';
 
 function countOutcome(ctx: IngestContext, err: unknown): void {
   ctx.metrics.uploads.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
+}
+
+/**
+ * Whether an upload is still worth accepting: not once its connection closed (nobody would learn
+ * the job's id), unless it carries an Idempotency-Key, whose retry gets the job.
+ */
+function wantedBy(call: Call, idempotencyKey: string | undefined): () => boolean {
+  return () => idempotencyKey !== undefined || !call.reply.aborted;
 }
 
 /** POST /v1/images (and /upload): a raw image body, or multipart with a `file` field. */
@@ -33,7 +41,7 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
       bytes = files[0].data;
       filename = files[0].filename;
     }
-    const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey, callback);
+    const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey, callback, wantedBy(call, idempotencyKey));
     reply.jobIds.push(job.id);
     ctx.metrics.uploads.inc({ outcome: replayed ? 'replayed' : 'accepted' });
     reply.json(202, view(job), { Location: `/v1/jobs/${job.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
@@ -79,8 +87,8 @@ async function acceptBatch(ctx: IngestContext, call: Call, view: BatchView, file
   for (const [index, file] of files.entries()) {
     try {
       // One key per batch: each file's job is remembered under the key and its position.
-      const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
-      const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key, callback);
+      const key = idempotencyKey === undefined ? undefined : batchFileKey(idempotencyKey, index);
+      const { job } = await acceptImage(ctx, file.data, file.filename, options, tenantOf(call.principal), key, callback, wantedBy(call, idempotencyKey));
       reply.jobIds.push(job.id);
       accepted++;
       ctx.metrics.uploads.inc({ outcome: 'accepted' });

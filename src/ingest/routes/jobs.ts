@@ -93,5 +93,8 @@ export async function deleteJob(ctx: IngestContext, call: Call): Promise<void> {
   await Promise.all([...new Set(keys)].map((key) => ctx.store.delete(key)));
   if (!(await ctx.queue.erase(job.id))) throw errors.jobNotFound(job.id);
   await Promise.all(outputs.map((key) => ctx.store.delete(key)));
+  // The upload's Idempotency-Key would otherwise name a job that no longer exists (409 until it lapsed):
+  // once erased, the key is free and a new upload with it makes a new job.
+  if (job.idempotencyKey) await ctx.queue.releaseIdempotencyKey(job.idempotencyKey, job.id);
   call.reply.empty(204);
 }

@@ -131,7 +131,8 @@ export function registerSite(app: TemplatedApp, ctx: IngestContext, dir = path.j
       res.writeStatus(STATUS_LINE[a.status] ?? statusLine(a.status));
       for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
       if (refusal) res.end(a.body, true);
-      else if (method === 'HEAD') res.endWithoutBody(a.body.length);
+      // Closed after: this uWS build leaves the response pending after endWithoutBody.
+      else if (method === 'HEAD') res.endWithoutBody(a.body.length, true);
       else res.end(a.body);
     });
     ctx.metrics.httpRequests.inc({ route: 'site', status: String(a.status) });

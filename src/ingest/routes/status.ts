@@ -82,7 +82,8 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     role: ctx.role,
     uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     queue: ctx.queue.kind,
-    storage: ctx.store.description,
+    // Open to anyone: with AUTH=on the store's kind only, never its path, bucket or endpoint.
+    storage: ctx.auth.required ? ctx.store.description.split(':')[0] : ctx.store.description,
     pixel_ops: ctx.pixelOps,
     models: ctx.modelProviders,
     ...(ctx.plateModel ? { plate_model: { model: ctx.plateModel.model, precision: ctx.plateModel.precision, setting: ctx.plateModel.setting, cpu: ctx.plateModel.cpu, reason: ctx.plateModel.reason } } : {}),
