@@ -34,7 +34,11 @@ export const ConfigSchema = Type.Object({
   poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
   tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
-  profile: OneOf(['default', 'legacy'] as const, { env: 'PROFILE', description: 'legacy: start from the models and passes before issue 14 (defaults.ts legacyProfile); each variable still overrides' }),
+  profile: OneOf(['default', 'light', 'ultraface-tiled', 'legacy'] as const, {
+    env: 'PROFILE',
+    description:
+      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models with tiles and vehicle crops, as before issue 14; legacy: deprecated name of ultraface-tiled',
+  }),
   faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
   objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
   plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),
