@@ -10,6 +10,7 @@ import type { DetectionSettings } from '../src/config/detection.js';
 import type { Detector } from '../src/models/detector.js';
 import { modelPath } from '../src/models/files.js';
 import { inputSizeFor, type InputSize } from '../src/models/input-size.js';
+import type { JobOptions } from '../src/job.js';
 import type { Detectors } from '../src/pipeline/process-image.js';
 
 export interface ModelOnlyRow {
@@ -38,7 +39,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-export async function modelOnlyTimes(image: RawImage, detectors: Detectors, settings: DetectionSettings, modelDir: string, rounds: number): Promise<ModelOnlyRow[]> {
+/** `thresholds`: the job's (a lower one gives a crowd thousands of candidates to decode and suppress). */
+export async function modelOnlyTimes(image: RawImage, detectors: Detectors, settings: DetectionSettings, thresholds: JobOptions['thresholds'], modelDir: string, rounds: number): Promise<ModelOnlyRow[]> {
   const rows: ModelOnlyRow[] = [];
   for (const slot of ['faces', 'plates', 'objects'] as const) {
     const detector = detectors[slot];
@@ -52,6 +54,7 @@ export async function modelOnlyTimes(image: RawImage, detectors: Detectors, sett
     const dims = manifest.input.layout === 'nhwc' ? [1, size.height, size.width, 3] : [1, 3, size.height, size.width];
     const feeds = { [manifest.input.name]: new ort.Tensor('float32', tensor, dims) };
     const inputSize = manifest.input.dynamic ? { inputSize: size } : {};
+    const threshold = thresholds[slot === 'faces' ? 'face' : slot === 'plates' ? 'plate' : 'object'];
     const model: number[] = [];
     const stage: number[] = [];
     // Blocks of three runs each, alternating; the first run of a block (caches still holding the other
@@ -65,7 +68,7 @@ export async function modelOnlyTimes(image: RawImage, detectors: Detectors, sett
       for (let k = 0; k < 3; k++) {
         const start = cpuMs();
         // A fresh pyramid each time, as each image gets one.
-        await detector.detect(pixelOps.buildPyramid(image), 0.5, undefined, inputSize);
+        await detector.detect(pixelOps.buildPyramid(image), threshold, undefined, inputSize);
         if (k > 0) stage.push(cpuMs() - start);
       }
     }

@@ -89,7 +89,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
 
   const single = await loadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
-  const modelOnly = await modelOnlyTimes(stages.decoded, single, config.detection, config.modelDir, QUICK ? 3 : 8);
+  const modelOnly = await modelOnlyTimes(stages.decoded, single, config.detection, options.thresholds, config.modelDir, QUICK ? 3 : 8);
   await Promise.all([single.faces, single.plates, single.objects].map((d) => d?.release()));
   console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
   console.table(stages.rows);
