@@ -37,13 +37,18 @@ export function readThreads(pid: number): ThreadTimes[] {
   return out;
 }
 
+/** This process's threads when this module loaded (ESM loading has started libuv's by then). */
+const startupTids = new Set(readThreads(process.pid).map((t) => t.tid));
+
 /**
  * What each thread is. Pool threads name themselves `pool-<n>` (src/pool/thread.ts); threads a pool
  * thread starts (onnxruntime's) inherit that name but come after it. libvips names its workers. Node's
  * own threads are all `node`: the main thread is the pid, and libuv's UV_THREADPOOL_SIZE threads are
  * the last ones Node starts before any script runs (after V8's platform workers), so the highest `node` tids.
+ * In this process, `node` threads started later (onnxruntime's, for sessions the main thread made) are `other`.
  */
 export function classify(threads: ThreadTimes[], pid: number, uvThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4): Map<number, ThreadGroup> {
+  const later = (tid: number) => pid === process.pid && !startupTids.has(tid);
   const groups = new Map<number, ThreadGroup>();
   const sorted = [...threads].sort((a, b) => a.tid - b.tid);
   const seenPool = new Set<string>();
@@ -54,7 +59,7 @@ export function classify(threads: ThreadTimes[], pid: number, uvThreads = Number
       groups.set(t.tid, seenPool.has(t.name) ? 'onnxruntime' : 'pool');
       seenPool.add(t.name);
     } else if (t.name.startsWith('libvips')) groups.set(t.tid, 'libvips');
-    else if (t.name === 'node') nodeThreads.push(t.tid);
+    else if (t.name === 'node' && !later(t.tid)) nodeThreads.push(t.tid);
     else groups.set(t.tid, 'other');
   }
   nodeThreads.forEach((tid, i) => groups.set(tid, i >= nodeThreads.length - uvThreads ? 'libuv' : 'v8 and node'));
