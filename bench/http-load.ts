@@ -1,13 +1,38 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { freePort } from '../test/helpers/free-port.js';
-
+import { startCpuSplit, type CpuSplit } from './thread-cpu.js';
 
 export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
+}
+
+/**
+ * One request over a kept-alive connection, its body as JSON. node:http rather than fetch: the load
+ * generator shares the machine's cores with the server, and fetch cost ~17 ms of CPU per image here.
+ */
+function request(agent: http.Agent, port: number, method: string, pathname: string, body?: Buffer): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: pathname, agent, headers: body ? { 'content-type': 'image/jpeg', 'content-length': body.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        try {
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) });
+        } catch {
+          reject(new Error(`${method} ${pathname} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
@@ -17,8 +42,9 @@ export function percentile(sorted: number[], p: number): number {
 export async function httpLoad(images: Buffer[], count: number, inFlight: number, env: Record<string, string>) {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-bench-'));
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist', 'src', 'cli.js'), 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000' },
+  // BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(packageRoot, 'dist', 'src', 'cli.js'), 'serve'], {
+    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000', LATENCY_SLO_SECONDS: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -29,19 +55,25 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
       await new Promise((r) => setTimeout(r, 100));
     }
     const latencies: number[] = [];
+    const stageTotals: Record<string, number> = {};
     let next = 0;
     let failed = 0;
+    // The server's threads and this process (the load generator shares the machine's cores).
+    const serverSplit = startCpuSplit(child.pid!);
+    const clientCpu = process.cpuUsage();
     const start = performance.now();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight * 2 });
     const client = async () => {
       while (next < count) {
         const image = images[next++ % images.length];
-        const res = await fetch(`${url}/v1/images`, { method: 'POST', body: new Uint8Array(image), headers: { 'content-type': 'image/jpeg' } });
-        if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
-        const { job_id } = await res.json();
+        const res = await request(agent, port, 'POST', '/v1/images', image);
+        if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.json)}`);
+        const { job_id } = res.json;
         for (;;) {
-          const job = await (await fetch(`${url}/v1/jobs/${job_id}?wait=30s`)).json();
+          const { json: job } = await request(agent, port, 'GET', `/v1/jobs/${job_id}?wait=30s`);
           if (job.status === 'completed') {
             latencies.push(job.result.total_ms);
+            for (const [stage, ms] of Object.entries(job.result.timings_ms as Record<string, number>)) stageTotals[stage] = (stageTotals[stage] ?? 0) + ms;
             break;
           }
           if (job.status === 'failed') {
@@ -53,6 +85,9 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
     };
     await Promise.all(Array.from({ length: inFlight }, client));
     const seconds = (performance.now() - start) / 1000;
+    agent.destroy();
+    const server: CpuSplit = serverSplit.finish(count);
+    const used = process.cpuUsage(clientCpu);
     latencies.sort((a, b) => a - b);
     return {
       images: count,
@@ -61,6 +96,10 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
       seconds: Math.round(seconds * 100) / 100,
       images_per_second: Math.round((count / seconds) * 100) / 100,
       latency_ms: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      /** Per-job timings the server recorded (queue wait, fetch of the original, pipeline stages, stores), means in ms. */
+      job_timing_means_ms: Object.fromEntries(Object.entries(stageTotals).map(([stage, ms]) => [stage, Math.round((ms / Math.max(1, latencies.length)) * 10) / 10])),
+      server_cpu: server,
+      client_cpu_ms_per_image: Math.round(((used.user + used.system) / 1000 / count) * 100) / 100,
     };
   } finally {
     child.kill('SIGTERM');

@@ -1,8 +1,10 @@
 // `npm run bench`: how fast pixveil is on this machine, and how close to what its stages allow.
-// Runs each profile (default: the current defaults, then PROFILE=legacy, the models and tiles before
-// issue 14) one after the other in this one run, then prints one line per profile side by side.
-// `--profiles=default` runs one; `--quick` runs fewer images. Prints tables and writes
-// bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
+// Runs each profile (default: the current defaults, then PROFILE=light, the cheap models one pass each)
+// one after the other in this one run, then prints one line per profile side by side. Per profile it
+// also prints each detector's model alone beside its stage (bench/model-only.ts) and where the CPU
+// went, per kind of thread, in the pool and in the HTTP server (bench/thread-cpu.ts).
+// `--profiles=default,ultraface-tiled` picks profiles; `--quick` runs fewer images. Prints tables and
+// writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,16 +23,19 @@ import { ImagePool } from '../src/pool/image-pool.js';
 import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
+import { modelOnlyTimes } from './model-only.js';
 import { benchStages, round } from './stages.js';
+import { loadAverage, startCpuSplit, type CpuSplit } from './thread-cpu.js';
 
 const QUICK = process.argv.includes('--quick');
-const PROFILES = (process.argv.find((a) => a.startsWith('--profiles='))?.slice('--profiles='.length) ?? 'default,legacy').split(',') as Array<'default' | 'legacy'>;
+type Profile = Config['profile'];
+const PROFILES = (process.argv.find((a) => a.startsWith('--profiles='))?.slice('--profiles='.length) ?? 'default,light').split(',') as Profile[];
 const cores = os.availableParallelism();
 let config: Config;
 let manifests: ReturnType<typeof loadManifests>;
 let options: JobOptions;
 
-function useProfile(profile: 'default' | 'legacy') {
+function useProfile(profile: Profile) {
   config = loadConfig({ ...process.env, PROFILE: profile, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
   manifests = loadManifests(config.modelManifestDir || undefined);
   options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
@@ -54,8 +59,9 @@ async function naive(corpus: CorpusSet, count: number) {
   return { images: count, images_per_second: round(count / seconds) };
 }
 
-/** The worker pool without HTTP or queue: threads × concurrency tasks in flight. */
-async function pooled(pool: ImagePool, corpus: CorpusSet, count: number) {
+/** The worker pool without HTTP or queue: threads × concurrency tasks in flight, and where this process's CPU went meanwhile. */
+async function pooled(pool: ImagePool, corpus: CorpusSet, count: number): Promise<{ set: string; images: number; images_per_second: number; cpu: CpuSplit }> {
+  const split = startCpuSplit(process.pid);
   const start = performance.now();
   let next = 0;
   await Promise.all(
@@ -67,20 +73,29 @@ async function pooled(pool: ImagePool, corpus: CorpusSet, count: number) {
     }),
   );
   const seconds = (performance.now() - start) / 1000;
-  return { set: corpus.name, images: count, images_per_second: round(count / seconds) };
+  return { set: corpus.name, images: count, images_per_second: round(count / seconds), cpu: split.finish(count) };
 }
 
-async function runProfile(profile: 'default' | 'legacy', sets: CorpusSet[]) {
+function printSplit(title: string, split: CpuSplit) {
+  console.log(`\n${title}: ${split.process_cpu_ms_per_image} ms of CPU per image over ${split.images} images (asleep: share of the wall time a thread neither ran nor waited for a CPU)`);
+  console.table(split.groups);
+}
+
+async function runProfile(profile: Profile, sets: CorpusSet[]) {
   useProfile(profile);
+  const loadAtStart = loadAverage();
   const hd = sets[0];
   console.log(`\n=== profile ${profile} ===\npixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
 
   const single = await loadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
+  const modelOnly = await modelOnlyTimes(stages.decoded, single, config.detection, options.thresholds, config.modelDir, QUICK ? 3 : 8);
   await Promise.all([single.faces, single.plates, single.objects].map((d) => d?.release()));
   console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
   console.table(stages.rows);
   console.log('Mean pipeline stage times over the 1080p corpus (ms):', stages.pipelineStages);
+  console.log('\nEach model alone beside its full-frame stage, at the input size the pipeline uses (CPU ms, medians, alternated):');
+  console.table(modelOnly);
   const limit = round((cores * 1000) / stages.singleThreadMsPerImage);
   console.log(`Single-thread pipeline: ${stages.singleThreadMsPerImage} ms/image → limit ${cores} cores × 1 / that = ${limit} images/s`);
 
@@ -93,12 +108,15 @@ async function runProfile(profile: 'default' | 'legacy', sets: CorpusSet[]) {
   for (const set of sets) poolResults.push(await pooled(pool, set, QUICK ? 24 : set.name === '4K' ? 40 : 120));
   await pool.close();
   console.log('\nPool in process (no HTTP, no queue):');
-  console.table(poolResults);
+  console.table(poolResults.map(({ cpu: _cpu, ...row }) => row));
+  printSplit('Pool, 1080p: CPU per kind of thread of this process', poolResults[0].cpu);
 
   const http = await httpLoad(hd.images, QUICK ? 30 : 120, 16, { PROFILE: profile, MODEL_DIR: config.modelDir, MODEL_PULL_ON_START: 'false' });
   console.log('\nEnd to end through HTTP (1080p, until every result is stored):');
-  const { latency_ms: latency, ...counts } = http;
+  const { latency_ms: latency, server_cpu: serverCpu, job_timing_means_ms: jobTimings, ...counts } = http;
   console.table([{ ...counts, p50_ms: latency.p50, p95_ms: latency.p95, p99_ms: latency.p99 }]);
+  printSplit(`HTTP, the server process: CPU per kind of thread (the load generator, this process, used ${http.client_cpu_ms_per_image} ms per image more)`, serverCpu);
+  console.log('Mean job timings the server recorded (ms):', jobTimings);
 
   const ratios = {
     end_to_end_over_limit: round(http.images_per_second / limit),
@@ -108,10 +126,13 @@ async function runProfile(profile: 'default' | 'legacy', sets: CorpusSet[]) {
   console.log('\nRatios:', ratios);
   return {
     profile,
+    load_average: { start: loadAtStart, end: loadAverage() },
     settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,
+    model_only_ms: Object.fromEntries(modelOnly.map((r) => [r.detector, r.model_only_ms])),
+    model_vs_stage: modelOnly,
     limit_images_per_second: limit,
     naive: naiveResult,
     pool: poolResults,
@@ -125,7 +146,7 @@ async function main() {
   const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
   const profiles = [];
   for (const profile of PROFILES) profiles.push(await runProfile(profile, sets));
-  console.log('\nSide by side (1080p; limit = cores ÷ single-thread ms per image):');
+  console.log(`\nSide by side (1080p; limit = cores ÷ single-thread ms per image; load average now ${loadAverage()}):`);
   console.table(
     profiles.map((p) => ({
       profile: p.profile,
@@ -136,8 +157,10 @@ async function main() {
       http_e2e: p.end_to_end_http.images_per_second,
       p50_p95_p99: `${p.end_to_end_http.latency_ms.p50} / ${p.end_to_end_http.latency_ms.p95} / ${p.end_to_end_http.latency_ms.p99}`,
       naive: p.naive.images_per_second,
+      pool_over_limit: p.ratios.pool_over_limit,
       e2e_over_limit: p.ratios.end_to_end_over_limit,
       e2e_over_naive: p.ratios.end_to_end_over_naive,
+      faces_stage_over_model: p.model_vs_stage.find((r) => r.detector === 'faces')?.stage_over_model,
     })),
   );
   const report = { date: new Date().toISOString(), machine: { cores, cpu: os.cpus()[0]?.model, node: process.version }, ...profiles[0], profiles };

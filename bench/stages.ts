@@ -8,6 +8,7 @@ import { encodeImage } from '../src/pipeline/encode.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
 import type { JobOptions } from '../src/job.js';
 import type { CorpusSet } from './corpus.js';
+import { pipelineInputSize } from './model-only.js';
 
 export interface StageRow {
   stage: string;
@@ -30,11 +31,15 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
   for (const slot of ['faces', 'plates', 'objects'] as const) {
     const detector = detectors[slot];
     if (!detector) continue;
-    bench.add(`preprocess_${slot} (fused, pyramid included)`, () => {
-      pixelOps.regionToTensor(pixelOps.buildPyramid(decoded.image), detector.manifest.input);
+    // The full-frame pass at the size the pipeline runs it (YuNet at FACE_INPUT_LONG_SIDE, not the manifest's default).
+    const size = pipelineInputSize(detector, decoded.image.width, decoded.image.height, settings);
+    const inputSize = detector.manifest.input.dynamic ? { inputSize: size } : {};
+    const at = `${size.width}×${size.height}`;
+    bench.add(`preprocess_${slot} ${at} (fused, pyramid included)`, () => {
+      pixelOps.regionToTensor(pixelOps.buildPyramid(decoded.image), { ...detector.manifest.input, ...size });
     });
-    bench.add(`detect_${slot} (preprocess+model+post)`, async () => {
-      await detector.detect(decoded.image, 0.5);
+    bench.add(`detect_${slot} ${at} (preprocess+model+post)`, async () => {
+      await detector.detect(decoded.image, 0.5, undefined, inputSize);
     });
   }
   bench.add(`blur (${regions.length} regions, ${pixelOps.implementation})`, () => {
@@ -60,7 +65,7 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
   const perImageMs = (performance.now() - start) / corpus.images.length;
   const pipelineStages = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v / corpus.images.length)]));
   sharp.concurrency(0);
-  return { rows, pipelineStages, singleThreadMsPerImage: round(perImageMs) };
+  return { rows, pipelineStages, singleThreadMsPerImage: round(perImageMs), decoded: decoded.image };
 }
 
 export function round(v: number): number {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { defaults, legacyProfile } from './defaults.js';
+import { defaults, profiles } from './defaults.js';
 import { ConfigSchema, isSetting, type Config, type SettingSchema } from './schema.js';
 import { expectedOf } from '../schema/describe.js';
 
@@ -154,11 +154,12 @@ function checkAuthConfig(config: Config): void {
 /** Reads the environment over the frozen defaults; throws ConfigError naming the variable on bad input. */
 export function loadConfig(rawEnv: Env = process.env, overrides: Partial<Config> = {}): Config {
   const env = withAliases(rawEnv);
-  const profile = readSetting(ConfigSchema.properties.profile, env) ?? defaults.profile;
-  const base = profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
-  const values = readSettings(ConfigSchema, env, base) as Config;
+  const asked = (readSetting(ConfigSchema.properties.profile, env) ?? defaults.profile) as Config['profile'];
+  const values = readSettings(ConfigSchema, env, { ...defaults, ...profiles[asked] }) as Config;
   const config: Config = {
     ...values,
+    // `legacy` is the old name of `ultraface-tiled`.
+    profile: asked === 'legacy' ? 'ultraface-tiled' : asked,
     dataDir: path.resolve(values.dataDir),
     modelDir: path.resolve(values.modelDir),
     // A token always names its tenant by some claim.

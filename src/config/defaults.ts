@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from './detection.js';
+import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
 import type { Config, ExecutionProvider, PIXEL_OPS_MODES } from './schema.js';
 
@@ -37,8 +37,8 @@ export const defaults = Object.freeze({
   /** Every model session's providers, in order; the CUDA image and the gpu overlay set cuda,cpu. */
   executionProviders: Object.freeze(['cpu']) as readonly ExecutionProvider[],
   pixelOps: 'auto' as (typeof PIXEL_OPS_MODES)[number],
-  /** `legacy`: the models and passes before issue 14 (see legacyProfile); each variable still overrides. */
-  profile: 'default' as 'default' | 'legacy',
+  /** A starting set of models and passes (see `profiles` below); each variable still overrides. */
+  profile: 'default' as ProfileName,
   faceModel: 'yunet-n',
   objectModel: 'yolox-nano',
   plateModel: 'yolov9-t-plates',
@@ -132,9 +132,22 @@ export const defaults = Object.freeze({
 
 export type Defaults = typeof defaults;
 
-/** What PROFILE=legacy changes in the table above: UltraFace RFB-320 + HyperLPR 320 with tiles, as before issue 14. */
-export const legacyProfile = Object.freeze({
+export type ProfileName = 'default' | 'light' | 'ultraface-tiled' | 'legacy';
+
+/** What PROFILE=ultraface-tiled changes in the table above: UltraFace RFB-320 + HyperLPR 320 with tiles, as before issue 14. */
+export const ultrafaceTiledProfile = Object.freeze({
   faceModel: 'ultraface-rfb-320',
   plateModel: 'hyperlpr-y5fu-320',
   detection: LEGACY_DETECTION_SETTINGS,
+});
+
+/** The profile's old name, still accepted (PROFILE=legacy, eval --profile=legacy). */
+export const legacyProfile = ultrafaceTiledProfile;
+
+/** What each PROFILE changes in the table above. `light`: the cheap models, one full-frame pass each (no tiles, no crops). */
+export const profiles: Readonly<Record<ProfileName, Readonly<Partial<Config>>>> = Object.freeze({
+  default: Object.freeze({}),
+  light: Object.freeze({ ...ultrafaceTiledProfile, detection: LIGHT_DETECTION_SETTINGS }),
+  'ultraface-tiled': ultrafaceTiledProfile,
+  legacy: ultrafaceTiledProfile,
 });

@@ -42,7 +42,11 @@ export const ConfigSchema = Type.Object({
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
   executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks, or that cannot start a session, stops start-up' }),
   pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
-  profile: OneOf(['default', 'legacy'] as const, { env: 'PROFILE', description: 'legacy: start from the models and passes before issue 14 (defaults.ts legacyProfile); each variable still overrides' }),
+  profile: OneOf(['default', 'light', 'ultraface-tiled', 'legacy'] as const, {
+    env: 'PROFILE',
+    description:
+      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models with tiles and vehicle crops, as before issue 14; legacy: deprecated name of ultraface-tiled',
+  }),
   faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
   objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
   plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),

@@ -136,10 +136,42 @@ function checkInput(manifest: ModelManifest, file: string, shape: Array<number |
   }
 }
 
+/**
+ * Input tensors kept between runs, by length. A fresh Float32Array per pass costs more than filling it:
+ * YuNet at 1600×928 is an 18 MB tensor, whose new pages the kernel faults in and zeroes and whose
+ * release drives V8's external-memory GCs (bench/stages.ts: ~15 ms of CPU per image). regionToTensor
+ * writes every element (padding included), so a reused tensor needs no clearing.
+ */
+class TensorStash {
+  private readonly spare = new Map<number, Float32Array[]>();
+
+  /** At most this many lengths (head-crop batches vary) and this many tensors of one length (tasks in flight per thread). */
+  constructor(
+    private readonly maxLengths = 6,
+    private readonly perLength = 2,
+  ) {}
+
+  take(length: number): Float32Array {
+    return this.spare.get(length)?.pop() ?? new Float32Array(length);
+  }
+
+  /** Once session.run is over with it: onnxruntime reads the tensor's memory in place. */
+  give(tensor: Float32Array): void {
+    const list = this.spare.get(tensor.length);
+    if (list) {
+      if (list.length < this.perLength) list.push(tensor);
+      return;
+    }
+    if (this.spare.size >= this.maxLengths) this.spare.delete(this.spare.keys().next().value!);
+    this.spare.set(tensor.length, [tensor]);
+  }
+}
+
 /** One model with its onnxruntime session; create one per pool thread. */
 export class Detector {
   private readonly heads: Array<{ scores: string; boxes: string }> = [];
   private readonly priors?: Float32Array;
+  private readonly tensors = new TensorStash();
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -208,10 +240,16 @@ export class Detector {
     const groups = this.batches ? [regions] : regions.map((r) => [r]);
     const out: RawDetection[][] = [];
     for (const group of groups) {
-      const tensor = new Float32Array(items * group.length);
-      const transforms = group.map((region, i) => pixelOps.regionToTensor(pyramid, input, { region, out: tensor, offset: i * items }).transform);
-      const dims = inputDims(this.manifest, input, group.length);
-      const results = await this.session.run({ [input.name]: new ort.Tensor('float32', tensor, dims) });
+      const tensor = this.tensors.take(items * group.length);
+      let results: ort.InferenceSession.OnnxValueMapType;
+      let transforms: InputTransform[];
+      try {
+        transforms = group.map((region, i) => pixelOps.regionToTensor(pyramid, input, { region, out: tensor, offset: i * items }).transform);
+        const dims = inputDims(this.manifest, input, group.length);
+        results = await this.session.run({ [input.name]: new ort.Tensor('float32', tensor, dims) });
+      } finally {
+        this.tensors.give(tensor);
+      }
       for (let i = 0; i < group.length; i++) out.push(this.decode(results, i, group.length, input, pyramid.image, transforms[i], threshold));
     }
     return out;

@@ -43,6 +43,8 @@ export class JobRunner {
   private running = false;
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Jobs claimed that the pool has not answered yet (fetching the original, queued for or in a thread). */
+  private feeding = 0;
   private slotFreed?: () => void;
   /** Set when the shutdown grace ran out: jobs still running are left to be reclaimed, not failed. */
   private abandoned = false;
@@ -66,10 +68,14 @@ export class JobRunner {
   }
 
   private async claimLoop(): Promise<void> {
-    // Claim a little past the pool's slots so a decoded job is always waiting for a free thread.
-    const target = this.pool.capacity + this.pool.threads;
+    // Keep every pool slot busy with one more job per thread fetched and waiting, counting only jobs that
+    // have not left the pool yet: a job storing its outputs holds no slot, so slow storage writes (queued
+    // behind sharp's work on libuv's shared threads) never leave a thread without a task. Jobs in hand
+    // stay bounded all the same.
+    const feedTarget = this.pool.capacity + this.pool.threads;
+    const maxInHand = 2 * this.pool.capacity + this.pool.threads;
     while (this.running) {
-      const free = target - this.inFlight.size;
+      const free = Math.min(feedTarget - this.feeding, maxInHand - this.inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
@@ -83,17 +89,31 @@ export class JobRunner {
         continue;
       }
       for (const job of jobs) {
-        const task = this.runJob(job).finally(() => {
+        this.feeding++;
+        let fed = false;
+        const leftPool = () => {
+          if (fed) return;
+          fed = true;
+          this.feeding--;
+          this.wakeClaimLoop();
+        };
+        const task = this.runJob(job, leftPool).finally(() => {
+          leftPool();
           this.inFlight.delete(task);
-          this.slotFreed?.();
-          this.slotFreed = undefined;
+          this.wakeClaimLoop();
         });
         this.inFlight.add(task);
       }
     }
   }
 
-  private async runJob(job: Job): Promise<void> {
+  private wakeClaimLoop(): void {
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+  }
+
+  /** `leftPool` is called once the pool has answered (or the job failed before reaching it). */
+  private async runJob(job: Job, leftPool: () => void): Promise<void> {
     const log = this.log.child({ job_id: job.id });
     // Set while recording the outcome: an error then is the queue's, not the job's.
     let recording = false;
@@ -105,6 +125,7 @@ export class JobRunner {
       const fetchMs = performance.now() - storeStart;
       const release = await this.options.decodeBudget?.reserveFor(original);
       const outcome = await this.pool.run(original, job.options).finally(() => release?.());
+      leftPool();
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;

@@ -1,5 +1,6 @@
 // Entry point of each pool thread: builds its own onnxruntime sessions once, then runs
 // the pipeline for each task it is handed.
+import fs from 'node:fs';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
@@ -15,6 +16,19 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 const setup = workerData as ThreadSetup;
+
+/**
+ * Names the OS thread (Linux: /proc/thread-self/comm, 15 bytes), so `top -H` and the bench's per-thread
+ * CPU split (bench/thread-cpu.ts) tell pool threads from Node's own. Elsewhere nothing happens.
+ */
+function nameThisThread(name: string): void {
+  try {
+    fs.writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // No procfs: the name is only for observation.
+  }
+}
+nameThisThread(`pool-${threadId}`);
 
 async function loadDetectors(): Promise<Detectors> {
   const manifests = loadManifests(setup.extraManifestDir);

@@ -45,14 +45,26 @@ test('the engine v2 settings: FACE_INPUT_LONG_SIDE and FACE_CROP_INPUT (multiple
   assert.throws(() => loadConfig({ FACE_CROP_INPUT: '0' }), (err: unknown) => err instanceof ConfigError && /FACE_CROP_INPUT/.test(err.message));
 });
 
-test('PROFILE=legacy: the models and tiles before issue 14, each variable still overriding', () => {
+test('PROFILE=ultraface-tiled (formerly legacy): the models and tiles before issue 14, each variable still overriding', () => {
   const current = loadConfig({});
   assert.deepEqual([current.profile, current.faceModel, current.plateModel], ['default', 'yunet-n', 'yolov9-t-plates']);
+  const tiled = loadConfig({ PROFILE: 'ultraface-tiled' });
+  assert.deepEqual([tiled.profile, tiled.faceModel, tiled.plateModel, tiled.objectModel], ['ultraface-tiled', 'ultraface-rfb-320', 'hyperlpr-y5fu-320', 'yolox-nano']);
+  assert.deepEqual(tiled.detection, LEGACY_DETECTION_SETTINGS);
+  assert.equal(loadConfig({ PROFILE: 'ultraface-tiled', PLATE_MODEL: 'yolov9-t-plates' }).plateModel, 'yolov9-t-plates');
   const legacy = loadConfig({ PROFILE: 'legacy' });
-  assert.deepEqual([legacy.faceModel, legacy.plateModel, legacy.objectModel], ['ultraface-rfb-320', 'hyperlpr-y5fu-320', 'yolox-nano']);
-  assert.deepEqual(legacy.detection, LEGACY_DETECTION_SETTINGS);
-  assert.equal(loadConfig({ PROFILE: 'legacy', PLATE_MODEL: 'yolov9-t-plates' }).plateModel, 'yolov9-t-plates');
+  assert.deepEqual({ ...legacy, profile: 'ultraface-tiled' }, tiled, 'legacy is the old name of ultraface-tiled');
+  assert.equal(legacy.profile, 'ultraface-tiled');
   assert.throws(() => loadConfig({ PROFILE: 'fast' }), (err: unknown) => err instanceof ConfigError && /PROFILE/.test(err.message));
+});
+
+test('PROFILE=light: the cheap models, one full-frame pass each (what PROFILE=legacy TILING=off FACES_ON_PERSONS=false PLATES_ON_VEHICLES=false gave)', () => {
+  const light = loadConfig({ PROFILE: 'light' });
+  const spelled = loadConfig({ PROFILE: 'legacy', TILING: 'off', FACES_ON_PERSONS: 'false', PLATES_ON_VEHICLES: 'false' });
+  assert.deepEqual({ ...light, profile: spelled.profile }, spelled);
+  assert.deepEqual([light.faceModel, light.plateModel, light.objectModel], ['ultraface-rfb-320', 'hyperlpr-y5fu-320', 'yolox-nano']);
+  assert.deepEqual([light.detection.tiling, light.detection.facesOnPersons, light.detection.platesOnVehicles], ['off', false, false]);
+  assert.equal(loadConfig({ PROFILE: 'light', TILING: 'auto' }).detection.tiling, 'auto', 'each variable still overrides');
 });
 
 test('POOL_THREADS and POOL_TASKS_PER_THREAD, with WORKERS and WORKER_CONCURRENCY still honoured', () => {
@@ -79,8 +91,8 @@ test('KEEP_METADATA: strip or safe, the old booleans still understood (false str
   assert.throws(() => loadConfig({ KEEP_METADATA: 'all' }), /Expected one of strip, safe for KEEP_METADATA but received "all"/);
 });
 
-test('every variable is checked against its node of ConfigSchema; the defaults (and PROFILE=legacy) fit the same schema', () => {
-  for (const env of [{}, { PROFILE: 'legacy' }]) {
+test('every variable is checked against its node of ConfigSchema; the defaults (and every PROFILE) fit the same schema', () => {
+  for (const env of [{}, { PROFILE: 'light' }, { PROFILE: 'ultraface-tiled' }, { PROFILE: 'legacy' }]) {
     // POOL_THREADS defaults to this machine's cores, which the schema caps at 256.
     const config = { ...loadConfig(env), poolThreads: 1 };
     assert.deepEqual([...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`), []);

@@ -313,3 +313,31 @@ test('a job erased while it was processing leaves no outputs behind: the refused
   assert.equal(queue.calls.length, 0, 'the job was never recorded as completed');
   assert.deepEqual(finished, []);
 });
+
+test('jobs still storing their outputs hold no pool slot: the pool keeps getting work while the store is slow', async () => {
+  const jobs = Array.from({ length: 12 }, () => makeJob());
+  let poolCalls = 0;
+  const { store, runner } = setup(jobs, async () => {
+    poolCalls++;
+    return processed();
+  });
+  // Every output write hangs until released, as when storage writes queue behind sharp's work on libuv's threads.
+  const release: Array<() => void> = [];
+  const put = store.put.bind(store);
+  store.put = async (key, body) => {
+    if (!key.startsWith('original/')) await new Promise<void>((resolve) => release.push(resolve));
+    return put(key, body);
+  };
+  runner.start();
+  // Pool of 2 slots and 1 thread: 3 jobs fed at once, at most 2 × 2 + 1 = 5 in hand.
+  await until(() => poolCalls >= 5, 'the pool run for more jobs than the feed target while earlier jobs are storing');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(poolCalls, 5, 'jobs in hand stay bounded');
+  assert.equal(runner.activeJobs, 5);
+  while (poolCalls < 12 || runner.activeJobs > 0) {
+    release.splice(0).forEach((go) => go());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await runner.stop(1000);
+  assert.equal(poolCalls, 12);
+});
