@@ -68,7 +68,6 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   let plateChoice: PlateModelChoice | undefined;
   if (role !== 'api') {
     ({ config, choice: plateChoice } = await resolvePlateModel(config, manifests));
-    if (plateChoice) log[plateChoice.fallback ? 'warn' : 'info']('plate model', choiceFields(plateChoice));
   }
   const models = configuredModels(config, manifests);
   const providers = role === 'api' ? [] : modelProviders(models, config.executionProviders);
@@ -101,6 +100,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   let runner: JobRunner | undefined;
   let webhooks: WebhookDispatcher | undefined;
   if (role !== 'api') {
+    // Said once the node can start at all, so a set-up error stays the only line printed.
+    if (plateChoice) log[plateChoice.fallback ? 'warn' : 'info']('plate model', choiceFields(plateChoice));
     pool = new ImagePool(poolOptionsFromConfig(config));
     await pool.warmUp();
     metrics.poolThreads.set(pool.threads);

@@ -205,12 +205,13 @@ export async function processDirectory(config: Config, input: string, outDir: st
   const manifests = knownManifests(config);
   const plate = await resolvePlateModel(config, manifests);
   config = plate.config;
-  if (plate.choice) process.stderr.write(`plate model ${plate.choice.model} (${plate.choice.precision}): ${plate.choice.reason}\n`);
   const needed = presentModels(configuredModels(config, manifests));
   // Providers and pixel ops first: a GPU that is not there stops the run before any model is pulled.
   const poolOptions = poolOptionsFromConfig(config);
   await ensureModels(config.modelDir, needed, { pull: config.modelPullOnStart, progress: process.stderr, mirror: config.modelMirror || undefined });
   await checkProvidersStart(config.executionProviders, needed[0] && modelPath(config.modelDir, needed[0]));
+  // Said once the run can start at all, so a set-up error stays the only line printed.
+  if (plate.choice) process.stderr.write(`plate model ${plate.choice.model} (${plate.choice.precision}): ${plate.choice.reason}\n`);
   const pool = new ImagePool(poolOptions);
   const budget = decodeBudgetFromConfig(config);
   const progress = createProgress(process.stderr, total, flags.progressEvery);
