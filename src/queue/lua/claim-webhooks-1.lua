@@ -7,7 +7,7 @@
   Shared out by lane (the job's tenant, or '@' and the callback's host without one;
   src/queue/webhook-lanes.ts computes the same): each pick goes to the lane with the
   fewest in flight, no lane past its cap. When the scan was full, the due entries of
-  a lane at its cap are moved behind the others' (scored now), so one lane's backlog
+  a lane at its cap are moved behind the others' (scored now + 1), so one lane's backlog
   cannot hide the rest from the next scan. With a cap of 0 deliveries go oldest due first, unshared.
 
   KEYS[1] webhooks  zset of job ids, scored by when each delivery is next due (ms)
@@ -71,7 +71,8 @@ end
 local full = sharing and #due >= tonumber(ARGV[4])
 for _, lane in ipairs(order) do
   if full and #lanes[lane] > 0 and load[lane] >= limit then
-    for _, id in ipairs(lanes[lane]) do redis.call('ZADD', KEYS[1], string.format('%d', now), id) end
+    -- now + 1: strictly behind every due entry (a tie at now would sort by id and could stay ahead).
+    for _, id in ipairs(lanes[lane]) do redis.call('ZADD', KEYS[1], string.format('%d', now + 1), id) end
   end
 end
 
