@@ -13,6 +13,7 @@
 
 #include "blur.h"
 #include "jpeg_blocks.h"
+#include "jpeg_huffman.h"
 
 namespace pixveil {
 namespace {
@@ -245,10 +246,12 @@ bool Transcode(Session* s, const JpegBlocksJob& job, JpegBlocksResult* result) {
   s->dstCreated = true;
   jpeg_copy_critical_parameters(&src, &dst);
   // An input coded with the standard Huffman tables is written with them again: they have a code
-  // for every symbol the new blocks may need, and the size stays. Any other input gets optimal
-  // tables (its own may lack codes the new blocks need; the standard ones cost up to 17% more
-  // here), at the price of a second entropy pass (1080p q85: 27 → 51 ms at load 20).
-  dst.optimize_coding = UsesStandardHuffmanTables(src, dst) ? FALSE : TRUE;
+  // for every symbol the new blocks may need, and the size stays. Any other input keeps its own
+  // tables (jpeg_huffman.h; extended by the symbols the new blocks need that they lack), checked once
+  // the blocks are rewritten below; only a progressive or multi-scan input gets optimal ones, at the
+  // price of a second entropy pass (the standard ones cost up to 17% more here).
+  const bool standardTables = UsesStandardHuffmanTables(src, dst);
+  dst.optimize_coding = standardTables ? FALSE : TRUE;
   if (src.progressive_mode) jpeg_simple_progression(&dst);
   dst.restart_interval = src.restart_interval;
 
@@ -275,6 +278,16 @@ bool Transcode(Session* s, const JpegBlocksJob& job, JpegBlocksResult* result) {
       RewriteMcu(s, coefs, mx, my, mcuW);
       result->mcusRewritten++;
     }
+  }
+
+  MissingSymbols missing;
+  if (standardTables) {
+    result->huffman = "standard";
+  } else if (FindMissingSymbols(&src, coefs, s->touched, mcusX, &missing)) {
+    UseInputTables(src, missing, &dst);
+    result->huffman = missing.count() == 0 ? "input" : "input-extended";
+  } else {
+    result->huffman = "optimal";
   }
 
   jpeg_mem_dest(&dst, &s->out, &s->outSize);

@@ -36,6 +36,10 @@ struct JpegBlocksResult {
   unsigned long outputLength = 0;
   size_t mcusRewritten = 0;
   size_t mcusTotal = 0;
+  // Which Huffman tables the output was coded with: "standard" (the input's were), "input" (its own
+  // code every symbol), "input-extended" (its own with the missing symbols added, jpeg_huffman.h) or
+  // "optimal" (made for this output, a second entropy pass: progressive and multi-scan inputs).
+  const char* huffman = "";
 };
 
 // Never throws for bad input data: a JPEG it cannot keep comes back declined. Runs without V8.
@@ -45,7 +49,7 @@ void KeepJpegBlocks(const JpegBlocksJob& job, JpegBlocksResult* result);
 bool JpegBlocksCompiled(std::string* version);
 
 // keepJpegBlocks({ jpeg, pixels, width, height, channels, regions: Float64Array, markers: [{code, payload}] })
-// → Promise<{ kept: true, data: Buffer, mcusRewritten, mcusTotal } | { kept: false, reason }>
+// → Promise<{ kept: true, data: Buffer, mcusRewritten, mcusTotal, huffman } | { kept: false, reason }>
 Napi::Value KeepJpegBlocksAsync(const Napi::CallbackInfo& info);
 // jpegBlocksSupport() → { compiled, library }
 Napi::Value JpegBlocksSupport(const Napi::CallbackInfo& info);

@@ -36,6 +36,7 @@ class KeepJpegBlocksWorker : public Napi::AsyncWorker {
       out.Set("data", Napi::Buffer<uint8_t>::New(env, bytes, result_.outputLength, [](Napi::Env, uint8_t* p) { std::free(p); }));
       out.Set("mcusRewritten", Napi::Number::New(env, static_cast<double>(result_.mcusRewritten)));
       out.Set("mcusTotal", Napi::Number::New(env, static_cast<double>(result_.mcusTotal)));
+      out.Set("huffman", Napi::String::New(env, result_.huffman));
     } else {
       out.Set("reason", Napi::String::New(env, result_.declined));
     }

@@ -110,7 +110,8 @@ export interface JpegBlocksRequest {
 }
 
 export type JpegBlocksOutcome =
-  | { kept: true; data: Buffer; mcusRewritten: number; mcusTotal: number }
+  /** huffman: the output's tables: the standard ones (as the input's), the input's own (extended by symbols they lacked), or optimal ones made for it (a second entropy pass). */
+  | { kept: true; data: Buffer; mcusRewritten: number; mcusTotal: number; huffman: 'standard' | 'input' | 'input-extended' | 'optimal' }
   /** The input cannot keep its blocks (CMYK, 12-bit, corrupt data…): re-encode it whole. */
   | { kept: false; reason: string };
 

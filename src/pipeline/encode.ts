@@ -36,6 +36,8 @@ export interface EncodedOutput {
   reason?: string;
   /** blocks: MCUs re-encoded under blurred regions, of all the image's MCUs. */
   mcus?: { rewritten: number; total: number };
+  /** blocks: which Huffman tables coded the output (src/addon/types.ts, JpegBlocksOutcome). */
+  huffman?: 'standard' | 'input' | 'input-extended' | 'optimal';
 }
 
 /**
@@ -44,6 +46,6 @@ export interface EncodedOutput {
  */
 export async function encodeOutput(image: RawImage, ext: ImageExt, quality: number | undefined, kept: KeptMetadata, source: EncodeSource): Promise<EncodedOutput> {
   const copy = await keepJpegBlocks(image, ext, quality, kept, source);
-  if (copy.kept) return { data: copy.data, method: 'blocks', mcus: { rewritten: copy.mcusRewritten, total: copy.mcusTotal } };
+  if (copy.kept) return { data: copy.data, method: 'blocks', mcus: { rewritten: copy.mcusRewritten, total: copy.mcusTotal }, huffman: copy.huffman };
   return { data: await encodeImage(image, ext, quality ?? JOB_OPTION_DEFAULTS.quality, kept), method: 'whole', reason: copy.reason };
 }

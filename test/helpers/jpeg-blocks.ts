@@ -91,8 +91,8 @@ export function detailInside(image: Decoded, box: PixelBox): number {
 }
 
 /** libjpeg-turbo's jpegtran (Debian: libjpeg-turbo-progs) with a restart marker every `mcus` MCUs (`-restart NB`). */
-export function withRestartMarkers(jpeg: Buffer, mcus = 1): Buffer {
-  return execFileSync('jpegtran', ['-restart', `${mcus}B`, '-copy', 'none'], { input: jpeg, maxBuffer: 64 * 1024 * 1024 });
+export function withRestartMarkers(jpeg: Buffer, mcus = 1, optimise = false): Buffer {
+  return execFileSync('jpegtran', ['-restart', `${mcus}B`, '-copy', 'none', ...(optimise ? ['-optimize'] : [])], { input: jpeg, maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** Markers of a JPEG before its first scan, e.g. 0xdd (DRI), 0xc2 (progressive SOF). */

@@ -84,6 +84,7 @@ describe('JPEG blocks kept', { skip: blocksSkip }, () => {
     const run = await anonymize(jpeg);
     assertBlocksKept(run, jpeg, 'progressive');
     assert.equal((await sharp(run.bytes).metadata()).isProgressive, true);
+    assert.equal(run.encoded.huffman, 'optimal', 'a progressive output gets tables made for it');
   });
 
   test('restart markers: blocks kept, the interval kept', async () => {
@@ -144,6 +145,65 @@ describe('JPEG blocks kept', { skip: blocksSkip }, () => {
     assert.ok(meta.icc, 'an sRGB profile');
     const stripped = await anonymize(tagged);
     assert.equal((await sharp(stripped.bytes).metadata()).exif, undefined, 'strip: no EXIF');
+  });
+});
+
+// The output's Huffman tables: an input coded with the standard ones is written with them; one with
+// its own (optimised) tables keeps them, extended by the symbols re-encoded blocks need that they
+// lack, so no second entropy pass is made (a missing code would corrupt the stream: the decode of
+// every output here would fail or show it).
+describe('Huffman tables of a kept-blocks output', { skip: blocksSkip }, () => {
+  test('standard tables in, standard tables out', async () => {
+    const jpeg = await sharp(photo).jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
+    const run = await anonymize(jpeg);
+    assertBlocksKept(run, jpeg, 'standard tables');
+    assert.equal(run.encoded.huffman, 'standard');
+  });
+
+  test('optimised tables in: the input\'s own tables, blocks kept', async () => {
+    const jpeg = await sharp(photo).jpeg({ quality: 90, optimiseCoding: true }).toBuffer();
+    const run = await anonymize(jpeg);
+    assertBlocksKept(run, jpeg, 'optimised tables');
+    assert.ok(run.encoded.huffman === 'input' || run.encoded.huffman === 'input-extended', String(run.encoded.huffman));
+  });
+
+  test('optimised tables and restart markers: DC predictors reset where the input resets them', async () => {
+    const jpeg = withRestartMarkers(await sharp(photo).jpeg({ quality: 90 }).toBuffer(), 3, true);
+    const run = await anonymize(jpeg);
+    assertBlocksKept(run, jpeg, 'optimised tables, restart markers');
+    assert.ok(run.encoded.huffman?.startsWith('input'), String(run.encoded.huffman));
+    assert.equal(countRestartMarkers(run.bytes), countRestartMarkers(jpeg));
+  });
+
+  test('blocks that need symbols the input never coded: its tables are extended, the pixels come out', async () => {
+    // A smooth gradient codes few AC symbols; noise written into a box needs many more.
+    const width = 320;
+    const height = 240;
+    const gradient = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) gradient.fill(Math.round((x * 200) / width + (y * 40) / height), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    const jpeg = await sharp(gradient, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95, optimiseCoding: true }).toBuffer();
+    const decoded = await decodeImage(jpeg, 100_000_000);
+    const input = await decodePixels(jpeg);
+    const box = { x: 64, y: 48, width: 96, height: 80 };
+    let seed = 7;
+    for (let y = box.y; y < box.y + box.height; y++) {
+      for (let x = box.x; x < box.x + box.width; x++) {
+        for (let c = 0; c < 3; c++) {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          decoded.image.data[(y * width + x) * 3 + c] = seed % 256;
+        }
+      }
+    }
+    const noisy = { data: Buffer.from(decoded.image.data), width, height, channels: 3 };
+    const encoded = await encodeOutput(decoded.image, 'jpg', undefined, { policy: 'strip' }, { input: jpeg, decoded, regions: [box] });
+    assert.equal(encoded.method, 'blocks', encoded.reason);
+    assert.equal(encoded.huffman, 'input-extended');
+    const output = await decodePixels(encoded.data);
+    assert.equal(farPixels(input, output, [box]).changed, 0, 'far pixels as they were');
+    // Noise survives q95's quantisation only roughly (chroma is subsampled), but nothing like the gradient that was there.
+    const inner = { x: box.x + 8, y: box.y + 8, width: box.width - 16, height: box.height - 16 };
+    assert.ok(meanDiffInside(noisy, output, inner) < 40, `the box holds the new pixels (mean diff ${meanDiffInside(noisy, output, inner).toFixed(1)})`);
+    assert.ok(meanDiffInside(input, output, inner) > 50, 'and not the old ones');
   });
 });
 
