@@ -1,13 +1,14 @@
 // CPU time (all threads of this process: getrusage) of the two JPEG outputs, one call at a time, on the
-// bench corpus with a fixed set of blurred boxes (a face-sized and a plate-sized one per photo): what
+// bench corpus with a fixed set of blurred boxes (a face-sized and a plate-sized one per photo), or with
+// --regions=detected what the default detectors blur (a frame-filling plate re-encodes every MCU): what
 // each path costs the machine, which wall time on a shared machine does not say.
-//   node dist/bench/jpeg-cpu.js [--reps=20] [--tables=standard]
+//   node dist/bench/jpeg-cpu.js [--reps=20] [--tables=standard] [--regions=detected]
 import { execFileSync } from 'node:child_process';
 import { jpegBlocks, pixelOps, type BlurRegion } from '../src/addon/index.js';
 import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage, encodeOutput } from '../src/pipeline/encode.js';
 import { buildCorpus } from './corpus.js';
-import { median } from './corpus-regions.js';
+import { corpusWithRegions, median } from './corpus-regions.js';
 
 const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 20);
 const standardTables = process.argv.includes('--tables=standard');
@@ -17,15 +18,19 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-const corpus = await buildCorpus(1920, 1080, '1080p');
-const regions: BlurRegion[] = [
+const fixed: BlurRegion[] = [
   { x: 900, y: 300, width: 80, height: 100 },
   { x: 400, y: 800, width: 140, height: 40 },
 ];
+const photos = process.argv.includes('--regions=detected')
+  ? await corpusWithRegions()
+  : (await buildCorpus(1920, 1080, '1080p')).images.map((jpeg) => ({ jpeg, regions: fixed }));
 const whole: number[] = [];
 const blocks: number[] = [];
 const tables = new Map<string, number>();
-for (let jpeg of corpus.images) {
+for (const photo of photos) {
+  let jpeg = photo.jpeg;
+  const regions = photo.regions;
   if (standardTables) jpeg = execFileSync('jpegtran', ['-copy', 'none'], { input: jpeg, maxBuffer: 64 << 20 });
   const decoded = await decodeImage(jpeg, 100_000_000);
   pixelOps.blurRegions(decoded.image, regions, { style: 'gaussian', shape: 'box' });
@@ -43,4 +48,4 @@ for (let jpeg of corpus.images) {
     blocks.push(cpuMs() - t);
   }
 }
-console.log(`${corpus.images.length} photos × ${reps}, tables ${standardTables ? 'standard' : 'as built (optimised)'}: CPU ms per encode, median: whole ${median(whole).toFixed(2)}, blocks ${median(blocks).toFixed(2)}; output tables ${[...tables].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(`${photos.length} photos × ${reps}, tables ${standardTables ? 'standard' : 'as built (optimised)'}, regions ${photos[0].regions === fixed ? 'two fixed boxes' : 'detected'}: CPU ms per encode, median: whole ${median(whole).toFixed(2)}, blocks ${median(blocks).toFixed(2)}; output tables ${[...tables].map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -1,6 +1,6 @@
 // The libjpeg-turbo side of keeping JPEG blocks: read the input's coefficients, re-encode the MCUs
-// under changed regions from the blurred pixels (forward DCT, the input's quantisation tables),
-// write every other block back as it was. Compiled only when libjpeg-turbo is found at build time.
+// under changed regions from the blurred pixels (libjpeg-turbo's encoder, the input's sampling and
+// quantisation tables), write every other block back as it was. Compiled only when libjpeg-turbo is found at build time.
 #include <algorithm>
 #include <cmath>
 #include <csetjmp>
@@ -51,120 +51,130 @@ struct Session {
   unsigned char* out = nullptr;
   unsigned long outSize = 0;
   std::vector<uint8_t> touched;
-  std::vector<float> mcu;  // one MCU of the blurred image as Y, Cb, Cr floats, edges replicated
-  std::vector<float> divisors;  // FillQuantDivisors, 64 per component
+  // A band of whole MCUs of the blurred image, encoded by libjpeg-turbo and read back (EncodeBand).
+  jpeg_compress_struct band;
+  jpeg_decompress_struct bandRead;
+  bool bandCreated = false;
+  bool bandReadCreated = false;
+  unsigned char* bandOut = nullptr;
+  unsigned long bandSize = 0;
 };
 
-// Forward DCT by Arai, Agui and Nakajima's factorisation (as libjpeg's float DCT): 5 multiplies per
-// 8-point pass instead of 64. Its outputs are the JPEG DCT scaled by 8 · s[u] · s[v], folded into
-// the quantisation divisors (FillQuantDivisors).
-void AanForwardPass(float* d, int step) {
-  const float tmp0 = d[0] + d[7 * step], tmp7 = d[0] - d[7 * step];
-  const float tmp1 = d[step] + d[6 * step], tmp6 = d[step] - d[6 * step];
-  const float tmp2 = d[2 * step] + d[5 * step], tmp5 = d[2 * step] - d[5 * step];
-  const float tmp3 = d[3 * step] + d[4 * step], tmp4 = d[3 * step] - d[4 * step];
-  // Even part.
-  float tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
-  float tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-  d[0] = tmp10 + tmp11;
-  d[4 * step] = tmp10 - tmp11;
-  const float z1 = (tmp12 + tmp13) * 0.707106781f;
-  d[2 * step] = tmp13 + z1;
-  d[6 * step] = tmp13 - z1;
-  // Odd part.
-  tmp10 = tmp4 + tmp5;
-  tmp11 = tmp5 + tmp6;
-  tmp12 = tmp6 + tmp7;
-  const float z5 = (tmp10 - tmp12) * 0.382683433f;
-  const float z2 = 0.541196100f * tmp10 + z5;
-  const float z4 = 1.306562965f * tmp12 + z5;
-  const float z3 = tmp11 * 0.707106781f;
-  const float z11 = tmp7 + z3, z13 = tmp7 - z3;
-  d[5 * step] = z13 + z2;
-  d[3 * step] = z13 - z2;
-  d[step] = z11 + z4;
-  d[7 * step] = z11 - z4;
-}
-
-// 1 / (q · 8 · s[u] · s[v]) per coefficient, natural order: AAN's scale and the quantiser in one multiply.
-void FillQuantDivisors(const UINT16* quant, float* inverse) {
-  static const double kAanScale[8] = {1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.541196100, 0.275899379};
-  for (int v = 0; v < 8; v++) {
-    for (int u = 0; u < 8; u++) inverse[v * 8 + u] = static_cast<float>(1.0 / (quant[v * 8 + u] * kAanScale[u] * kAanScale[v] * 8.0));
-  }
-}
-
-// One 8×8 block of level-shifted samples → quantised coefficients in natural order.
-void ForwardDctQuantize(float samples[64], const float* inverse, JCOEF* block) {
-  for (int y = 0; y < 8; y++) AanForwardPass(samples + y * 8, 1);
-  for (int x = 0; x < 8; x++) AanForwardPass(samples + x, 8);
-  // Round half away from zero, as lround does, without its library call per coefficient.
-  for (int i = 0; i < 64; i++) {
-    const float q = samples[i] * inverse[i];
-    block[i] = static_cast<JCOEF>(q >= 0 ? static_cast<int>(q + 0.5f) : -static_cast<int>(0.5f - q));
-  }
-}
-
-// The MCU at (mx, my) of the blurred image as full-resolution Y, Cb, Cr (libjpeg's RGB→YCbCr),
-// pixels past the right and bottom edges replicated as libjpeg's encoder pads them.
-void LoadMcu(const JpegBlocksJob& job, int mx, int my, int mcuW, int mcuH, float* out) {
-  for (int y = 0; y < mcuH; y++) {
-    const int py = std::min(my * mcuH + y, job.height - 1);
-    const uint8_t* row = job.pixels + static_cast<size_t>(py) * job.width * job.channels;
-    for (int x = 0; x < mcuW; x++) {
-      const int px = std::min(mx * mcuW + x, job.width - 1);
-      const uint8_t* p = row + static_cast<size_t>(px) * job.channels;
-      const float r = p[0], g = p[1], b = p[2];
-      float* o = out + (static_cast<size_t>(y) * mcuW + x) * 3;
-      o[0] = 0.299f * r + 0.587f * g + 0.114f * b;
-      o[1] = -0.168735892f * r - 0.331264108f * g + 0.5f * b + 128.0f;
-      o[2] = 0.5f * r - 0.418687589f * g - 0.081312411f * b + 128.0f;
-    }
-  }
-}
-
-// Re-encodes every block of every component inside one MCU from its Y/Cb/Cr samples; a
-// subsampled component's sample is the mean of the pixels it covers, as libjpeg downsamples.
-void RewriteMcu(Session* s, jvirt_barray_ptr* coefs, int mx, int my, int mcuW) {
+// The touched MCUs of one band of MCU rows [my0, my1], columns [mx0, mx1], re-encoded from the
+// blurred pixels by libjpeg-turbo's own encoder (its SIMD colour conversion, downsampling and DCT,
+// what a whole re-encode runs) with the input's sampling and quantisation tables; the little JPEG is
+// read back and its blocks copied over the input's. Each MCU's coefficients depend on its own
+// pixels only (no smoothing), and a band ending at the image's edge is padded as the whole image
+// would be, so a block comes out as a whole re-encode would have made it. libjpeg errors jump to
+// Transcode's handler; the structs live in the Session, destroyed there.
+void EncodeBand(Session* s, const JpegBlocksJob& job, jvirt_barray_ptr* coefs, int mcusX, int mx0, int mx1, int my0, int my1) {
   jpeg_decompress_struct& src = s->src;
-  for (int c = 0; c < src.num_components; c++) {
-    jpeg_component_info* comp = src.comp_info + c;
-    const int fx = src.max_h_samp_factor / comp->h_samp_factor;
-    const int fy = src.max_v_samp_factor / comp->v_samp_factor;
-    const float* divisors = s->divisors.data() + c * 64;
-    JBLOCKARRAY rows = (*src.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&src), coefs[c], my * comp->v_samp_factor,
-                                                       comp->v_samp_factor, TRUE);
-    for (int v = 0; v < comp->v_samp_factor; v++) {
-      const JDIMENSION by = my * comp->v_samp_factor + v;
-      if (by >= comp->height_in_blocks) break;
-      for (int h = 0; h < comp->h_samp_factor; h++) {
-        const JDIMENSION bx = mx * comp->h_samp_factor + h;
-        if (bx >= comp->width_in_blocks) break;
-        float samples[64];
-        if (fx == 1 && fy == 1) {
-          // Full resolution (luma, 4:4:4 chroma): the samples are the MCU's own, no averaging.
-          for (int j = 0; j < 8; j++) {
-            const float* row = s->mcu.data() + (static_cast<size_t>(v * 8 + j) * mcuW + h * 8) * 3 + c;
-            for (int i = 0; i < 8; i++) samples[j * 8 + i] = row[i * 3] - 128.0f;
+  const int mcuW = 8 * src.max_h_samp_factor;
+  const int mcuH = 8 * src.max_v_samp_factor;
+  const int x0 = mx0 * mcuW;
+  const int y0 = my0 * mcuH;
+  const int width = std::min(job.width, (mx1 + 1) * mcuW) - x0;
+  const int height = std::min(job.height, (my1 + 1) * mcuH) - y0;
+
+  jpeg_compress_struct& c = s->band;
+  if (!s->bandCreated) {
+    c.err = &s->err.pub;
+    jpeg_create_compress(&c);
+    s->bandCreated = true;
+  }
+  std::free(s->bandOut);
+  s->bandOut = nullptr;
+  s->bandSize = 0;
+  jpeg_mem_dest(&c, &s->bandOut, &s->bandSize);
+  c.image_width = static_cast<JDIMENSION>(width);
+  c.image_height = static_cast<JDIMENSION>(height);
+  c.input_components = job.channels;
+  c.in_color_space = job.channels == 4 ? JCS_EXT_RGBX : JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_colorspace(&c, src.jpeg_color_space);
+  for (int i = 0; i < NUM_QUANT_TBLS; i++) {
+    const JQUANT_TBL* table = s->dst.quant_tbl_ptrs[i];
+    if (!table) continue;
+    if (!c.quant_tbl_ptrs[i]) c.quant_tbl_ptrs[i] = jpeg_alloc_quant_table(reinterpret_cast<j_common_ptr>(&c));
+    std::memcpy(c.quant_tbl_ptrs[i]->quantval, table->quantval, sizeof table->quantval);
+  }
+  for (int i = 0; i < src.num_components; i++) {
+    c.comp_info[i].h_samp_factor = src.comp_info[i].h_samp_factor;
+    c.comp_info[i].v_samp_factor = src.comp_info[i].v_samp_factor;
+    c.comp_info[i].quant_tbl_no = src.comp_info[i].quant_tbl_no;
+  }
+  jpeg_start_compress(&c, TRUE);
+  const size_t stride = static_cast<size_t>(job.width) * job.channels;
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(job.pixels + (static_cast<size_t>(y0) + c.next_scanline) * stride + static_cast<size_t>(x0) * job.channels);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+
+  jpeg_decompress_struct& d = s->bandRead;
+  if (!s->bandReadCreated) {
+    d.err = &s->err.pub;
+    jpeg_create_decompress(&d);
+    s->bandReadCreated = true;
+  }
+  jpeg_mem_src(&d, s->bandOut, s->bandSize);
+  jpeg_read_header(&d, TRUE);
+  jvirt_barray_ptr* bandCoefs = jpeg_read_coefficients(&d);
+  for (int my = my0; my <= my1; my++) {
+    for (int ci = 0; ci < src.num_components; ci++) {
+      const jpeg_component_info& comp = src.comp_info[ci];
+      const int hs = comp.h_samp_factor, vs = comp.v_samp_factor;
+      JBLOCKARRAY to = (*src.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&src), coefs[ci], static_cast<JDIMENSION>(my * vs), static_cast<JDIMENSION>(vs), TRUE);
+      JBLOCKARRAY from = (*d.mem->access_virt_barray)(reinterpret_cast<j_common_ptr>(&d), bandCoefs[ci], static_cast<JDIMENSION>((my - my0) * vs), static_cast<JDIMENSION>(vs), FALSE);
+      for (int mx = mx0; mx <= mx1; mx++) {
+        if (!s->touched[static_cast<size_t>(my) * mcusX + mx]) continue;
+        for (int v = 0; v < vs; v++) {
+          if (static_cast<JDIMENSION>(my * vs + v) >= comp.height_in_blocks) break;
+          for (int h = 0; h < hs; h++) {
+            const JDIMENSION bx = static_cast<JDIMENSION>(mx * hs + h);
+            if (bx >= comp.width_in_blocks) break;
+            std::memcpy(to[v][bx], from[v][bx - static_cast<JDIMENSION>(mx0 * hs)], sizeof(JBLOCK));
           }
-          ForwardDctQuantize(samples, divisors, rows[v][bx]);
-          continue;
         }
-        for (int j = 0; j < 8; j++) {
-          for (int i = 0; i < 8; i++) {
-            const int x0 = (h * 8 + i) * fx;
-            const int y0 = (v * 8 + j) * fy;
-            float sum = 0;
-            for (int dy = 0; dy < fy; dy++) {
-              for (int dx = 0; dx < fx; dx++) sum += s->mcu[(static_cast<size_t>(y0 + dy) * mcuW + x0 + dx) * 3 + c];
-            }
-            samples[j * 8 + i] = sum / static_cast<float>(fx * fy) - 128.0f;
-          }
-        }
-        ForwardDctQuantize(samples, divisors, rows[v][bx]);
       }
     }
   }
+  jpeg_abort_decompress(&d);
+}
+
+// Re-encodes every touched MCU, one band of consecutive touched MCU rows at a time (spanning the
+// band's leftmost to rightmost touched column), so far-apart faces do not re-encode the rows between.
+size_t RewriteTouched(Session* s, const JpegBlocksJob& job, jvirt_barray_ptr* coefs, int mcusX, int mcusY) {
+  size_t rewritten = 0;
+  int my = 0;
+  while (my < mcusY) {
+    const auto rowSpan = [&](int row, int* lo, int* hi) {
+      *lo = mcusX;
+      *hi = -1;
+      for (int mx = 0; mx < mcusX; mx++) {
+        if (!s->touched[static_cast<size_t>(row) * mcusX + mx]) continue;
+        *lo = std::min(*lo, mx);
+        *hi = mx;
+        rewritten++;
+      }
+      return *hi >= 0;
+    };
+    int lo, hi;
+    if (!rowSpan(my, &lo, &hi)) {
+      my++;
+      continue;
+    }
+    const int first = my;
+    int l, h;
+    while (my + 1 < mcusY && rowSpan(my + 1, &l, &h)) {
+      lo = std::min(lo, l);
+      hi = std::max(hi, h);
+      my++;
+    }
+    EncodeBand(s, job, coefs, mcusX, lo, hi, first, my);
+    my++;
+  }
+  return rewritten;
 }
 
 bool SameHuffmanTable(const JHUFF_TBL* a, const JHUFF_TBL* b) {
@@ -268,17 +278,7 @@ bool Transcode(Session* s, const JpegBlocksJob& job, JpegBlocksResult* result) {
       for (int mx = rect.x0 / mcuW; mx <= (rect.x1 - 1) / mcuW; mx++) s->touched[static_cast<size_t>(my) * mcusX + mx] = 1;
     }
   }
-  s->mcu.resize(static_cast<size_t>(mcuW) * mcuH * 3);
-  s->divisors.resize(static_cast<size_t>(src.num_components) * 64);
-  for (int c = 0; c < src.num_components; c++) FillQuantDivisors(dst.quant_tbl_ptrs[src.comp_info[c].quant_tbl_no]->quantval, s->divisors.data() + c * 64);
-  for (int my = 0; my < mcusY; my++) {
-    for (int mx = 0; mx < mcusX; mx++) {
-      if (!s->touched[static_cast<size_t>(my) * mcusX + mx]) continue;
-      LoadMcu(job, mx, my, mcuW, mcuH, s->mcu.data());
-      RewriteMcu(s, coefs, mx, my, mcuW);
-      result->mcusRewritten++;
-    }
-  }
+  result->mcusRewritten = RewriteTouched(s, job, coefs, mcusX, mcusY);
 
   MissingSymbols missing;
   if (standardTables) {
@@ -306,9 +306,14 @@ void KeepJpegBlocks(const JpegBlocksJob& job, JpegBlocksResult* result) {
   Session s;
   std::memset(&s.src, 0, sizeof s.src);
   std::memset(&s.dst, 0, sizeof s.dst);
+  std::memset(&s.band, 0, sizeof s.band);
+  std::memset(&s.bandRead, 0, sizeof s.bandRead);
   s.err.warnings = 0;
   s.err.message[0] = '\0';
   result->kept = Transcode(&s, job, result);
+  if (s.bandReadCreated) jpeg_destroy_decompress(&s.bandRead);
+  if (s.bandCreated) jpeg_destroy_compress(&s.band);
+  std::free(s.bandOut);
   if (s.dstCreated) jpeg_destroy_compress(&s.dst);
   if (s.srcCreated) jpeg_destroy_decompress(&s.src);
   if (result->kept) {
