@@ -98,6 +98,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
   console.table(modelOnly);
   const limit = round((cores * 1000) / stages.singleThreadMsPerImage);
   console.log(`Single-thread pipeline: ${stages.singleThreadMsPerImage} ms/image → limit ${cores} cores × 1 / that = ${limit} images/s`);
+  printSplit('Single thread, 1080p: CPU per kind of thread (the same work the pool does, one image at a time)', stages.singleThreadCpu);
 
   const naiveResult = await naive(hd, QUICK ? 10 : 30);
   console.log(`Naive baseline (main thread, one at a time): ${naiveResult.images_per_second} images/s`);
@@ -122,6 +123,10 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
     end_to_end_over_limit: round(http.images_per_second / limit),
     end_to_end_over_naive: round(http.images_per_second / naiveResult.images_per_second),
     pool_over_limit: round(poolResults[0].images_per_second / limit),
+    // CPU per image in the pool and the server against one thread doing the same work: what running
+    // in parallel adds, which a loaded machine's wall times hide (above 1: overhead of the pool's own).
+    pool_cpu_over_single: round(poolResults[0].cpu.process_cpu_ms_per_image / stages.singleThreadCpu.process_cpu_ms_per_image),
+    server_cpu_over_single: round(http.server_cpu.process_cpu_ms_per_image / stages.singleThreadCpu.process_cpu_ms_per_image),
   };
   console.log('\nRatios:', ratios);
   return {
@@ -131,6 +136,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,
+    single_thread_cpu: stages.singleThreadCpu,
     model_only_ms: Object.fromEntries(modelOnly.map((r) => [r.detector, r.model_only_ms])),
     model_vs_stage: modelOnly,
     limit_images_per_second: limit,
@@ -160,6 +166,7 @@ async function main() {
       pool_over_limit: p.ratios.pool_over_limit,
       e2e_over_limit: p.ratios.end_to_end_over_limit,
       e2e_over_naive: p.ratios.end_to_end_over_naive,
+      pool_cpu_over_single: p.ratios.pool_cpu_over_single,
       faces_stage_over_model: p.model_vs_stage.find((r) => r.detector === 'faces')?.stage_over_model,
     })),
   );

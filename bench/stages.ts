@@ -9,6 +9,7 @@ import { processImage, type Detectors } from '../src/pipeline/process-image.js';
 import type { JobOptions } from '../src/job.js';
 import type { CorpusSet } from './corpus.js';
 import { pipelineInputSize } from './model-only.js';
+import { startCpuSplit } from './thread-cpu.js';
 
 export interface StageRow {
   stage: string;
@@ -57,15 +58,18 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
 
   // The pipeline's own stage timings, averaged over every corpus image (tiles, vehicle crops and all).
   const totals: Record<string, number> = {};
+  // Its CPU per kind of thread: what the same work costs in one thread, against the pool's split.
+  const split = startCpuSplit(process.pid);
   const start = performance.now();
   for (const image of corpus.images) {
     const result = await processImage(image, options, detectors, { maxPixels }, settings);
     for (const [stage, ms] of Object.entries(result.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
   }
   const perImageMs = (performance.now() - start) / corpus.images.length;
+  const singleThreadCpu = split.finish(corpus.images.length);
   const pipelineStages = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v / corpus.images.length)]));
   sharp.concurrency(0);
-  return { rows, pipelineStages, singleThreadMsPerImage: round(perImageMs), decoded: decoded.image };
+  return { rows, pipelineStages, singleThreadMsPerImage: round(perImageMs), singleThreadCpu, decoded: decoded.image };
 }
 
 export function round(v: number): number {
