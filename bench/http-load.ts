@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -6,6 +7,9 @@ import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { startCpuSplit, type CpuSplit } from './thread-cpu.js';
+
+/** bin/threadpool.cjs's rule (CommonJS: the entry point needs it before any ES module loads). */
+const { threadpoolSize: serverThreadpoolSize } = createRequire(import.meta.url)(path.join(packageRoot, 'bin', 'threadpool.cjs')) as { threadpoolSize(env: NodeJS.ProcessEnv): number };
 
 export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
@@ -43,8 +47,11 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-bench-'));
   // BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(packageRoot, 'dist', 'src', 'cli.js'), 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000', LATENCY_SLO_SECONDS: '0' },
+  // The server runs with the threadpool size its entry point sets (bin/threadpool.cjs), passed on
+  // explicitly so the CPU split below counts the same libuv threads.
+  const uvThreads = serverThreadpoolSize(process.env);
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(packageRoot, 'bin', 'pixveil.cjs'), 'serve'], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(uvThreads), ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000', LATENCY_SLO_SECONDS: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -59,7 +66,7 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
     let next = 0;
     let failed = 0;
     // The server's threads and this process (the load generator shares the machine's cores).
-    const serverSplit = startCpuSplit(child.pid!);
+    const serverSplit = startCpuSplit(child.pid!, Number(env.UV_THREADPOOL_SIZE ?? uvThreads));
     const clientCpu = process.cpuUsage();
     const start = performance.now();
     const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight * 2 });

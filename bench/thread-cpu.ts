@@ -88,20 +88,21 @@ export interface CpuSplit {
 }
 
 /** Samples `pid` now; `finish()` later returns the split over the interval. */
-export function startCpuSplit(pid: number): { finish(images: number): CpuSplit } {
+export function startCpuSplit(pid: number, uvThreads?: number): { finish(images: number): CpuSplit } {
   const before = new Map(readThreads(pid).map((t) => [t.tid, t]));
   const start = performance.now();
   return {
     finish(images: number): CpuSplit {
       const after = readThreads(pid);
       const wallMs = performance.now() - start;
-      return splitOf(pid, before, after, wallMs, images);
+      return splitOf(pid, before, after, wallMs, images, uvThreads);
     },
   };
 }
 
-export function splitOf(pid: number, before: Map<number, ThreadTimes>, after: ThreadTimes[], wallMs: number, images: number): CpuSplit {
-  const groups = classify(after, pid);
+/** `uvThreads`: the process's libuv threadpool size, when it is not this process's own setting. */
+export function splitOf(pid: number, before: Map<number, ThreadTimes>, after: ThreadTimes[], wallMs: number, images: number, uvThreads?: number): CpuSplit {
+  const groups = classify(after, pid, uvThreads);
   const acc = new Map<ThreadGroup, { threads: number; run: number; wait: number; asleep: number }>();
   for (const t of after) {
     const b = before.get(t.tid);
