@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
-import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
+import { availableDetectors, configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { checkExecutionProviders, checkProvidersStart, modelProviders } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
@@ -168,7 +168,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     plateModel: plateChoice,
     jpegBlocks: jpegBlocks.support,
     options: {
-      available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
+      available: availableDetectors(models),
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: defaultThresholds(models),
       defaultMetadata: config.keepMetadata,

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { detectionKinds, modelSettingKey } from '../kinds.js';
 import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
 import type { Config, ExecutionProvider, PIXEL_OPS_MODES } from './schema.js';
@@ -39,9 +40,8 @@ export const defaults = Object.freeze({
   pixelOps: 'auto' as (typeof PIXEL_OPS_MODES)[number],
   /** A starting set of models and passes (see `profiles` below); each variable still overrides. */
   profile: 'default' as ProfileName,
-  faceModel: 'yunet-n',
-  objectModel: 'yolox-nano',
-  plateModel: 'yolov9-t-plates',
+  // faceModel: 'yunet-n', plateModel: 'yolov9-t-plates', objectModel: 'yolox-nano': each kind's default model.
+  ...(Object.fromEntries(detectionKinds().map((k) => [modelSettingKey(k), k.model.default])) as Record<'faceModel' | 'plateModel' | 'objectModel', string>),
   /** `auto`: int8 on a CPU with VNNI, else float, where `pixveil models quantize` made the file; else the original (src/models/plate-precision.ts). */
   platePrecision: 'auto' as 'auto' | 'int8' | 'float' | 'original',
   detection: DEFAULT_DETECTION_SETTINGS,

@@ -2,7 +2,8 @@
 // its value may be (range, enum, multiple) and the description says what it does. `Config` is
 // derived from it; the values nobody sets come from the one defaults table (defaults.ts), and
 // config.ts reads each variable through its node here (parse the string, then Value.Check).
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
+import { detectionKinds, kindVariable, modelSettingKey } from '../kinds.js';
 import { DetectionSettingsSchema } from './detection.js';
 import { MetadataPolicySchema, OneOf } from '../schema/job.js';
 
@@ -20,6 +21,12 @@ const tenantMap = (env: string, value: string, description: string) =>
   Type.Record(Type.String(), Type.String(), { env, expected: `"tenant=${value}" entries, comma-separated,`, description });
 
 const MS_PER_HOUR = 3_600_000;
+
+/** FACE_MODEL, PLATE_MODEL, OBJECT_MODEL, …: one model setting per detection kind (src/kinds.ts). */
+const modelSettings = Object.fromEntries(detectionKinds().map((k) => [modelSettingKey(k), text(kindVariable(k, 'MODEL'), k.model.description)])) as Record<
+  'faceModel' | 'plateModel' | 'objectModel',
+  TString
+>;
 
 export const ConfigSchema = Type.Object({
   host: text('HOST', 'Listen address (0.0.0.0 in containers)'),
@@ -47,9 +54,7 @@ export const ConfigSchema = Type.Object({
     description:
       'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models with tiles and vehicle crops, as before issue 14; legacy: deprecated name of ultraface-tiled',
   }),
-  faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
-  objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
-  plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),
+  ...modelSettings,
   platePrecision: OneOf(['auto', 'int8', 'float', 'original'] as const, { env: 'PLATE_MODEL_PRECISION', description: 'Which file of PLATE_MODEL runs: auto (int8 on a CPU with VNNI, else the float rebuild, when `pixveil models quantize` made them; else the original), or one of them (missing: start-up error)' }),
   detection: { ...DetectionSettingsSchema, description: 'Tiles, person/vehicle crops and blur margins: handed whole to every pool thread' },
   keepMetadata: { ...MetadataPolicySchema, env: 'KEEP_METADATA', description: 'Default metadata= of a request: strip everything, or keep safe EXIF (README "Privacy"); the old false/true mean strip/safe' },

@@ -6,9 +6,8 @@ import type { JobOptions } from '../job.js';
 export interface ThreadSetup {
   modelDir: string;
   extraManifestDir?: string;
-  faceModel: string;
-  objectModel: string;
-  plateModel: string;
+  /** Each detection kind's model by slot (faces: yunet-n, …; empty: off), as configuredModels reads the settings. */
+  models: Record<string, string>;
   intraOpThreads: number;
   executionProviders: string[];
   maxPixels: number;

@@ -6,9 +6,10 @@ import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
+import { loadDetectors } from '../models/load-detectors.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
-import { processImage, type Detectors } from '../pipeline/process-image.js';
+import { processImage } from '../pipeline/process-image.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
@@ -30,21 +31,10 @@ function nameThisThread(name: string): void {
 }
 nameThisThread(`pool-${threadId}`);
 
-async function loadDetectors(): Promise<Detectors> {
-  const manifests = loadManifests(setup.extraManifestDir);
-  const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
-  const load = async (name: string) => {
-    if (!name) return undefined;
-    const manifest = manifests.get(name);
-    if (!manifest) throw new Error(`Unknown model ${name}`);
-    return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
-  };
-  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
-}
-
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
 let sessionsCreated = 0;
-const detectorsReady = loadDetectors().then((detectors) => {
+const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
+const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraManifestDir), (manifest) => modelPath(setup.modelDir, manifest), session).then((detectors) => {
   sessionsCreated += Object.values(detectors).filter((d) => d instanceof Detector).length;
   return detectors;
 });
