@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
-import { PixveilError } from '../errors.js';
+import { PixveilError, type ErrorCode } from '../errors.js';
 import { outputExt, type ImageExt } from '../image-format.js';
 import type { JobOptions } from '../job.js';
 import { detectionKinds, thresholdFlag, thresholdParam } from '../kinds.js';
@@ -216,7 +216,8 @@ export async function processDirectory(config: Config, input: string, outDir: st
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };
 
-  const fail = (rel: string, code: string, message: string) => {
+  /** The report's codes: the service's (errors.ts) and the CLI's own file-system ones. */
+  const fail = (rel: string, code: ErrorCode | 'READ_ERROR' | 'WRITE_ERROR', message: string) => {
     counts.failed++;
     if (!report) {
       report = fs.createWriteStream(reportFile, { flags: 'a' });
@@ -270,7 +271,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   try {
     for await (const found of walk(input, '', flags.recursive, skip)) {
       const task: Promise<void> = one(found)
-        .catch((err) => fail(found.rel, 'INTERNAL_ERROR', (err as Error).message))
+        .catch((err) => fail(found.rel, 'INTERNAL', (err as Error).message))
         .finally(() => {
           running.delete(task);
           progress.update(counts);

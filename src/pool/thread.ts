@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
-import { isPixveilError } from '../errors.js';
+import { errors, isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
 import { loadDetectors } from '../models/load-detectors.js';
 import { loadManifests } from '../models/manifest.js';
@@ -56,7 +56,7 @@ export default async function runImageTask(task: ImageTask | { warmup: true }): 
     // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.
     return Piscina.move({ [Piscina.transferableSymbol]: [image], [Piscina.valueSymbol]: reply } as never) as unknown as ImageTaskResult;
   } catch (err) {
-    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
-    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, retryable: true };
+    const e = isPixveilError(err) ? err : errors.processingFailed((err as Error).message);
+    return { ok: false, code: e.code, message: e.message, retryable: e.retryable };
   }
 }
