@@ -107,8 +107,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     metrics.poolThreads.set(pool.threads);
     runner = new JobRunner(queue, store, pool, log, {
       keepOriginals: config.keepOriginals,
-      claimBlockMs: 1000,
-      errorBackoffMs: 1000,
+      claimBlockMs: config.claimBlockMs,
+      errorBackoffMs: config.queueErrorBackoffMs,
       storageRetryMs: config.storageRetryMs,
       decodeBudget: decodeBudgetFromConfig(config),
       onJobFinished: (job) => recordJobMetrics(metrics, job),
@@ -122,7 +122,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       allowPrivate: config.webhookAllowPrivate,
       timeoutMs: config.webhookTimeoutMs,
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
-      pollMs: 250,
+      pollMs: config.webhookPollMs,
       concurrency: config.webhookConcurrency,
       perTenantConcurrency: config.webhookTenantConcurrency,
       log: log.child({ component: 'webhooks' }),

@@ -54,6 +54,9 @@ export const defaults = Object.freeze({
   retryBaseMs: 1000,
   // A storage outage of seconds then costs no attempts (MAX_ATTEMPTS).
   storageRetryMs: 30_000,
+  /** A claim blocks this long when no job is there: a stopping worker waits for it at most this long. */
+  claimBlockMs: 1000,
+  queueErrorBackoffMs: 1000,
   shutdownGraceMs: 20_000,
   redisUrl: '',
   redisPrefix: 'pixveil',
@@ -121,6 +124,7 @@ export const defaults = Object.freeze({
   /** First retry delay of a delivery; doubles per attempt, capped at WEBHOOK_RETRY_MAX_MS. */
   webhookRetryBaseMs: 2000,
   webhookRetryMaxMs: 10 * 60_000,
+  webhookPollMs: 250,
   webhookConcurrency: 16,
   /** A quarter of the node's deliveries: a receiver that hangs holds at most these, the rest go to others. */
   webhookTenantConcurrency: 4,
