@@ -10,6 +10,7 @@ import { loadDetectors } from '../models/load-detectors.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
 import { processImage } from '../pipeline/process-image.js';
+import { ownedArrayBuffer } from './owned-array-buffer.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
@@ -41,17 +42,12 @@ const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraMani
 // Surface a load failure on the first task rather than as an unhandled rejection.
 detectorsReady.catch(() => {});
 
-function toArrayBuffer(buf: Buffer): ArrayBuffer {
-  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-}
-
 export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);
-    const image = toArrayBuffer(result.image);
+    const image = ownedArrayBuffer(result.image);
     const reply: ImageTaskResult = { ok: true, ...result, image };
     // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.
     return Piscina.move({ [Piscina.transferableSymbol]: [image], [Piscina.valueSymbol]: reply } as never) as unknown as ImageTaskResult;

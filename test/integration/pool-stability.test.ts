@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { DEFAULT_THRESHOLDS } from '../../src/job.js';
-import { ImagePool, ownedArrayBuffer } from '../../src/pool/image-pool.js';
+import { ImagePool } from '../../src/pool/image-pool.js';
+import { ownedArrayBuffer } from '../../src/pool/owned-array-buffer.js';
 import type { JobOptions } from '../../src/job.js';
 import { darknetDir, facesDir, modelDir, platesDir } from '../helpers/fixtures.js';
 
