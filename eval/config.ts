@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { loadDetectors, releaseDetectors } from '../src/models/load-detectors.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
-import { defaults, legacyProfile } from '../src/config/defaults.js';
+import { DEFAULT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import { defaults, ultrafaceTiledProfile } from '../src/config/defaults.js';
 import { DEFAULT_THRESHOLDS } from '../src/job.js';
 import { detectionKinds } from '../src/kinds.js';
 import { modelNames } from '../src/models/configured.js';
@@ -66,9 +66,10 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     if (!file) throw new Error(`model file ${m.file} not found in ${modelDirs.join(', ')}`);
     return file;
   };
-  // --profile=legacy starts from the pre-issue-14 defaults (PROFILE=legacy); flags override either.
-  const base = args.profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
-  const d: DetectionSettings = args.profile === 'legacy' ? LEGACY_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
+  // --profile=ultraface-tiled (or its old name legacy, as PROFILE takes it) starts from that profile; flags override either.
+  const tiled = args.profile === 'ultraface-tiled' || args.profile === 'legacy';
+  const base = tiled ? { ...defaults, ...ultrafaceTiledProfile } : defaults;
+  const d: DetectionSettings = tiled ? ULTRAFACE_TILED_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
   // --faces=, --plates=, --objects= (any kind's slot) pick its model; none turns the kind off.
   const names = modelNames(base);
   for (const kind of detectionKinds()) names[kind.slot] = args[kind.slot] ?? names[kind.slot];

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { detectionKinds, modelSettingKey } from '../kinds.js';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS } from './detection.js';
+import { DEFAULT_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
 import type { Config, ExecutionProvider, PIXEL_OPS_MODES } from './schema.js';
 
@@ -142,11 +142,8 @@ export type ProfileName = 'default' | 'light' | 'ultraface-tiled' | 'legacy';
 export const ultrafaceTiledProfile = Object.freeze({
   faceModel: 'ultraface-rfb-320',
   plateModel: 'hyperlpr-y5fu-320',
-  detection: LEGACY_DETECTION_SETTINGS,
+  detection: ULTRAFACE_TILED_DETECTION_SETTINGS,
 });
-
-/** The profile's old name, still accepted (PROFILE=legacy, eval --profile=legacy). */
-export const legacyProfile = ultrafaceTiledProfile;
 
 /** What each PROFILE changes in the table above. `light`: the cheap models, one full-frame pass each (no tiles, no crops). */
 export const profiles: Readonly<Record<ProfileName, Readonly<Partial<Config>>>> = Object.freeze({

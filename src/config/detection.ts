@@ -87,8 +87,8 @@ export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fr
 }) as DetectionSettings;
 
 
-/** The settings before issue 14 (UltraFace + HyperLPR with 6 + 6 tiles per 1080p image): PROFILE=ultraface-tiled (formerly legacy). */
-export const LEGACY_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
+/** PROFILE=ultraface-tiled: the 320-px UltraFace + HyperLPR pair made up for with tiles (6 + 6 per 1080p image) and every vehicle cropped. */
+export const ULTRAFACE_TILED_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
   ...DEFAULT_DETECTION_SETTINGS,
   // 1080p: 6 face tiles at 2.43× and 6 plate tiles at 2.22× (eval/README.md, "Cost").
   tileScale: Object.freeze({ ...DEFAULT_DETECTION_SETTINGS.tileScale, faces: 2.6, plates: 2.4 }),
@@ -97,7 +97,7 @@ export const LEGACY_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fre
 
 /** PROFILE=light: the same cheap models, one full-frame pass each, no tiles and no person or vehicle crops. */
 export const LIGHT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
-  ...LEGACY_DETECTION_SETTINGS,
+  ...ULTRAFACE_TILED_DETECTION_SETTINGS,
   tiling: 'off',
   facesOnPersons: false,
   platesOnVehicles: false,

@@ -44,15 +44,15 @@ export const ConfigSchema = Type.Object({
   latencySloSeconds: Type.Integer({ env: 'LATENCY_SLO_SECONDS', minimum: 0, maximum: 86_400, description: 'Predicted-wait bound for admission; 0 turns latency admission off' }),
   admissionPriorSecondsPerImage: Type.Number({ env: 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', minimum: 0.001, maximum: 3600, description: "Seconds per image per pool thread assumed until the cluster's drain rate is measured" }),
   admissionWaitFraction: Type.Number({ env: 'ADMISSION_WAIT_FRACTION', minimum: 0.05, maximum: 1, description: 'Share of LATENCY_SLO_SECONDS a newly admitted upload may be predicted to wait; the rest is margin for a drain rate that falls after admission' }),
-  poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
-  tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
+  poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads; one onnxruntime session set per thread (WORKERS is read where this is unset)' }),
+  tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread, so decode/encode of one overlaps waiting on the next (WORKER_CONCURRENCY is read where this is unset)' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
   executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks, or that cannot start a session, stops start-up' }),
   pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
   profile: OneOf(['default', 'light', 'ultraface-tiled', 'legacy'] as const, {
     env: 'PROFILE',
     description:
-      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models with tiles and vehicle crops, as before issue 14; legacy: deprecated name of ultraface-tiled',
+      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models made up for with tiles and vehicle crops; legacy: deprecated name of ultraface-tiled',
   }),
   ...modelSettings,
   platePrecision: OneOf(['auto', 'int8', 'float', 'original'] as const, { env: 'PLATE_MODEL_PRECISION', description: 'Which file of PLATE_MODEL runs: auto (int8 on a CPU with VNNI, else the float rebuild, when `pixveil models quantize` made them; else the original), or one of them (missing: start-up error)' }),
