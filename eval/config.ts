@@ -8,7 +8,7 @@ import { loadManifests } from '../src/models/manifest.js';
 import { DEFAULT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
 import { defaults, ultrafaceTiledProfile } from '../src/config/defaults.js';
 import { DEFAULT_THRESHOLDS } from '../src/job.js';
-import { detectionKinds } from '../src/kinds.js';
+import { detectionKinds, kindOf } from '../src/kinds.js';
 import { modelNames } from '../src/models/configured.js';
 import type { Detectors } from '../src/pipeline/detect.js';
 import type { JobOptions } from '../src/job.js';
@@ -79,7 +79,8 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
   const settings: DetectionSettings = {
     ...d,
     tiling: (args.tiling ?? d.tiling) as DetectionSettings['tiling'],
-    tileScale: { faces: num('face-tile-scale', d.tileScale.faces), plates: num('plate-tile-scale', d.tileScale.plates) },
+    // --face-tile-scale=, --plate-tile-scale=, …: each tiling kind's (src/kinds.ts).
+    tileScale: Object.fromEntries(Object.entries(d.tileScale).map(([slot, scale]) => [slot, num(`${kindOf(slot)!.name}-tile-scale`, scale)])) as DetectionSettings['tileScale'],
     faceInputLongSide: num('face-long-side', d.faceInputLongSide),
     faceCropInput: num('face-crop-input', d.faceCropInput),
     tileOverlap: num('tile-overlap', d.tileOverlap),
@@ -90,7 +91,8 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     facesOnPersons: (args.persons ?? (d.facesOnPersons ? 'on' : 'off')) === 'on',
     maxPersons: num('max-persons', d.maxPersons),
     personScore: num('person-score', d.personScore),
-    blurMargin: { face: num('face-margin', d.blurMargin.face), plate: num('plate-margin', d.blurMargin.plate) },
+    // --face-margin=, --plate-margin=, …: each kind blurred beyond its box.
+    blurMargin: Object.fromEntries(Object.entries(d.blurMargin).map(([name, margin]) => [name, num(`${name}-margin`, margin)])) as DetectionSettings['blurMargin'],
     // --plausibility=off keeps every box (the rules before issue 21); the rest set one rule each.
     plausibility:
       args.plausibility === 'off'
