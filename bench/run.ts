@@ -144,7 +144,7 @@ async function main() {
   console.table(
     profiles.map((p) => ({
       profile: p.profile,
-      models: `${p.settings.models.faces} + ${p.settings.models.plates} + ${p.settings.models.objects}`,
+      models: Object.values(p.settings.models).join(' + '),
       single_thread_ms: p.single_thread_ms_per_image,
       limit: p.limit_images_per_second,
       pool: p.pool[0].images_per_second,

@@ -172,7 +172,7 @@ async function main() {
 
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : '  -  ');
   const lines: string[] = [];
-  lines.push(`models: faces=${names.faces} plates=${names.plates} objects=${names.objects}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} tileOverlap=${settings.tileOverlap} platesOnVehicles=${settings.platesOnVehicles} facesOnPersons=${settings.facesOnPersons}(max ${settings.maxPersons}, score ${settings.personScore}) margins=${JSON.stringify(settings.blurMargin)}`);
+  lines.push(`models: ${Object.entries(names).map(([slot, name]) => `${slot}=${name}`).join(' ')}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} tileOverlap=${settings.tileOverlap} platesOnVehicles=${settings.platesOnVehicles} facesOnPersons=${settings.facesOnPersons}(max ${settings.maxPersons}, score ${settings.personScore}) margins=${JSON.stringify(settings.blurMargin)}`);
   lines.push('set        class    bucket   gt   found  recall  unblurred-px');
   const report: Record<string, unknown> = {};
   for (const [key, t] of [...tallies.entries()].sort()) {
