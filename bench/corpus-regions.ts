@@ -9,7 +9,7 @@ import { loadDetectors } from '../src/models/load-detectors.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { processImage } from '../src/pipeline/process-image.js';
-import { modelDir } from '../test/helpers/fixtures.js';
+import { modelDir } from '../harness/fixtures.js';
 import { buildCorpus } from './corpus.js';
 
 export interface PhotoWithRegions {

@@ -17,7 +17,7 @@ import { loadManifests } from '../src/models/manifest.js';
 import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage } from '../src/pipeline/encode.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
-import { modelDir as sharedModelDir } from '../test/helpers/photos.js';
+import { modelDir as sharedModelDir } from '../harness/photos.js';
 import { buildCorpus } from './corpus.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' } } });

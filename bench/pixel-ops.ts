@@ -7,7 +7,7 @@ import { blurRegionsFallback } from '../src/addon/fallback/blur.js';
 import { nmsFallback } from '../src/addon/fallback/nms.js';
 import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage } from '../src/addon/types.js';
-import { facesDir } from '../test/helpers/photos.js';
+import { facesDir } from '../harness/photos.js';
 
 const loaded = loadNativeAddon();
 if (!loaded.ok) {

@@ -20,7 +20,7 @@ import { packageRoot } from '../src/paths.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
 import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
-import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
+import { modelDir as sharedModelDir } from '../harness/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
 import { modelOnlyTimes } from './model-only.js';

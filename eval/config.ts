@@ -17,7 +17,7 @@ import { hostCpuFeatures } from '../src/models/cpu-features.js';
 import { modelFileState } from '../src/models/files.js';
 import type { ModelManifest } from '../src/models/manifest.js';
 import { choosePlateModel, PLATE_PRECISIONS, type PlatePrecisionSetting } from '../src/models/plate-precision.js';
-import { derivedModelDir, ensureDerivedPlateModels } from '../test/helpers/derived-models.js';
+import { derivedModelDir, ensureDerivedPlateModels } from '../harness/derived-models.js';
 
 export type EvalArgs = Record<string, string | undefined>;
 
@@ -38,7 +38,7 @@ export interface EvalConfig {
 /**
  * --plate-precision=auto|int8|float|original (PLATE_MODEL_PRECISION, default auto): the plate file the
  * service would run on this CPU. An explicit int8 or float makes the files first if they are missing
- * (test/helpers/derived-models.ts); auto, like the service, runs the original when they are not there.
+ * (harness/derived-models.ts); auto, like the service, runs the original when they are not there.
  */
 async function platesFor(args: EvalArgs, plateModel: string, manifests: Map<string, ModelManifest>, modelDirs: string[]): Promise<string> {
   const setting = (args['plate-precision'] ?? 'auto') as PlatePrecisionSetting;

@@ -6,9 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type FileChooser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { packageRoot } from '../../src/paths.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { facesDir, fixture } from '../helpers/fixtures.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { facesDir, fixture } from '../../harness/fixtures.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 // The demo page at / in headless Chromium (Debian's `chromium` package; .ci/run installs it).
 // PIXVEIL_SCREENSHOT_DIR=/tmp keeps screenshots of the empty page and of finished results.

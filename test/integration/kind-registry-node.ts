@@ -4,8 +4,8 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
-import { facesDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, uploadFile, waitForJob } from '../helpers/server.js';
+import { facesDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, uploadFile, waitForJob } from '../../harness/server.js';
 
 const photo = 'uf_3.jpg';
 const server = await startTestNode({}, 'serve', { MODEL_MANIFEST_DIR: path.join(packageRoot, 'test', 'fixtures', 'screens-kind'), POOL_THREADS: '1' });

@@ -8,7 +8,7 @@ import { DEFAULT_THRESHOLDS } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { ownedArrayBuffer } from '../../src/pool/owned-array-buffer.js';
 import type { JobOptions } from '../../src/job.js';
-import { darknetDir, facesDir, modelDir, platesDir } from '../helpers/fixtures.js';
+import { darknetDir, facesDir, modelDir, platesDir } from '../../harness/fixtures.js';
 
 const options: JobOptions = {
   blur: 'gaussian',

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { blurRadiusFor, blurRegionsFallback, decimationFor } from '../../src/addon/fallback/blur.js';
 import { nmsFallback } from '../../src/addon/fallback/nms.js';
-import { normalizeToChw } from '../helpers/sharp-model-input.js';
+import { normalizeToChw } from '../../harness/sharp-model-input.js';
 import type { BlurRegion, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { facesDir } from '../helpers/photos.js';
+import { facesDir } from '../../harness/photos.js';
 
 // A face in uf_3.jpg (1024×768), labelled by hand.
 const FACE: BlurRegion = { x: 399, y: 243, width: 94, height: 115 };

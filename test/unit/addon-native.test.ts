@@ -12,7 +12,7 @@ import { jpegBlocks } from '../../src/addon/index.js';
 import { createNativeOps, loadNativeAddon } from '../../src/addon/native.js';
 import type { BlurRegion, BlurSpec, RawImage } from '../../src/addon/types.js';
 import { packageRoot } from '../../src/paths.js';
-import { facesDir } from '../helpers/photos.js';
+import { facesDir } from '../../harness/photos.js';
 
 /** Gaussian: the addon keeps 8.8 fixed point between box passes, the fallback float; rounding may differ by 1. */
 const GAUSSIAN_TOLERANCE = 1;

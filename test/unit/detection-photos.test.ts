@@ -8,7 +8,7 @@ import type { Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import type { Detection, JobOptions } from '../../src/job.js';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
-import { modelDir, readFixture } from '../helpers/fixtures.js';
+import { modelDir, readFixture } from '../../harness/fixtures.js';
 import fs from 'node:fs';
 import sharp from 'sharp';
 

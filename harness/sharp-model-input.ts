@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import type { InputTransform, ModelInput, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { chwToHwc, planInput, type PixelRegion, type TensorLayout } from '../../src/models/input.js';
+import type { InputTransform, ModelInput, RawImage, TensorSpec } from '../src/addon/types.js';
+import { chwToHwc, planInput, type PixelRegion, type TensorLayout } from '../src/models/input.js';
 
 // The pre-issue-14 way to build a model input (sharp crops and resizes per pass): kept as the reference the
 // fused regionToTensor pass is checked against (addon-region-tensor test) and timed against (bench/preprocess.ts).
