@@ -101,7 +101,9 @@ export async function detectAll(image: RawImage, options: JobOptions, detectors:
   for (const kind of all) {
     const detector = detectors[kind.slot]!;
     // Steering boxes want low-score persons and vehicles too; the reported ones keep the requested threshold.
-    const threshold = Math.min(options.thresholds[kind.name], steeringScore.get(kind.slot) ?? Infinity);
+    // A job queued before its kind was added has no threshold for it: the kind's default.
+    const asked = options.thresholds[kind.name] ?? kind.threshold.default;
+    const threshold = Math.min(asked, steeringScore.get(kind.slot) ?? Infinity);
     const dynamic = detector.manifest.input.dynamic;
     const fullInput = inputFor(detector, image.width, image.height, settings);
     const found = await timed(`detect_${kind.slot}`, () => detector.detect(pyramid, threshold, undefined, { inputSize: fullInput }));
@@ -121,7 +123,7 @@ export async function detectAll(image: RawImage, options: JobOptions, detectors:
   }
   // Steering kinds ran at the lowest score their planners wanted: report only what was asked for, at its threshold.
   for (const kind of steeringKinds) {
-    out[kind.slot] = options.detect[kind.slot] ? out[kind.slot].filter((d) => d.score >= options.thresholds[kind.name]) : [];
+    out[kind.slot] = options.detect[kind.slot] ? out[kind.slot].filter((d) => d.score >= (options.thresholds[kind.name] ?? kind.threshold.default)) : [];
   }
   return out;
 }
