@@ -16,8 +16,7 @@
         "native/src/jpeg_blocks_async.cc",
         "native/src/nms.cc",
         "native/src/preprocess.cc",
-        "native/src/pyramid.cc",
-        "native/src/tensor.cc"
+        "native/src/pyramid.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -4,12 +4,12 @@ import sharp from 'sharp';
 import type { BlurRegion } from '../src/addon/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { defaultJobOptions } from '../src/job.js';
-import { configuredModels, defaultThresholds } from '../src/models/configured.js';
-import { Detector } from '../src/models/detector.js';
+import { configuredModels, defaultThresholds, modelNames } from '../src/models/configured.js';
+import { loadDetectors } from '../src/models/load-detectors.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { processImage } from '../src/pipeline/process-image.js';
-import { modelDir } from '../test/helpers/fixtures.js';
+import { modelDir } from '../harness/fixtures.js';
 import { buildCorpus } from './corpus.js';
 
 export interface PhotoWithRegions {
@@ -24,12 +24,7 @@ export async function corpusWithRegions(): Promise<PhotoWithRegions[]> {
   const config = loadConfig({ ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? modelDir });
   const manifests = loadManifests(config.modelManifestDir || undefined);
   const options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
-  const load = async (name: string) => {
-    if (!name) return undefined;
-    const m = manifests.get(name)!;
-    return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads: 1, executionProviders: ['cpu'] });
-  };
-  const detectors = { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
+  const detectors = await loadDetectors(modelNames(config), manifests, (m) => modelPath(config.modelDir, m), { intraOpThreads: 1, executionProviders: ['cpu'] });
   const corpus = await buildCorpus(1920, 1080, '1080p');
   const out: PhotoWithRegions[] = [];
   for (const [i, jpeg] of corpus.images.entries()) {

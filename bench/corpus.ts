@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { darknetDir, facesDir, platesDir } from '../test/helpers/fixtures.js';
+import { darknetDir, facesDir, platesDir } from '../harness/fixtures.js';
 
 export interface CorpusSet {
   name: string;

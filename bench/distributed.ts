@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import sharp from 'sharp';
-import { facesDir, platesDir, readFixture } from '../test/helpers/fixtures.js';
-import { postImage, startCluster, uploadMany, waitForAll } from '../test/helpers/cluster.js';
+import { facesDir, platesDir, readFixture } from '../harness/fixtures.js';
+import { postImage, startCluster, uploadMany, waitForAll } from '../harness/cluster.js';
 
 const jobs = Number(process.argv[2] ?? 200);
 const workerCounts = (process.argv[3] ?? '1,2').split(',').map(Number);

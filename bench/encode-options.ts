@@ -1,7 +1,7 @@
 // Why encode.ts turns off JPEG Huffman optimisation: times each option on a 1080p photo, one libvips thread.
 import sharp, { type JpegOptions } from 'sharp';
 import { Bench } from 'tinybench';
-import { facesDir } from '../test/helpers/fixtures.js';
+import { facesDir } from '../harness/fixtures.js';
 
 sharp.concurrency(1);
 const { data, info } = await sharp(`${facesDir}/uf_17.jpg`).resize(1920, 1080, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { formatReport, reportProblems, runFuzz } from '../test/helpers/fuzz-run.js';
+import { formatReport, reportProblems, runFuzz } from '../harness/fuzz-run.js';
 
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);

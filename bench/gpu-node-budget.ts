@@ -10,14 +10,14 @@ import sharp from 'sharp';
 import { pixelOps } from '../src/addon/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { defaultJobOptions, JOB_OPTION_DEFAULTS } from '../src/job.js';
-import { configuredModels, defaultThresholds } from '../src/models/configured.js';
-import { Detector } from '../src/models/detector.js';
+import { configuredModels, defaultThresholds, modelNames } from '../src/models/configured.js';
+import { loadDetectors } from '../src/models/load-detectors.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage } from '../src/pipeline/encode.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
-import { modelDir as sharedModelDir } from '../test/helpers/photos.js';
+import { modelDir as sharedModelDir } from '../harness/photos.js';
 import { buildCorpus } from './corpus.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' } } });
@@ -28,8 +28,7 @@ sharp.cache(false);
 const config = loadConfig({ ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
 const manifests = loadManifests(config.modelManifestDir || undefined);
 const options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
-const load = async (name: string) => (name ? Detector.load(manifests.get(name)!, modelPath(config.modelDir, manifests.get(name)!), { intraOpThreads: 1, executionProviders: [...config.executionProviders] }) : undefined);
-const detectors: Detectors = { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
+const detectors: Detectors = await loadDetectors(modelNames(config), manifests, (m) => modelPath(config.modelDir, m), { intraOpThreads: 1, executionProviders: [...config.executionProviders] });
 
 const cpuMs = (from: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(from);

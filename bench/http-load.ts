@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { freePort } from '../test/helpers/free-port.js';
+import { freePort } from '../harness/free-port.js';
 import { startCpuSplit, type CpuSplit } from './thread-cpu.js';
 
 /** bin/threadpool.cjs's rule (CommonJS: the entry point needs it before any ES module loads). */

@@ -14,7 +14,7 @@ import { jpegBlocks, pixelOps } from '../src/addon/index.js';
 import { packageRoot } from '../src/paths.js';
 import { decodeImage } from '../src/pipeline/decode.js';
 import { encodeImage, encodeOutput } from '../src/pipeline/encode.js';
-import { decodePixels, farPixels } from '../test/helpers/jpeg-blocks.js';
+import { decodePixels, farPixels } from '../harness/jpeg-blocks.js';
 import { corpusWithRegions, median } from './corpus-regions.js';
 
 const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 15);

@@ -3,6 +3,7 @@
 // the model (input tensor, output decoding, NMS). Blocks of runs alternate model and stage, timed in CPU
 // ms of this process (getrusage: the calling thread, where onnxruntime runs with one intra-op thread,
 // plus any GC work they cause), medians: on a shared machine wall time measures the other jobs too.
+import { kindOf, kindSlots } from '../src/kinds.js';
 import ort from 'onnxruntime-node';
 import { pixelOps } from '../src/addon/index.js';
 import type { RawImage } from '../src/addon/types.js';
@@ -14,7 +15,8 @@ import type { JobOptions } from '../src/job.js';
 import type { Detectors } from '../src/pipeline/process-image.js';
 
 export interface ModelOnlyRow {
-  detector: 'faces' | 'plates' | 'objects';
+  /** The kind's slot (faces, plates, objects, …). */
+  detector: string;
   model: string;
   input: string;
   model_only_ms: number;
@@ -42,7 +44,7 @@ function median(values: number[]): number {
 /** `thresholds`: the job's (a lower one gives a crowd thousands of candidates to decode and suppress). */
 export async function modelOnlyTimes(image: RawImage, detectors: Detectors, settings: DetectionSettings, thresholds: JobOptions['thresholds'], modelDir: string, rounds: number): Promise<ModelOnlyRow[]> {
   const rows: ModelOnlyRow[] = [];
-  for (const slot of ['faces', 'plates', 'objects'] as const) {
+  for (const slot of kindSlots()) {
     const detector = detectors[slot];
     if (!detector) continue;
     const { manifest } = detector;
@@ -54,7 +56,7 @@ export async function modelOnlyTimes(image: RawImage, detectors: Detectors, sett
     const dims = manifest.input.layout === 'nhwc' ? [1, size.height, size.width, 3] : [1, 3, size.height, size.width];
     const feeds = { [manifest.input.name]: new ort.Tensor('float32', tensor, dims) };
     const inputSize = manifest.input.dynamic ? { inputSize: size } : {};
-    const threshold = thresholds[slot === 'faces' ? 'face' : slot === 'plates' ? 'plate' : 'object'];
+    const threshold = thresholds[kindOf(slot)!.name];
     const model: number[] = [];
     const stage: number[] = [];
     // Blocks of three runs each, alternating; the first run of a block (caches still holding the other

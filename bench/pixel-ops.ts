@@ -5,11 +5,9 @@ import sharp from 'sharp';
 import { Bench } from 'tinybench';
 import { blurRegionsFallback } from '../src/addon/fallback/blur.js';
 import { nmsFallback } from '../src/addon/fallback/nms.js';
-import { normalizeToChwFallback } from '../src/addon/fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../src/addon/types.js';
-import { planInput } from '../src/models/input.js';
-import { facesDir } from '../test/helpers/photos.js';
+import type { BlurRegion, BlurSpec, RawImage } from '../src/addon/types.js';
+import { facesDir } from '../harness/photos.js';
 
 const loaded = loadNativeAddon();
 if (!loaded.ok) {
@@ -28,10 +26,6 @@ const regions: BlurRegion[] = Array.from({ length: 10 }, (_, i) => ({
   width: 80 + i * 10,
   height: 100 + i * 8,
 }));
-
-const spec: TensorSpec = { width: 416, height: 416, channelOrder: 'rgb', resize: 'letterbox', align: 'center', padValue: 114, mean: [0, 0, 0], std: [255, 255, 255] };
-const plan = planInput(image.width, image.height, spec);
-const rgb = new Uint8Array(await sharp(image.data, { raw: { width: 1920, height: 1080, channels: 3 } }).resize(plan.contentWidth, plan.contentHeight, { fit: 'fill' }).raw().toBuffer());
 
 let seed = 42;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -56,11 +50,6 @@ for (const style of ['gaussian', 'pixelate', 'solid'] as const) {
     native: () => native.blurRegions(image, regions, blur),
   });
 }
-pairs.push({
-  name: `normalizeToChw ${plan.contentWidth}×${plan.contentHeight} → 416×416`,
-  ts: () => normalizeToChwFallback(rgb, plan.contentWidth, plan.contentHeight, plan.transform.padX, plan.transform.padY, spec),
-  native: () => native.normalizeToChw(rgb, plan.contentWidth, plan.contentHeight, plan.transform.padX, plan.transform.padY, spec),
-});
 pairs.push({ name: `nms ${count} candidates, IoU 0.45`, ts: () => nmsFallback(boxes, scores, 0.45), native: () => native.nms(boxes, scores, 0.45) });
 
 const bench = new Bench({ time: 1000, warmupTime: 200 });

@@ -2,7 +2,7 @@
 // the way pool threads run them: onnxruntime-node, one intra-op thread, the session options of
 // src/models/detector.ts. Rounds interleave the files so load drift hits all alike; medians.
 // Usage: npm run build && node dist/bench/plate-precision.js [--rounds=60] [--photo=<file>]
-// The derived files are made on first use (test/helpers/derived-models.ts).
+// The derived files are made on first use (harness/derived-models.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { hostCpuFeatures } from '../src/models/cpu-features.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { ensureDerivedPlateModels } from '../test/helpers/derived-models.js';
-import { fixtureDir, modelDir } from '../test/helpers/photos.js';
+import { ensureDerivedPlateModels } from '../harness/derived-models.js';
+import { fixtureDir, modelDir } from '../harness/photos.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '60' }, photo: { type: 'string' } } });
 const rounds = Number(values.rounds);

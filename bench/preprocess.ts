@@ -13,8 +13,8 @@ import { createNativeOps, loadNativeAddon } from '../src/addon/native.js';
 import { deepestLevel, ImagePyramid, type HalveImage } from '../src/addon/pyramid.js';
 import { planRegionTensor, type RegionTensorPlan } from '../src/addon/region-plan.js';
 import type { PyramidLevel, RawImage, TensorLayout, TensorSpec } from '../src/addon/types.js';
-import { prepareModelInput } from '../test/helpers/sharp-model-input.js';
-import { platesDir } from '../test/helpers/photos.js';
+import { prepareModelInput } from '../harness/sharp-model-input.js';
+import { platesDir } from '../harness/photos.js';
 
 const PASSES_PER_IMAGE = 6;
 

@@ -1,7 +1,7 @@
 // Enqueue → claim latency of RedisStreamQueue against a private local redis-server.
 // Run: node --import tsx bench/redis-queue.ts [jobs]
 import { RedisStreamQueue } from '../src/queue/redis-streams.js';
-import { makeJob, makeResult, randomQueueOptions, startRedisServer } from '../test/helpers/redis-server.js';
+import { makeJob, makeResult, randomQueueOptions, startRedisServer } from '../harness/redis-server.js';
 
 function summarize(label: string, samples: number[]): void {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -12,15 +12,15 @@ import { performance } from 'node:perf_hooks';
 import { defaultJobOptions, type JobOptions } from '../src/job.js';
 import { pixelOps } from '../src/addon/index.js';
 import { loadConfig, type Config } from '../src/config/config.js';
-import { configuredModels, defaultThresholds } from '../src/models/configured.js';
-import { Detector } from '../src/models/detector.js';
+import { configuredModels, defaultThresholds, modelNames } from '../src/models/configured.js';
+import { loadDetectors, releaseDetectors } from '../src/models/load-detectors.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { packageRoot } from '../src/paths.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
 import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
-import { modelDir as sharedModelDir } from '../test/helpers/fixtures.js';
+import { modelDir as sharedModelDir } from '../harness/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
 import { modelOnlyTimes } from './model-only.js';
@@ -41,18 +41,12 @@ function useProfile(profile: Profile) {
   options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
 }
 
-async function loadDetectors(intraOpThreads: number): Promise<Detectors> {
-  const load = async (name: string) => {
-    if (!name) return undefined;
-    const m = manifests.get(name)!;
-    return Detector.load(m, modelPath(config.modelDir, m), { intraOpThreads, executionProviders: [...config.executionProviders] });
-  };
-  return { faces: await load(config.faceModel), plates: await load(config.plateModel), objects: await load(config.objectModel) };
-}
+const mainThreadDetectors = (intraOpThreads: number): Promise<Detectors> =>
+  loadDetectors(modelNames(config), manifests, (m) => modelPath(config.modelDir, m), { intraOpThreads, executionProviders: [...config.executionProviders] });
 
 /** The naive baseline: one image at a time on the main thread, sharp and onnxruntime with their own threading, no pool. */
 async function naive(corpus: CorpusSet, count: number) {
-  const detectors = await loadDetectors(cores);
+  const detectors = await mainThreadDetectors(cores);
   const start = performance.now();
   for (let i = 0; i < count; i++) await processImage(corpus.images[i % corpus.images.length], options, detectors, { maxPixels: config.maxPixels }, config.detection);
   const seconds = (performance.now() - start) / 1000;
@@ -85,12 +79,12 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
   useProfile(profile);
   const loadAtStart = loadAverage();
   const hd = sets[0];
-  console.log(`\n=== profile ${profile} ===\npixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${[config.faceModel, config.plateModel, config.objectModel].filter(Boolean).join(' + ')}`);
+  console.log(`\n=== profile ${profile} ===\npixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${Object.values(modelNames(config)).filter(Boolean).join(' + ')}`);
 
-  const single = await loadDetectors(1);
+  const single = await mainThreadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
   const modelOnly = await modelOnlyTimes(stages.decoded, single, config.detection, options.thresholds, config.modelDir, QUICK ? 3 : 8);
-  await Promise.all([single.faces, single.plates, single.objects].map((d) => d?.release()));
+  await releaseDetectors(single);
   console.log('\nSingle-thread stage times, one 1080p photo (tinybench):');
   console.table(stages.rows);
   console.log('Mean pipeline stage times over the 1080p corpus (ms):', stages.pipelineStages);
@@ -132,7 +126,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
   return {
     profile,
     load_average: { start: loadAtStart, end: loadAverage() },
-    settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: { faces: config.faceModel, plates: config.plateModel, objects: config.objectModel } },
+    settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: modelNames(config) },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,
@@ -156,7 +150,7 @@ async function main() {
   console.table(
     profiles.map((p) => ({
       profile: p.profile,
-      models: `${p.settings.models.faces} + ${p.settings.models.plates} + ${p.settings.models.objects}`,
+      models: Object.values(p.settings.models).join(' + '),
       single_thread_ms: p.single_thread_ms_per_image,
       limit: p.limit_images_per_second,
       pool: p.pool[0].images_per_second,

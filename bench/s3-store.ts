@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { S3ObjectStore } from '../src/storage/s3.js';
 import { storageKeys } from '../src/storage/keys.js';
-import { startS3Server } from '../test/helpers/s3-server.js';
+import { startS3Server } from '../harness/s3-server.js';
 
 interface ServerInfo {
   endpoint: string;

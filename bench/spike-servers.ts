@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { spawnNode, startCluster, type Cluster, type Exit } from '../test/helpers/cluster.js';
-import { modelDir } from '../test/helpers/fixtures.js';
-import { startS3Server, type TestS3Server } from '../test/helpers/s3-server.js';
+import { spawnNode, startCluster, type Cluster, type Exit } from '../harness/cluster.js';
+import { modelDir } from '../harness/fixtures.js';
+import { startS3Server, type TestS3Server } from '../harness/s3-server.js';
 
 export type Mode = 'embedded' | 'distributed';
 export type FaultKind = 'none' | 'kill-worker' | 'redis-restart' | 's3-outage';

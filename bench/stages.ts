@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { kindSlots } from '../src/kinds.js';
 import sharp from 'sharp';
 import { Bench } from 'tinybench';
 import type { DetectionSettings } from '../src/config/detection.js';
@@ -29,7 +30,7 @@ export async function benchStages(corpus: CorpusSet, detectors: Detectors, optio
   bench.add('decode', async () => {
     await decodeImage(sample, maxPixels);
   });
-  for (const slot of ['faces', 'plates', 'objects'] as const) {
+  for (const slot of kindSlots()) {
     const detector = detectors[slot];
     if (!detector) continue;
     // The full-frame pass at the size the pipeline runs it (YuNet at FACE_INPUT_LONG_SIDE, not the manifest's default).

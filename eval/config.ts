@@ -3,11 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
-import { Detector } from '../src/models/detector.js';
+import { loadDetectors, releaseDetectors } from '../src/models/load-detectors.js';
 import { loadManifests } from '../src/models/manifest.js';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
-import { defaults, legacyProfile } from '../src/config/defaults.js';
+import { DEFAULT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS, type DetectionSettings } from '../src/config/detection.js';
+import { defaults, ultrafaceTiledProfile } from '../src/config/defaults.js';
 import { DEFAULT_THRESHOLDS } from '../src/job.js';
+import { detectionKinds, kindOf } from '../src/kinds.js';
+import { modelNames } from '../src/models/configured.js';
 import type { Detectors } from '../src/pipeline/detect.js';
 import type { JobOptions } from '../src/job.js';
 import { repoRoot } from './ground-truth.js';
@@ -15,7 +17,7 @@ import { hostCpuFeatures } from '../src/models/cpu-features.js';
 import { modelFileState } from '../src/models/files.js';
 import type { ModelManifest } from '../src/models/manifest.js';
 import { choosePlateModel, PLATE_PRECISIONS, type PlatePrecisionSetting } from '../src/models/plate-precision.js';
-import { derivedModelDir, ensureDerivedPlateModels } from '../test/helpers/derived-models.js';
+import { derivedModelDir, ensureDerivedPlateModels } from '../harness/derived-models.js';
 
 export type EvalArgs = Record<string, string | undefined>;
 
@@ -25,7 +27,8 @@ export const parseArgs = (argv: string[]): EvalArgs =>
   Object.fromEntries(Object.entries(parseFlags({ args: argv, strict: false, allowPositionals: true }).values).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
 
 export interface EvalConfig {
-  names: { faces: string; plates: string; objects: string };
+  /** Each kind's model by slot (faces, plates, objects, …); empty where off. */
+  names: Record<string, string>;
   detectors: Detectors;
   settings: DetectionSettings;
   options: JobOptions;
@@ -35,7 +38,7 @@ export interface EvalConfig {
 /**
  * --plate-precision=auto|int8|float|original (PLATE_MODEL_PRECISION, default auto): the plate file the
  * service would run on this CPU. An explicit int8 or float makes the files first if they are missing
- * (test/helpers/derived-models.ts); auto, like the service, runs the original when they are not there.
+ * (harness/derived-models.ts); auto, like the service, runs the original when they are not there.
  */
 async function platesFor(args: EvalArgs, plateModel: string, manifests: Map<string, ModelManifest>, modelDirs: string[]): Promise<string> {
   const setting = (args['plate-precision'] ?? 'auto') as PlatePrecisionSetting;
@@ -58,23 +61,26 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
   const num = (key: string, fallback: number) => (args[key] !== undefined ? Number(args[key]) : fallback);
   const manifests = loadManifests();
   const modelDirs = [process.env.MODEL_DIR ?? path.resolve(repoRoot, '../shared/models'), process.env.EXTRA_MODEL_DIR, derivedModelDir].filter(Boolean) as string[];
-  const load = async (name: string | undefined) => {
-    if (!name || name === 'none') return undefined;
-    const m = manifests.get(name) ?? (() => { throw new Error(`unknown model ${name}`); })();
+  const fileOf = (m: ModelManifest) => {
     const file = modelDirs.map((d) => path.join(d, m.file)).find((f) => fs.existsSync(f));
     if (!file) throw new Error(`model file ${m.file} not found in ${modelDirs.join(', ')}`);
-    return Detector.load(m, file, { intraOpThreads: 1, executionProviders: ['cpu'] });
+    return file;
   };
-  // --profile=legacy starts from the pre-issue-14 defaults (PROFILE=legacy); flags override either.
-  const base = args.profile === 'legacy' ? { ...defaults, ...legacyProfile } : defaults;
-  const d: DetectionSettings = args.profile === 'legacy' ? LEGACY_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
-  const names = { faces: args.faces ?? base.faceModel, plates: await platesFor(args, args.plates ?? base.plateModel, manifests, modelDirs), objects: args.objects ?? base.objectModel };
-  const detectors: Detectors = { faces: await load(names.faces), plates: await load(names.plates), objects: await load(names.objects) };
-  const loaded = [detectors.faces, detectors.plates, detectors.objects];
+  // --profile=ultraface-tiled (or its old name legacy, as PROFILE takes it) starts from that profile; flags override either.
+  const tiled = args.profile === 'ultraface-tiled' || args.profile === 'legacy';
+  const base = tiled ? { ...defaults, ...ultrafaceTiledProfile } : defaults;
+  const d: DetectionSettings = tiled ? ULTRAFACE_TILED_DETECTION_SETTINGS : DEFAULT_DETECTION_SETTINGS;
+  // --faces=, --plates=, --objects= (any kind's slot) pick its model; none turns the kind off.
+  const names = modelNames(base);
+  for (const kind of detectionKinds()) names[kind.slot] = args[kind.slot] ?? names[kind.slot];
+  names.plates = await platesFor(args, names.plates, manifests, modelDirs);
+  for (const [slot, name] of Object.entries(names)) if (name === 'none') names[slot] = '';
+  const detectors: Detectors = await loadDetectors(names, manifests, fileOf, { intraOpThreads: 1, executionProviders: ['cpu'] });
   const settings: DetectionSettings = {
     ...d,
     tiling: (args.tiling ?? d.tiling) as DetectionSettings['tiling'],
-    tileScale: { faces: num('face-tile-scale', d.tileScale.faces), plates: num('plate-tile-scale', d.tileScale.plates) },
+    // --face-tile-scale=, --plate-tile-scale=, …: each tiling kind's (src/kinds.ts).
+    tileScale: Object.fromEntries(Object.entries(d.tileScale).map(([slot, scale]) => [slot, num(`${kindOf(slot)!.name}-tile-scale`, scale)])) as DetectionSettings['tileScale'],
     faceInputLongSide: num('face-long-side', d.faceInputLongSide),
     faceCropInput: num('face-crop-input', d.faceCropInput),
     tileOverlap: num('tile-overlap', d.tileOverlap),
@@ -85,7 +91,8 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     facesOnPersons: (args.persons ?? (d.facesOnPersons ? 'on' : 'off')) === 'on',
     maxPersons: num('max-persons', d.maxPersons),
     personScore: num('person-score', d.personScore),
-    blurMargin: { face: num('face-margin', d.blurMargin.face), plate: num('plate-margin', d.blurMargin.plate) },
+    // --face-margin=, --plate-margin=, …: each kind blurred beyond its box.
+    blurMargin: Object.fromEntries(Object.entries(d.blurMargin).map(([name, margin]) => [name, num(`${name}-margin`, margin)])) as DetectionSettings['blurMargin'],
     // --plausibility=off keeps every box (the rules before issue 21); the rest set one rule each.
     plausibility:
       args.plausibility === 'off'
@@ -104,19 +111,13 @@ export async function loadEvalConfig(args: EvalArgs): Promise<EvalConfig> {
     // Solid fill changes every covered pixel, so "unchanged" means "not covered by any blur region".
     blur: 'solid',
     shape: 'box',
-    detect: { faces: !!detectors.faces, plates: !!detectors.plates, objects: !!detectors.objects },
-    // The service's defaults: each model's manifest threshold, else DEFAULT_THRESHOLDS (src/job.ts).
-    thresholds: {
-      face: num('face-threshold', detectors.faces?.manifest.threshold ?? DEFAULT_THRESHOLDS.face),
-      plate: num('plate-threshold', detectors.plates?.manifest.threshold ?? DEFAULT_THRESHOLDS.plate),
-      object: num('object-threshold', detectors.objects?.manifest.threshold ?? DEFAULT_THRESHOLDS.object),
-    },
+    detect: Object.fromEntries(detectionKinds().map((k) => [k.slot, !!detectors[k.slot]])),
+    // The service's defaults: each model's manifest threshold, else the kind's (src/kinds.ts); --face-threshold= etc. override.
+    thresholds: Object.fromEntries(detectionKinds().map((k) => [k.name, num(`${k.name}-threshold`, detectors[k.slot]?.manifest.threshold ?? DEFAULT_THRESHOLDS[k.name])])),
     blurClasses: [],
     format: 'png',
     quality: 90,
   };
-  const release = async () => {
-    for (const d of loaded) await d?.release();
-  };
+  const release = () => releaseDetectors(detectors);
   return { names, detectors, settings, options, release };
 }

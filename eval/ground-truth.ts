@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { darknetPhoto, fixtureDir } from '../test/helpers/photos.js';
+import { darknetPhoto, fixtureDir } from '../harness/photos.js';
 
 export type GtClass = 'face' | 'plate' | 'vehicle' | 'person';
 export const GT_CLASSES: readonly GtClass[] = ['face', 'plate', 'vehicle', 'person'];

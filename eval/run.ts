@@ -5,7 +5,7 @@
 //   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
 //   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
-//   [--sets=fixtures,synthetic,crowds,openalpr,cars] [--profile=legacy] (the pre-issue-14 models and tiles)
+//   [--sets=fixtures,synthetic,crowds,openalpr,cars] [--profile=ultraface-tiled] (UltraFace + HyperLPR with tiles; legacy is its old name)
 //   [--face-long-side=1280] [--face-crop-input=160] (dynamic face models: FACE_INPUT_LONG_SIDE, FACE_CROP_INPUT)
 //   [--vehicle-score=0.25] [--plate-crop-below=8|off] (PLATE_CROP_BELOW_PX)
 //   [--plate-precision=auto|int8|float|original] (PLATE_MODEL_PRECISION: which yolov9-t-plates file runs)
@@ -172,7 +172,7 @@ async function main() {
 
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : '  -  ');
   const lines: string[] = [];
-  lines.push(`models: faces=${names.faces} plates=${names.plates} objects=${names.objects}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} tileOverlap=${settings.tileOverlap} platesOnVehicles=${settings.platesOnVehicles} facesOnPersons=${settings.facesOnPersons}(max ${settings.maxPersons}, score ${settings.personScore}) margins=${JSON.stringify(settings.blurMargin)}`);
+  lines.push(`models: ${Object.entries(names).map(([slot, name]) => `${slot}=${name}`).join(' ')}; thresholds ${JSON.stringify(options.thresholds)}; tiling=${settings.tiling} tileScale=${JSON.stringify(settings.tileScale)} tileOverlap=${settings.tileOverlap} platesOnVehicles=${settings.platesOnVehicles} facesOnPersons=${settings.facesOnPersons}(max ${settings.maxPersons}, score ${settings.personScore}) margins=${JSON.stringify(settings.blurMargin)}`);
   lines.push('set        class    bucket   gt   found  recall  unblurred-px');
   const report: Record<string, unknown> = {};
   for (const [key, t] of [...tallies.entries()].sort()) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Checks what the tests read from outside the repo and fetches what it can, before `npm test`:
 // - ../shared (models and photos) and Debian's darknet photos, through the one resolver
-//   (test/helpers/photos.ts, compiled by `npm run build` first), which extracts the darknet
+//   (harness/photos.ts, compiled by `npm run build` first), which extracts the darknet
 //   photos from the package's .deb on first use,
 // - redis-server, which the Redis tests start on their own free port,
 // - Debian's Chromium, which the demo page's browser test drives (CHROMIUM_PATH overrides).
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const photos = await import(path.join(root, 'dist', 'test', 'helpers', 'photos.js'));
+const photos = await import(path.join(root, 'dist', 'harness', 'photos.js'));
 const problems = [];
 
 for (const [what, dir] of [['models', photos.modelDir], ['fixtures', photos.fixtureDir]]) {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config/config.js';
+import { detectionKinds, kindSlots, thresholdFlag } from './kinds.js';
 import { ManifestError } from './models/manifest.js';
 import { ModelPullError } from './models/pull.js';
 import { packageRoot } from './paths.js';
@@ -34,17 +35,17 @@ function buildProgram(): Command {
   role('api', 'API only (needs REDIS_URL)');
   role('worker', 'workers only (needs REDIS_URL); listens on PORT for probes and /metrics');
 
-  program
+  const processCommand = program
     .command('process')
     .description('anonymize every image (JPEG, PNG, WebP) in <in> into [out]')
     .argument('<in>', 'folder of images')
     .argument('[out]', 'output folder', undefined)
     .option('--blur <style>', 'gaussian, pixelate or solid')
     .option('--shape <shape>', 'box or ellipse')
-    .option('--detect <list>', 'comma list of faces, plates, objects (default: every configured detector)')
-    .option('--face-threshold <0..1>', 'face score threshold')
-    .option('--plate-threshold <0..1>', 'plate score threshold')
-    .option('--object-threshold <0..1>', 'object score threshold')
+    .option('--detect <list>', `comma list of ${kindSlots().join(', ')} (default: every configured detector)`);
+  // --face-threshold, --plate-threshold, …: one per detection kind (src/kinds.ts).
+  for (const kind of detectionKinds()) processCommand.option(`${thresholdFlag(kind)} <0..1>`, `${kind.name} score threshold`);
+  processCommand
     .option('--blur-classes <list>', 'object classes to blur too, e.g. person,car')
     .option('--format <format>', 'same, jpeg, png or webp')
     .option('--quality <1..100>', 'JPEG/WebP quality')

@@ -2,6 +2,46 @@
 // ingest's business (src/ingest/http-status.ts). Factories live here so messages stay
 // consistent across ingest, pool and storage, and each says whether its failure is worth retrying.
 
+/**
+ * Every code pixveil answers or records a job with. A union, so ingest/http-status.ts must give each
+ * one a status (a code without one does not compile) and a typo in a comparison is caught.
+ */
+export type ErrorCode =
+  | 'INVALID_OPTION'
+  | 'BAD_REQUEST'
+  | 'INVALID_CALLBACK_URL'
+  | 'EMPTY_BODY'
+  | 'BAD_MULTIPART'
+  | 'MISSING_FILE'
+  | 'TOO_MANY_FILES'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'JOB_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'REQUEST_TIMEOUT'
+  | 'RESULT_NOT_READY'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'IMAGE_TOO_LARGE'
+  | 'UNDECODABLE_IMAGE'
+  | 'ANIMATED_IMAGE'
+  | 'QUEUE_FULL'
+  | 'OVERLOADED'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_UPLOADS'
+  | 'TOO_MANY_IN_FLIGHT'
+  | 'SLOW_READER'
+  | 'HEADERS_TOO_LARGE'
+  | 'INTERNAL'
+  | 'PROCESSING_ERROR'
+  | 'SERVICE_UNAVAILABLE'
+  | 'SERVER_BUSY'
+  | 'STORAGE_ERROR'
+  | 'MODEL_MISSING'
+  | 'MODEL_CHECKSUM';
+
 export interface PixveilErrorOptions {
   /** A job failing with it is tried again (until MAX_ATTEMPTS); false fails it at once. */
   retryable: boolean;
@@ -11,12 +51,12 @@ export interface PixveilErrorOptions {
 }
 
 export class PixveilError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Transient errors (storage, Redis, models) are retried by the queue; bad input is not. */
   readonly retryable: boolean;
   readonly headers: Record<string, string>;
 
-  constructor(code: string, message: string, opts: PixveilErrorOptions) {
+  constructor(code: ErrorCode, message: string, opts: PixveilErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PixveilError';
     this.code = code;
@@ -24,7 +64,7 @@ export class PixveilError extends Error {
     this.headers = opts.headers ?? {};
   }
 
-  toJSON(): { error: { code: string; message: string } } {
+  toJSON(): { error: { code: ErrorCode; message: string } } {
     return { error: { code: this.code, message: this.message } };
   }
 }
@@ -137,6 +177,8 @@ export const errors = {
   animatedImage: (pages: number) =>
     new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, { retryable: false }),
   internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),
+  /** The pipeline threw something that is not ours (a library's error): the job is tried again. */
+  processingFailed: (message: string) => new PixveilError('PROCESSING_ERROR', message, { retryable: true }),
   /** A bug, not a bad request: the client gets only the id under which the stack was logged. */
   unexpected: (requestId: string) =>
     new PixveilError('INTERNAL', `An unexpected error occurred on the server (request id ${requestId}); it was logged under that id`, {

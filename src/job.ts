@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { ImageExt } from './image-format.js';
+import { detectionKinds, modelSettingKey } from './kinds.js';
 import { METADATA_POLICY_NAMES, type BlurShapeSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -94,19 +95,20 @@ export function isJobId(id: string): boolean {
   return JOB_ID.test(id);
 }
 
-/** Default score thresholds: chosen for recall, since a missed face is a privacy leak (see `npm run eval`). */
-export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.freeze({ face: 0.6, plate: 0.15, object: 0.35 });
+/** Default score thresholds, per kind (src/kinds.ts): chosen for recall, since a missed face is a privacy leak (see `npm run eval`). */
+export const DEFAULT_THRESHOLDS: Readonly<JobOptions['thresholds']> = Object.freeze(Object.fromEntries(detectionKinds().map((k) => [k.name, k.threshold.default])));
 
 /** Options a request gets for what it does not say; `quality` only where the output is re-encoded (pipeline/encode.ts). */
 export const JOB_OPTION_DEFAULTS = Object.freeze({ blur: 'gaussian', shape: 'box', format: 'same', quality: 90 } as const);
 
-/** What a request with no options gets: every configured detector, gaussian box blur, same format. */
-export function defaultJobOptions(models: { faceModel: string; plateModel: string; objectModel: string; keepMetadata?: MetadataPolicy }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
+/** What a request with no options gets: every configured detector (a kind whose model setting, faceModel…, is set), gaussian box blur, same format. */
+export function defaultJobOptions(models: { keepMetadata?: MetadataPolicy }, thresholds: JobOptions['thresholds'] = DEFAULT_THRESHOLDS): JobOptions {
   const { quality: _reencodeQuality, ...defaults } = JOB_OPTION_DEFAULTS;
+  const setting = models as Readonly<Record<string, unknown>>;
   return {
     ...defaults,
     metadata: models.keepMetadata ?? 'strip',
-    detect: { faces: Boolean(models.faceModel), plates: Boolean(models.plateModel), objects: Boolean(models.objectModel) },
+    detect: Object.fromEntries(detectionKinds().map((k) => [k.slot, Boolean(setting[modelSettingKey(k)])])),
     thresholds: { ...thresholds },
     blurClasses: [],
   };

@@ -3,14 +3,19 @@ import { drawDetections } from './overlay.js';
 import { ApiError, StreamSession } from './stream.js';
 
 const KEY_STORAGE = 'pixveil.apiKey';
-const KINDS = [['face', 'faces'], ['plate', 'plates'], ['object', 'objects']];
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const form = $('#options');
 const keyInput = $('#api-key');
 const notice = $('#notice');
 const results = $('#results');
-let settings = { auth: 'off', max_upload_bytes: Infinity, detectors: { faces: true, plates: true, objects: true } };
+// Until /web/config.json answers: the built-in kinds; the server's list (src/kinds.ts) replaces them.
+let settings = {
+  auth: 'off',
+  max_upload_bytes: Infinity,
+  detectors: { faces: true, plates: true, objects: true },
+  kinds: [{ slot: 'faces', name: 'face' }, { slot: 'plates', name: 'plate' }, { slot: 'objects', name: 'object', labelled_by_class: true }],
+};
 
 function showNotice(message) {
   notice.textContent = message;
@@ -28,6 +33,7 @@ async function loadSettings() {
   } catch {
     // The defaults above still let the page work; the server reports what is wrong on upload.
   }
+  showKinds();
   for (const box of form.querySelectorAll('input[name=detect]')) {
     if (settings.detectors[box.value]) continue;
     box.checked = false;
@@ -39,6 +45,22 @@ async function loadSettings() {
     keyInput.placeholder = 'required (AUTH=on)';
     keyInput.required = true;
   } else keyInput.placeholder = 'not needed (AUTH=off)';
+}
+
+/** One Detect checkbox per kind the server knows, in its order. */
+function showKinds() {
+  const fieldset = $('#detect-kinds');
+  const legend = $('legend', fieldset);
+  fieldset.replaceChildren(
+    legend,
+    ...settings.kinds.map((kind) => {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      Object.assign(box, { type: 'checkbox', name: 'detect', value: kind.slot, checked: true });
+      label.append(box, ` ${kind.slot}`);
+      return label;
+    }),
+  );
 }
 
 function chosenOptions() {
@@ -90,7 +112,7 @@ function showResult(card, job, image) {
   const { width, height, detections, total_ms: totalMs } = job.result;
   const counts = $('.counts', card);
   counts.replaceChildren(
-    ...KINDS.map(([kind, plural]) => {
+    ...settings.kinds.map(({ name: kind, slot: plural }) => {
       const n = detections.filter((d) => d.kind === kind).length;
       const span = document.createElement('span');
       span.className = `count count-${kind}`;
@@ -107,7 +129,7 @@ function showResult(card, job, image) {
   anonymized.alt = `${$('.name', card).textContent}, anonymized`;
   anonymized.addEventListener('load', () => $('.frame.pending', card)?.classList.remove('pending'), { once: true });
   anonymized.src = URL.createObjectURL(image);
-  for (const svg of card.querySelectorAll('svg.overlay')) drawDetections(svg, detections, width, height);
+  for (const svg of card.querySelectorAll('svg.overlay')) drawDetections(svg, detections, width, height, new Set(settings.kinds.filter((k) => k.labelled_by_class).map((k) => k.name)));
   setState(card, 'completed', `done in ${Math.round(totalMs)} ms`);
 }
 

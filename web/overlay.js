@@ -12,8 +12,11 @@ function el(name, attrs) {
 
 const pct = (value, of) => `${((value / of) * 100).toFixed(3)}%`;
 
-/** Draws every detection into `svg` (which covers its image exactly); `width`×`height`: the boxes' pixel space. */
-export function drawDetections(svg, detections, width, height) {
+/**
+ * Draws every detection into `svg` (which covers its image exactly); `width`×`height`: the boxes' pixel space.
+ * `byClass`: the kinds whose detections are named by their class (objects), not by their kind.
+ */
+export function drawDetections(svg, detections, width, height, byClass = new Set(['object'])) {
   svg.replaceChildren();
   for (const d of detections) {
     const { x, y, width: w, height: h } = d.box;
@@ -25,10 +28,10 @@ export function drawDetections(svg, detections, width, height) {
     // Faces and plates: above the box when there is room, else inside its top edge. Objects (large,
     // often around a face): inside their bottom edge, so the two kinds of label do not collide.
     const above = y / height > 0.04;
-    const text = d.kind === 'object'
+    const text = byClass.has(d.kind)
       ? el('text', { x: pct(x, width), y: pct(y + h, height), dx: 3, dy: -5 })
       : el('text', { x: pct(x, width), y: pct(y, height), dx: 1, dy: above ? -4 : 13 });
-    text.textContent = `${d.kind === 'object' ? d.label : d.kind} ${Math.round(d.score * 100)}%`;
+    text.textContent = `${byClass.has(d.kind) ? d.label : d.kind} ${Math.round(d.score * 100)}%`;
     group.append(text);
     svg.append(group);
   }

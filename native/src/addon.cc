@@ -7,7 +7,6 @@
 #include "nms.h"
 #include "preprocess.h"
 #include "pyramid.h"
-#include "tensor.h"
 
 namespace {
 
@@ -17,7 +16,6 @@ constexpr int kAbiVersion = 3;
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("blurRegions", Napi::Function::New(env, pixveil::BlurRegions, "blurRegions"));
-  exports.Set("normalizeToChw", Napi::Function::New(env, pixveil::NormalizeToChw, "normalizeToChw"));
   exports.Set("halveImage", Napi::Function::New(env, pixveil::HalveImage, "halveImage"));
   exports.Set("regionToTensor", Napi::Function::New(env, pixveil::RegionToTensor, "regionToTensor"));
   exports.Set("nms", Napi::Function::New(env, pixveil::Nms, "nms"));

@@ -8,13 +8,12 @@ import { blurRegionsFallback } from './fallback/blur.js';
 import { nmsFallback } from './fallback/nms.js';
 import { halveImageFallback } from './fallback/pyramid.js';
 import { regionToTensorFallback } from './fallback/region-tensor.js';
-import { normalizeToChwFallback } from './fallback/tensor.js';
 import { createJpegBlocks } from './jpeg-blocks.js';
 import { createNativeOps, loadNativeAddon } from './native.js';
 import { deepestLevel, ImagePyramid } from './pyramid.js';
 import { planRegionTensor } from './region-plan.js';
 import type { BlurRegion, BlurSpec, RawImage, RegionTensor, RegionTensorOptions, TensorLayout, TensorSpec } from './types.js';
-import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs, validateTensorArgs } from './validate.js';
+import { validateBlurArgs, validateNmsArgs, validatePyramidArgs, validateRegionTensorArgs } from './validate.js';
 
 export { ImagePyramid } from './pyramid.js';
 export type { PixelOpsImplementation } from './choose.js';
@@ -40,7 +39,6 @@ export type {
 const fallback = {
   blurRegions: blurRegionsFallback,
   nms: nmsFallback,
-  normalizeToChw: normalizeToChwFallback,
   halveImage: halveImageFallback,
   regionToTensor: regionToTensorFallback,
 };
@@ -75,10 +73,6 @@ export const pixelOps = {
   nms(boxes: Float32Array, scores: Float32Array, iouThreshold: number, classes?: Int32Array): Int32Array {
     validateNmsArgs(boxes, scores, iouThreshold, classes);
     return chosen.ops.nms(boxes, scores, iouThreshold, classes);
-  },
-  normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
-    validateTensorArgs(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
-    return chosen.ops.normalizeToChw(rgb, contentWidth, contentHeight, offsetX, offsetY, spec);
   },
   /**
    * The anti-aliasing pyramid of one decoded image, built once and passed to every

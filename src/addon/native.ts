@@ -36,20 +36,6 @@ export interface NativeAddon {
     shape: BlurSpec['shape'];
     useCuda: boolean;
   }): NativeBackend;
-  normalizeToChw(options: {
-    rgb: Uint8Array;
-    contentWidth: number;
-    contentHeight: number;
-    offsetX: number;
-    offsetY: number;
-    width: number;
-    height: number;
-    channelOrder: TensorSpec['channelOrder'];
-    padValue: number;
-    mean: Float64Array;
-    std: Float64Array;
-    out: Float32Array;
-  }): void;
   halveImage(options: { data: Uint8Array; width: number; height: number; channels: number; out: Uint8Array }): void;
   regionToTensor(
     options: Omit<RegionTensorPlan, 'level' | 'transform'> & {
@@ -148,26 +134,6 @@ export function createNativeOps(addon: NativeAddon, useCuda = false) {
     blurRegionsWith,
     blurRegions(image: RawImage, regions: BlurRegion[], spec: BlurSpec): void {
       blurRegionsWith(image, regions, spec);
-    },
-    normalizeToChw(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): Float32Array {
-      const out = new Float32Array(3 * spec.width * spec.height);
-      callNative('normalizeToChw', () =>
-        addon.normalizeToChw({
-          rgb,
-          contentWidth,
-          contentHeight,
-          offsetX,
-          offsetY,
-          width: spec.width,
-          height: spec.height,
-          channelOrder: spec.channelOrder,
-          padValue: spec.padValue,
-          mean: Float64Array.from(spec.mean),
-          std: Float64Array.from(spec.std),
-          out,
-        }),
-      );
-      return out;
     },
     halveImage(level: PyramidLevel): PyramidLevel {
       const width = Math.floor(level.width / 2);

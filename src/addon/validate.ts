@@ -81,19 +81,6 @@ function checkTensorSpec(spec: TensorSpec): void {
   checkTriple('spec.std', spec.std, true);
 }
 
-export function validateTensorArgs(rgb: Uint8Array, contentWidth: number, contentHeight: number, offsetX: number, offsetY: number, spec: TensorSpec): void {
-  checkTensorSpec(spec);
-  if (!isIntegerIn(contentWidth, 1, spec.width)) throw invalidOption('contentWidth', `an integer from 1 to ${spec.width} (spec.width)`, contentWidth);
-  if (!isIntegerIn(contentHeight, 1, spec.height)) throw invalidOption('contentHeight', `an integer from 1 to ${spec.height} (spec.height)`, contentHeight);
-  const maxX = spec.width - contentWidth;
-  const maxY = spec.height - contentHeight;
-  if (!isIntegerIn(offsetX, 0, maxX)) throw invalidOption('offsetX', `an integer from 0 to ${maxX} (spec.width - contentWidth)`, offsetX);
-  if (!isIntegerIn(offsetY, 0, maxY)) throw invalidOption('offsetY', `an integer from 0 to ${maxY} (spec.height - contentHeight)`, offsetY);
-  if (!(rgb instanceof Uint8Array)) throw invalidOption('rgb', 'a Uint8Array', rgb);
-  const bytes = contentWidth * contentHeight * 3;
-  if (rgb.length !== bytes) throw invalidOption('rgb.length', `${bytes} (contentWidth × contentHeight × 3)`, rgb.length);
-}
-
 export function validatePyramidArgs(image: RawImage, options: { maxLevel?: number } | undefined): void {
   validateImage(image);
   if (options === undefined) return;

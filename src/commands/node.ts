@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import { Admission } from '../ingest/admission.js';
 import type { IngestContext } from '../ingest/context.js';
 import { startHttpServer, type HttpServer } from '../ingest/server.js';
-import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
+import { availableDetectors, configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { checkExecutionProviders, checkProvidersStart, modelProviders } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
@@ -107,8 +107,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     metrics.poolThreads.set(pool.threads);
     runner = new JobRunner(queue, store, pool, log, {
       keepOriginals: config.keepOriginals,
-      claimBlockMs: 1000,
-      errorBackoffMs: 1000,
+      claimBlockMs: config.claimBlockMs,
+      errorBackoffMs: config.queueErrorBackoffMs,
       storageRetryMs: config.storageRetryMs,
       decodeBudget: decodeBudgetFromConfig(config),
       onJobFinished: (job) => recordJobMetrics(metrics, job),
@@ -122,7 +122,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       allowPrivate: config.webhookAllowPrivate,
       timeoutMs: config.webhookTimeoutMs,
       policy: { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxMs },
-      pollMs: 250,
+      pollMs: config.webhookPollMs,
       concurrency: config.webhookConcurrency,
       perTenantConcurrency: config.webhookTenantConcurrency,
       log: log.child({ component: 'webhooks' }),
@@ -168,7 +168,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     plateModel: plateChoice,
     jpegBlocks: jpegBlocks.support,
     options: {
-      available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
+      available: availableDetectors(models),
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: defaultThresholds(models),
       defaultMetadata: config.keepMetadata,
@@ -180,7 +180,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);
-  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, workers: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available });
+  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, pool_threads: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available });
   if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
   }

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
-import { PixveilError } from '../errors.js';
+import { PixveilError, type ErrorCode } from '../errors.js';
 import { outputExt, type ImageExt } from '../image-format.js';
 import type { JobOptions } from '../job.js';
+import { detectionKinds, thresholdFlag, thresholdParam } from '../kinds.js';
 import { parseJobOptions } from '../ingest/options.js';
-import { configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
+import { availableDetectors, configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { checkProvidersStart } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
 import { ensureModels } from '../models/pull.js';
@@ -24,9 +25,8 @@ export interface ProcessFlags {
   blur?: string;
   shape?: string;
   detect?: string;
-  faceThreshold?: string;
-  plateThreshold?: string;
-  objectThreshold?: string;
+  /** faceThreshold, plateThreshold, …: commander's names of the kinds' --face-threshold flags. */
+  [threshold: `${string}Threshold`]: string | undefined;
   blurClasses?: string;
   format?: string;
   quality?: string;
@@ -43,9 +43,7 @@ const FLAG_PARAMS: [keyof ProcessFlags, string, string][] = [
   ['blur', 'blur', '--blur'],
   ['shape', 'shape', '--shape'],
   ['detect', 'detect', '--detect'],
-  ['faceThreshold', 'face_threshold', '--face-threshold'],
-  ['plateThreshold', 'plate_threshold', '--plate-threshold'],
-  ['objectThreshold', 'object_threshold', '--object-threshold'],
+  ...detectionKinds().map((k): [keyof ProcessFlags, string, string] => [`${k.name}Threshold`, thresholdParam(k), thresholdFlag(k)]),
   ['blurClasses', 'blur_classes', '--blur-classes'],
   ['format', 'format', '--format'],
   ['quality', 'quality', '--quality'],
@@ -58,7 +56,7 @@ export function jobOptionsFromFlags(config: Config, flags: ProcessFlags): JobOpt
   for (const [key, param] of FLAG_PARAMS) if (flags[key] !== undefined) params.set(param, String(flags[key]));
   try {
     return parseJobOptions(params, {
-      available: { faces: Boolean(models.faces), plates: Boolean(models.plates), objects: Boolean(models.objects) },
+      available: availableDetectors(models),
       objectClasses: models.objects?.classes ?? [],
       defaultThresholds: defaultThresholds(models),
       defaultMetadata: config.keepMetadata,
@@ -218,7 +216,8 @@ export async function processDirectory(config: Config, input: string, outDir: st
   let report: fs.WriteStream | undefined;
   const counts = { processed: 0, skipped: 0, failed: 0 };
 
-  const fail = (rel: string, code: string, message: string) => {
+  /** The report's codes: the service's (errors.ts) and the CLI's own file-system ones. */
+  const fail = (rel: string, code: ErrorCode | 'READ_ERROR' | 'WRITE_ERROR', message: string) => {
     counts.failed++;
     if (!report) {
       report = fs.createWriteStream(reportFile, { flags: 'a' });
@@ -272,7 +271,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   try {
     for await (const found of walk(input, '', flags.recursive, skip)) {
       const task: Promise<void> = one(found)
-        .catch((err) => fail(found.rel, 'INTERNAL_ERROR', (err as Error).message))
+        .catch((err) => fail(found.rel, 'INTERNAL', (err as Error).message))
         .finally(() => {
           running.delete(task);
           progress.update(counts);

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS } from './detection.js';
+import { detectionKinds, modelSettingKey } from '../kinds.js';
+import { DEFAULT_DETECTION_SETTINGS, LIGHT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS } from './detection.js';
 import type { MetadataPolicy } from '../job.js';
 import type { Config, ExecutionProvider, PIXEL_OPS_MODES } from './schema.js';
 
@@ -39,9 +40,8 @@ export const defaults = Object.freeze({
   pixelOps: 'auto' as (typeof PIXEL_OPS_MODES)[number],
   /** A starting set of models and passes (see `profiles` below); each variable still overrides. */
   profile: 'default' as ProfileName,
-  faceModel: 'yunet-n',
-  objectModel: 'yolox-nano',
-  plateModel: 'yolov9-t-plates',
+  // faceModel: 'yunet-n', plateModel: 'yolov9-t-plates', objectModel: 'yolox-nano': each kind's default model.
+  ...(Object.fromEntries(detectionKinds().map((k) => [modelSettingKey(k), k.model.default])) as Record<'faceModel' | 'plateModel' | 'objectModel', string>),
   /** `auto`: int8 on a CPU with VNNI, else float, where `pixveil models quantize` made the file; else the original (src/models/plate-precision.ts). */
   platePrecision: 'auto' as 'auto' | 'int8' | 'float' | 'original',
   detection: DEFAULT_DETECTION_SETTINGS,
@@ -54,6 +54,9 @@ export const defaults = Object.freeze({
   retryBaseMs: 1000,
   // A storage outage of seconds then costs no attempts (MAX_ATTEMPTS).
   storageRetryMs: 30_000,
+  /** A claim blocks this long when no job is there: a stopping worker waits for it at most this long. */
+  claimBlockMs: 1000,
+  queueErrorBackoffMs: 1000,
   shutdownGraceMs: 20_000,
   redisUrl: '',
   redisPrefix: 'pixveil',
@@ -121,6 +124,7 @@ export const defaults = Object.freeze({
   /** First retry delay of a delivery; doubles per attempt, capped at WEBHOOK_RETRY_MAX_MS. */
   webhookRetryBaseMs: 2000,
   webhookRetryMaxMs: 10 * 60_000,
+  webhookPollMs: 250,
   webhookConcurrency: 16,
   /** A quarter of the node's deliveries: a receiver that hangs holds at most these, the rest go to others. */
   webhookTenantConcurrency: 4,
@@ -138,11 +142,8 @@ export type ProfileName = 'default' | 'light' | 'ultraface-tiled' | 'legacy';
 export const ultrafaceTiledProfile = Object.freeze({
   faceModel: 'ultraface-rfb-320',
   plateModel: 'hyperlpr-y5fu-320',
-  detection: LEGACY_DETECTION_SETTINGS,
+  detection: ULTRAFACE_TILED_DETECTION_SETTINGS,
 });
-
-/** The profile's old name, still accepted (PROFILE=legacy, eval --profile=legacy). */
-export const legacyProfile = ultrafaceTiledProfile;
 
 /** What each PROFILE changes in the table above. `light`: the cheap models, one full-frame pass each (no tiles, no crops). */
 export const profiles: Readonly<Record<ProfileName, Readonly<Partial<Config>>>> = Object.freeze({

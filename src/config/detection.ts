@@ -1,11 +1,16 @@
 // The detection stage's quality settings: their schema (which variable sets each, what it may be)
 // and their one set of defaults; config fills them from the environment and the pool hands them
 // whole to every thread.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TNumber } from '@sinclair/typebox';
+import { detectionKinds, kindVariable } from '../kinds.js';
 import { OneOf } from '../schema/job.js';
 
-const tileScale = (env: string) => Type.Number({ env, minimum: 1, maximum: 64 });
-const blurMargin = (env: string) => Type.Number({ env, minimum: 0, maximum: 2 });
+/** FACE_TILE_SCALE, PLATE_TILE_SCALE, …: keyed by slot, for each kind that tiles (src/kinds.ts). */
+const tiledKinds = detectionKinds().filter((k) => k.tileScale !== undefined);
+const tileScales = Object.fromEntries(tiledKinds.map((k) => [k.slot, Type.Number({ env: kindVariable(k, 'TILE_SCALE'), minimum: 1, maximum: 64 })])) as Record<'faces' | 'plates', TNumber>;
+/** FACE_BLUR_MARGIN, PLATE_BLUR_MARGIN, …: keyed by name, for each kind blurred beyond its box. */
+const marginKinds = detectionKinds().filter((k) => k.blurMargin !== undefined);
+const blurMargins = Object.fromEntries(marginKinds.map((k) => [k.name, Type.Number({ env: kindVariable(k, 'BLUR_MARGIN'), minimum: 0, maximum: 2 })])) as Record<'face' | 'plate', TNumber>;
 const share = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
 
 /** Quality features of the detection stage; set by config (TILING, FACE_TILE_SCALE…), fixed per pool. Fields without `env` are fixed here. */
@@ -16,7 +21,7 @@ export const DetectionSettingsSchema = Type.Object({
       'Extra passes on tiles of large images so small faces and plates are not shrunk away. auto: always; fallback: only where the person/vehicle crops cannot stand in for them (no person or vehicle found, or more than MAX_PERSONS/MAX_VEHICLES); off: never',
   }),
   tileScale: Type.Object(
-    { faces: tileScale('FACE_TILE_SCALE'), plates: tileScale('PLATE_TILE_SCALE') },
+    tileScales as typeof tileScales & Record<string, TNumber>,
     {
       description:
         'Largest shrink a pass may apply before tiles are added: a full pass that shrinks the image more gets tiles of at most this many model inputs each (2: a tile covers 2× the input). For a dynamic face model the input is the one FACE_INPUT_LONG_SIDE gives, so only huge images get tiles',
@@ -38,7 +43,7 @@ export const DetectionSettingsSchema = Type.Object({
   vehicleScore: share('Vehicles below this score give no plate pass'),
   maxVehicles: Type.Integer({ env: 'MAX_VEHICLES', minimum: 0, maximum: 64, description: 'Most vehicle crops per image' }),
   blurMargin: Type.Object(
-    { face: blurMargin('FACE_BLUR_MARGIN'), plate: blurMargin('PLATE_BLUR_MARGIN') },
+    blurMargins as typeof blurMargins & Record<string, TNumber>,
     { description: 'Boxes are grown by this share of their size before blurring (0.15 = 7.5% per side)' },
   ),
   plausibility: Type.Object(
@@ -62,9 +67,8 @@ export type DetectionSettings = Static<typeof DetectionSettingsSchema>;
 
 export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
   tiling: 'auto',
-  // YuNet at 1600: tiles only past 2.6 × 1600 px (4160 px long side); YOLOv9-t (416): past 4160 px.
-  // Chosen with `npm run eval` (eval/README.md, "Engine v2").
-  tileScale: Object.freeze({ faces: 2.6, plates: 10 }),
+  // Each kind's own (src/kinds.ts: YuNet at 1600 tiles past 4160 px, YOLOv9-t at 416 too).
+  tileScale: Object.freeze(Object.fromEntries(tiledKinds.map((k) => [k.slot, k.tileScale!]))) as DetectionSettings['tileScale'],
   faceInputLongSide: 1600,
   faceCropInput: 160,
   tileOverlap: 0.15,
@@ -75,7 +79,7 @@ export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fr
   vehicleScore: 0.25,
   maxVehicles: 8,
   plateCropBelowPx: 8,
-  blurMargin: Object.freeze({ face: 0.15, plate: 0.15 }),
+  blurMargin: Object.freeze(Object.fromEntries(marginKinds.map((k) => [k.name, k.blurMargin!]))) as DetectionSettings['blurMargin'],
   // Chosen with `npm run eval` and fixture crops (eval/README.md, "Plausibility"): real faces filling
   // a fifth or more of the frame scored ≥ 0.94, real frame-filling plates ≥ 0.86; labelled plates are 1.18–4.5 wide per high, and
   // boxes under 0.5 were slivers or fragments (eval/README.md lists them).
@@ -83,17 +87,17 @@ export const DEFAULT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.fr
 }) as DetectionSettings;
 
 
-/** The settings before issue 14 (UltraFace + HyperLPR with 6 + 6 tiles per 1080p image): PROFILE=ultraface-tiled (formerly legacy). */
-export const LEGACY_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
+/** PROFILE=ultraface-tiled: the 320-px UltraFace + HyperLPR pair made up for with tiles (6 + 6 per 1080p image) and every vehicle cropped. */
+export const ULTRAFACE_TILED_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
   ...DEFAULT_DETECTION_SETTINGS,
   // 1080p: 6 face tiles at 2.43× and 6 plate tiles at 2.22× (eval/README.md, "Cost").
-  tileScale: Object.freeze({ faces: 2.6, plates: 2.4 }),
+  tileScale: Object.freeze({ ...DEFAULT_DETECTION_SETTINGS.tileScale, faces: 2.6, plates: 2.4 }),
   plateCropBelowPx: Infinity,
 }) as DetectionSettings;
 
 /** PROFILE=light: the same cheap models, one full-frame pass each, no tiles and no person or vehicle crops. */
 export const LIGHT_DETECTION_SETTINGS: Readonly<DetectionSettings> = Object.freeze({
-  ...LEGACY_DETECTION_SETTINGS,
+  ...ULTRAFACE_TILED_DETECTION_SETTINGS,
   tiling: 'off',
   facesOnPersons: false,
   platesOnVehicles: false,

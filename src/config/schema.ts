@@ -2,7 +2,8 @@
 // its value may be (range, enum, multiple) and the description says what it does. `Config` is
 // derived from it; the values nobody sets come from the one defaults table (defaults.ts), and
 // config.ts reads each variable through its node here (parse the string, then Value.Check).
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
+import { detectionKinds, kindVariable, modelSettingKey } from '../kinds.js';
 import { DetectionSettingsSchema } from './detection.js';
 import { MetadataPolicySchema, OneOf } from '../schema/job.js';
 
@@ -21,6 +22,12 @@ const tenantMap = (env: string, value: string, description: string) =>
 
 const MS_PER_HOUR = 3_600_000;
 
+/** FACE_MODEL, PLATE_MODEL, OBJECT_MODEL, …: one model setting per detection kind (src/kinds.ts). */
+const modelSettings = Object.fromEntries(detectionKinds().map((k) => [modelSettingKey(k), text(kindVariable(k, 'MODEL'), k.model.description)])) as Record<
+  'faceModel' | 'plateModel' | 'objectModel',
+  TString
+>;
+
 export const ConfigSchema = Type.Object({
   host: text('HOST', 'Listen address (0.0.0.0 in containers)'),
   port: Type.Integer({ env: 'PORT', minimum: 0, maximum: 65535, description: 'HTTP and WebSocket port' }),
@@ -37,19 +44,17 @@ export const ConfigSchema = Type.Object({
   latencySloSeconds: Type.Integer({ env: 'LATENCY_SLO_SECONDS', minimum: 0, maximum: 86_400, description: 'Predicted-wait bound for admission; 0 turns latency admission off' }),
   admissionPriorSecondsPerImage: Type.Number({ env: 'ADMISSION_PRIOR_SECONDS_PER_IMAGE', minimum: 0.001, maximum: 3600, description: "Seconds per image per pool thread assumed until the cluster's drain rate is measured" }),
   admissionWaitFraction: Type.Number({ env: 'ADMISSION_WAIT_FRACTION', minimum: 0.05, maximum: 1, description: 'Share of LATENCY_SLO_SECONDS a newly admitted upload may be predicted to wait; the rest is margin for a drain rate that falls after admission' }),
-  poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads (formerly WORKERS); one onnxruntime session set per thread' }),
-  tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread (formerly WORKER_CONCURRENCY), so decode/encode of one overlaps waiting on the next' }),
+  poolThreads: Type.Integer({ env: 'POOL_THREADS', minimum: 1, maximum: 256, description: 'Pool threads; one onnxruntime session set per thread (WORKERS is read where this is unset)' }),
+  tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread, so decode/encode of one overlaps waiting on the next (WORKER_CONCURRENCY is read where this is unset)' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
   executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks, or that cannot start a session, stops start-up' }),
   pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
   profile: OneOf(['default', 'light', 'ultraface-tiled', 'legacy'] as const, {
     env: 'PROFILE',
     description:
-      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models with tiles and vehicle crops, as before issue 14; legacy: deprecated name of ultraface-tiled',
+      'A starting set of models and passes (defaults.ts profiles); each variable still overrides. light: UltraFace + HyperLPR + YOLOX, one full-frame pass each; ultraface-tiled: the same models made up for with tiles and vehicle crops; legacy: deprecated name of ultraface-tiled',
   }),
-  faceModel: text('FACE_MODEL', 'Face detector (manifest name); empty disables'),
-  objectModel: text('OBJECT_MODEL', 'COCO object detector (manifest name); empty disables'),
-  plateModel: text('PLATE_MODEL', 'Plate detector (manifest name); empty disables'),
+  ...modelSettings,
   platePrecision: OneOf(['auto', 'int8', 'float', 'original'] as const, { env: 'PLATE_MODEL_PRECISION', description: 'Which file of PLATE_MODEL runs: auto (int8 on a CPU with VNNI, else the float rebuild, when `pixveil models quantize` made them; else the original), or one of them (missing: start-up error)' }),
   detection: { ...DetectionSettingsSchema, description: 'Tiles, person/vehicle crops and blur margins: handed whole to every pool thread' },
   keepMetadata: { ...MetadataPolicySchema, env: 'KEEP_METADATA', description: 'Default metadata= of a request: strip everything, or keep safe EXIF (README "Privacy"); the old false/true mean strip/safe' },
@@ -59,6 +64,8 @@ export const ConfigSchema = Type.Object({
   stalledMs: Type.Integer({ env: 'STALLED_MS', minimum: 100, description: 'A claimed job idle this long is reclaimed by another worker (Redis mode)' }),
   retryBaseMs: Type.Integer({ env: 'RETRY_BASE_MS', minimum: 1, maximum: MS_PER_HOUR, description: 'First retry delay after a transient failure; doubles per attempt' }),
   storageRetryMs: Type.Integer({ env: 'STORAGE_RETRY_MS', minimum: 0, maximum: MS_PER_HOUR, description: 'How long one storage call of a job is retried through STORAGE_ERROR before that attempt fails' }),
+  claimBlockMs: Type.Integer({ env: 'CLAIM_BLOCK_MS', minimum: 10, maximum: 60_000, description: "How long one claim of a worker's job runner waits for work before it looks again; shutdown waits for it at most this long" }),
+  queueErrorBackoffMs: Type.Integer({ env: 'QUEUE_ERROR_BACKOFF_MS', minimum: 10, maximum: 60_000, description: "Pause after the queue failed (a claim, or recording a job's outcome) before trying again; also the first pause of a retried storage call" }),
   shutdownGraceMs: Type.Integer({ env: 'SHUTDOWN_GRACE_MS', minimum: 0, description: 'On SIGTERM, time to finish jobs in hand' }),
   redisUrl: text('REDIS_URL', 'Set: a Redis Streams queue shared by all nodes'),
   redisPrefix: text('REDIS_PREFIX', 'Prefix of every Redis key'),
@@ -108,6 +115,7 @@ export const ConfigSchema = Type.Object({
   webhookMaxAttempts: Type.Integer({ env: 'WEBHOOK_MAX_ATTEMPTS', minimum: 1, maximum: 100, description: 'Attempts per delivery before the job records it as failed' }),
   webhookRetryBaseMs: Type.Integer({ env: 'WEBHOOK_RETRY_BASE_MS', minimum: 1, maximum: MS_PER_HOUR, description: 'First retry delay of a delivery; doubles per attempt' }),
   webhookRetryMaxMs: Type.Integer({ env: 'WEBHOOK_RETRY_MAX_MS', minimum: 1, maximum: 24 * MS_PER_HOUR, description: 'Cap of the delivery retry delay' }),
+  webhookPollMs: Type.Integer({ env: 'WEBHOOK_POLL_MS', minimum: 10, maximum: 60_000, description: 'Pause between reads of due webhook deliveries when no slot is free or none was due' }),
   webhookConcurrency: Type.Integer({ env: 'WEBHOOK_CONCURRENCY', minimum: 1, maximum: 1024, description: 'Webhook deliveries in flight at once per node' }),
   webhookTenantConcurrency: Type.Integer({ env: 'WEBHOOK_TENANT_CONCURRENCY', minimum: 1, maximum: 1024, description: "One tenant's share of WEBHOOK_CONCURRENCY (AUTH=off: one callback host's), so a slow receiver cannot hold every delivery slot" }),
   storageSweepSeconds: Type.Integer({ env: 'STORAGE_SWEEP_SECONDS', minimum: 1, maximum: 86_400, description: "Pause between sweeps that delete the stored objects of jobs whose record expired (older than JOB_TTL_SECONDS)" }),

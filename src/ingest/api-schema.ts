@@ -1,6 +1,7 @@
 // The response bodies of the HTTP API as TypeBox schemas, with the examples the document shows.
 // views.ts builds these shapes; test/integration/openapi.test.ts checks real answers against them.
 import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
+import { kindSlots } from '../kinds.js';
 import { DetectionSchema, ImageExtSchema, JobOptionsSchema, OneOf } from '../schema/job.js';
 
 // TypeBox checks only the formats registered with it; this one is what views.ts writes (toISOString).
@@ -172,7 +173,7 @@ export const HealthSchema = Type.Object(
     pixel_ops: Type.String(),
     models: Type.Array(
       Type.Object({
-        kind: OneOf(['faces', 'plates', 'objects'] as const),
+        kind: OneOf(kindSlots()),
         model: Type.String(),
         provider: Type.String({ description: 'The execution provider the session runs on: the first of EXECUTION_PROVIDERS (onnxruntime places an operator that provider lacks on the next one)' }),
         providers: Type.Array(Type.String(), { description: 'EXECUTION_PROVIDERS as the session was given them, in order' }),

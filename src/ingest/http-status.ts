@@ -1,7 +1,8 @@
-import type { PixveilError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 
 // The HTTP status of each error code: decided here, at the edge, not where the error is made.
-const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
+// Keyed by the ErrorCode union, so a code added to errors.ts without a status here does not compile.
+const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   INVALID_OPTION: 400,
   BAD_REQUEST: 400,
   INVALID_CALLBACK_URL: 400,
@@ -30,6 +31,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   SLOW_READER: 429,
   HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
+  // A job's failure, never an answer of its own: a job record or WebSocket frame that shows it says 500.
+  PROCESSING_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
   SERVER_BUSY: 503,
   STORAGE_ERROR: 503,
@@ -37,7 +40,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   MODEL_CHECKSUM: 503,
 });
 
-/** A code without an entry is a bug of ours: 500. */
-export function httpStatusOf(err: Pick<PixveilError, 'code'>): number {
-  return STATUS_BY_CODE[err.code] ?? 500;
+/** A code from a stored record that this build does not know (an older or newer node's) is 500. */
+export function httpStatusOf(err: { code: string }): number {
+  return STATUS_BY_CODE[err.code as ErrorCode] ?? 500;
 }

@@ -32,7 +32,9 @@ export interface RouteDoc {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const OPTION_PARAMS: JobOptionsQueryName[] = ['blur', 'shape', 'detect', 'face_threshold', 'plate_threshold', 'object_threshold', 'blur_classes', 'format', 'quality', 'metadata', 'callback_url'];
+// Every job option of an upload route, in the schema's order (so each kind's threshold, src/kinds.ts, is there);
+// `wait` belongs to the job routes (RouteDoc.wait) and `return_image` to the WebSocket.
+const OPTION_PARAMS = (Object.keys(JobOptionsQuerySchema.properties) as JobOptionsQueryName[]).filter((name) => name !== 'wait' && name !== 'return_image');
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const binary = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
 

@@ -4,12 +4,12 @@ import { invalidOption } from '../errors.js';
 import { outputFormatOf } from '../image-format.js';
 import { JOB_OPTION_DEFAULTS, type JobOptions, type MetadataPolicy } from '../job.js';
 import { expectedOf } from '../schema/describe.js';
-import { DETECTORS } from '../schema/job.js';
+import { detectionKinds, kindSlots, thresholdParam } from '../kinds.js';
 import { JobOptionsQuerySchema, type JobOptionsQueryName } from '../schema/options-query.js';
 
 export interface OptionContext {
   /** Detectors this node has; asking for a missing one is a 400, not a silent skip. */
-  available: { faces: boolean; plates: boolean; objects: boolean };
+  available: JobOptions['detect'];
   objectClasses: readonly string[];
   defaultThresholds: JobOptions['thresholds'];
   /** KEEP_METADATA: what `metadata=` is when a request does not say. */
@@ -57,9 +57,9 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
   const wanted = param<string[]>(params, 'detect');
   if (wanted) {
     for (const name of wanted) {
-      if (!ctx.available[name as keyof typeof detect]) throw invalidOption('detect', `detectors this server has configured (${DETECTORS.filter((d) => ctx.available[d]).join(', ')})`, name);
+      if (!ctx.available[name]) throw invalidOption('detect', `detectors this server has configured (${kindSlots().filter((d) => ctx.available[d]).join(', ')})`, name);
     }
-    for (const d of DETECTORS) detect[d] = wanted.includes(d);
+    for (const d of kindSlots()) detect[d] = wanted.includes(d);
   }
 
   const blurClasses = param<string[]>(params, 'blur_classes') ?? [];
@@ -77,11 +77,7 @@ export function parseJobOptions(params: URLSearchParams, ctx: OptionContext): Jo
     blur,
     shape,
     detect,
-    thresholds: {
-      face: param<number>(params, 'face_threshold') ?? ctx.defaultThresholds.face,
-      plate: param<number>(params, 'plate_threshold') ?? ctx.defaultThresholds.plate,
-      object: param<number>(params, 'object_threshold') ?? ctx.defaultThresholds.object,
-    },
+    thresholds: Object.fromEntries(detectionKinds().map((k) => [k.name, param<number>(params, thresholdParam(k) as JobOptionsQueryName) ?? ctx.defaultThresholds[k.name]])),
     blurClasses,
     format,
     ...(quality !== undefined ? { quality } : {}),

@@ -16,7 +16,7 @@ import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/st
 import { UploadBudget, type BodyAllowance } from './upload-budget.js';
 import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
-import { acceptedView, batchView, queueView, seedAcceptedView, seedBatchView, seedQueueView, seedStatsView, seedStatusView, statsView, jobView } from './views.js';
+import { acceptedView, batchView, queueView, unversionedAcceptedView, unversionedBatchView, unversionedQueueView, unversionedStatsView, unversionedStatusView, statsView, jobView } from './views.js';
 import { registerStream } from './websocket.js';
 
 export interface HttpServer {
@@ -30,11 +30,11 @@ function ingestRoutes(ctx: IngestContext): RouteSpec[] {
   const batch: BodyRule = { limit: () => ctx.config.maxBatchBytes, setting: 'MAX_BATCH_BYTES' };
   return [
     { method: 'post', patterns: ['/v1/images'], name: 'images', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, acceptedView) },
-    { method: 'post', patterns: ['/upload'], name: 'upload', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, seedAcceptedView) },
+    { method: 'post', patterns: ['/upload'], name: 'upload', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, unversionedAcceptedView) },
     { method: 'post', patterns: ['/v1/images:batch'], name: 'images_batch', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, batchView) },
-    { method: 'post', patterns: ['/batch-upload'], name: 'batch_upload', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, seedBatchView) },
+    { method: 'post', patterns: ['/batch-upload'], name: 'batch_upload', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, unversionedBatchView) },
     { method: 'get', patterns: ['/v1/jobs/:id'], name: 'job', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, jobView) },
-    { method: 'get', patterns: ['/status/:id'], name: 'status', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, seedStatusView) },
+    { method: 'get', patterns: ['/status/:id'], name: 'status', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, unversionedStatusView) },
     { method: 'del', patterns: ['/v1/jobs/:id'], name: 'job_delete', params: 1, access: 'tenant', handler: (c) => deleteJob(ctx, c) },
     { method: 'get', patterns: ['/v1/jobs/:id/result'], name: 'job_result', params: 1, access: 'tenant', handler: (c) => getResult(ctx, c) },
   ];
@@ -43,9 +43,9 @@ function ingestRoutes(ctx: IngestContext): RouteSpec[] {
 function commonRoutes(ctx: IngestContext): RouteSpec[] {
   return [
     { method: 'get', patterns: ['/v1/stats'], name: 'stats', params: 0, access: 'tenant', handler: (c) => getStats(ctx, c, statsView) },
-    { method: 'get', patterns: ['/stats'], name: 'stats_seed', params: 0, access: 'tenant', handler: (c) => getStats(ctx, c, seedStatsView) },
+    { method: 'get', patterns: ['/stats'], name: 'stats_unversioned', params: 0, access: 'tenant', handler: (c) => getStats(ctx, c, unversionedStatsView) },
     { method: 'get', patterns: ['/v1/queue'], name: 'queue', params: 0, access: 'tenant', handler: (c) => getQueue(ctx, c, queueView) },
-    { method: 'get', patterns: ['/queue-status'], name: 'queue_seed', params: 0, access: 'tenant', handler: (c) => getQueue(ctx, c, seedQueueView) },
+    { method: 'get', patterns: ['/queue-status'], name: 'queue_unversioned', params: 0, access: 'tenant', handler: (c) => getQueue(ctx, c, unversionedQueueView) },
     { method: 'get', patterns: ['/v1/health', '/health'], name: 'health', params: 0, access: 'open', handler: (c) => getHealth(ctx, c.reply) },
     { method: 'get', patterns: ['/v1/ready'], name: 'ready', params: 0, access: 'open', handler: (c) => getReady(ctx, c.reply) },
     { method: 'get', patterns: ['/metrics'], name: 'metrics', params: 0, access: 'metrics', handler: (c) => getMetrics(ctx, c.reply) },

@@ -44,8 +44,8 @@ export function jobView(job: Job) {
   };
 }
 
-/** The seed service's /status/{id} shape, kept for its clients. */
-export function seedStatusView(job: Job) {
+/** The unversioned /status/{id} shape (the seed service's, kept for its clients). */
+export function unversionedStatusView(job: Job) {
   const r = job.result;
   const blurred = r?.detections.filter((d) => d.blurred) ?? [];
   return {
@@ -78,7 +78,7 @@ export function acceptedView(job: Job) {
 }
 
 /** The seed's shape for /upload. */
-export function seedAcceptedView(job: Job) {
+export function unversionedAcceptedView(job: Job) {
   return { job_id: job.id, filename: job.input.filename, file_size: job.input.bytes, status: job.status, message: 'Image queued for processing' };
 }
 
@@ -95,8 +95,8 @@ export const batchView: BatchView = {
   body: (entries, accepted) => ({ jobs: entries, accepted, rejected: entries.length - accepted }),
 };
 
-export const seedBatchView: BatchView = {
-  entry: seedAcceptedView,
+export const unversionedBatchView: BatchView = {
+  entry: unversionedAcceptedView,
   body: (entries, accepted) => ({ jobs: entries, total: entries.length, accepted, message: `${accepted} image(s) queued for processing` }),
 };
 
@@ -117,11 +117,11 @@ export const statsView = (body: StatsBody) => body;
 export const queueView = (body: QueueBody) => body;
 
 /** The seed's /stats used these top-level names. */
-export function seedStatsView(body: StatsBody) {
+export function unversionedStatsView(body: StatsBody) {
   const p50 = body.latency_ms.p50;
   return { ...body, total_processed: body.jobs_finished, queue_size: 'depth' in body.queue ? body.queue.depth : null, average_processing_time: p50 === null ? null : p50 / 1000 };
 }
 
-export function seedQueueView(body: QueueBody) {
+export function unversionedQueueView(body: QueueBody) {
   return { ...body, queue_size: body.depth ?? null, active_workers: body.pool?.threads ?? 0 };
 }

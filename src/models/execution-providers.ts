@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { ConfigError } from '../config/config.js';
+import { kindSlots } from '../kinds.js';
 
 /** What onnxruntime-node's binding says about one provider (listSupportedBackends). */
 export interface BackendInfo {
@@ -75,14 +76,15 @@ export function checkExecutionProviders(wanted: readonly string[], probe: Provid
 
 /** Per model, the providers its session was given and the one it runs on (onnxruntime puts each operator on the first provider of the list that has it). */
 export interface ModelProvider {
-  kind: 'faces' | 'plates' | 'objects';
+  /** The detection kind's slot (src/kinds.ts). */
+  kind: string;
   model: string;
   provider: string;
   providers: string[];
 }
 
 export function modelProviders(models: Partial<Record<ModelProvider['kind'], { name: string } | undefined>>, providers: readonly string[]): ModelProvider[] {
-  return (['faces', 'plates', 'objects'] as const).flatMap((kind) => {
+  return kindSlots().flatMap((kind) => {
     const manifest = models[kind];
     return manifest ? [{ kind, model: manifest.name, provider: providers[0], providers: [...providers] }] : [];
   });

@@ -2,6 +2,7 @@
 // derived from it and manifest.ts validates every file through it. Each node's `expected` is the
 // <what> of "Invalid model manifest <file>: <field> must be <what>".
 import { Type, type Static } from '@sinclair/typebox';
+import { kindSlots } from '../kinds.js';
 import { OneOf } from '../schema/job.js';
 
 /** A two- or three-word enum whose message reads "nchw or nhwc". */
@@ -9,7 +10,6 @@ const either = <const T extends readonly string[]>(values: T) => ({ ...OneOf(val
 const nonEmpty = (expected: string) => Type.String({ minLength: 1, expected });
 const positiveInts = (expected: string) => Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, expected });
 
-export const MODEL_TASKS = ['faces', 'plates', 'objects'] as const;
 export const OUTPUT_KINDS = ['yolox', 'ultraface', 'yolov5-corners', 'yolov5', 'yolov8', 'nms', 'retinaface', 'blazeface', 'yunet'] as const;
 
 export const SourceSchema = Type.Object(
@@ -111,7 +111,8 @@ export const DerivedSchema = Type.Object(
 export const ModelManifestSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', expected: 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit' }),
-    task: OneOf(MODEL_TASKS),
+    // A detection kind's slot (src/kinds.ts): which detector this model can be.
+    task: OneOf(kindSlots()),
     // Joined to MODEL_DIR, so no directory part.
     file: Type.String({ pattern: '^[^/]+$', expected: 'a bare file name' }),
     bytes: Type.Optional(Type.Integer({ minimum: 1, expected: 'the file size in bytes' })),
@@ -126,14 +127,14 @@ export const ModelManifestSchema = Type.Object(
     classes: Type.Array(Type.String(), { minItems: 1, expected: 'a non-empty array of names' }),
     /**
      * The score threshold a job gets for this model when it asks for none (face_threshold, plate_threshold…);
-     * unset: the service-wide default of its task (src/job.ts). YOLOv9-t scores differ from HyperLPR's.
+     * unset: the default of its kind (src/kinds.ts). YOLOv9-t scores differ from HyperLPR's.
      */
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, expected: 'a number in (0, 1)' })),
   },
   { expected: 'a JSON object' },
 );
 
-export type ModelTask = (typeof MODEL_TASKS)[number];
+export type ModelTask = string;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 export type OutputSpec = Static<typeof OutputSchema>;
 /** A manifest as its file may write it: layout, align and padValue may be left out. */

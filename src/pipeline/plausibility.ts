@@ -12,7 +12,9 @@ export type PlausibilitySettings = DetectionSettings['plausibility'];
  * box is kept when its score is. A plate box inside the frame must also have a plate's aspect (a
  * plate seen at a steep angle may be narrower than tall, never twice as tall as wide).
  */
-export function plausible(raw: RawDetection, kind: 'face' | 'plate', imageWidth: number, imageHeight: number, rules: PlausibilitySettings): boolean {
+export function plausible(raw: RawDetection, kind: string, imageWidth: number, imageHeight: number, rules: PlausibilitySettings): boolean {
+  // Kinds without rules of their own (objects, kinds added to the registry) keep every box.
+  if (kind !== 'face' && kind !== 'plate') return true;
   const width = raw.x2 - raw.x1;
   const height = raw.y2 - raw.y1;
   if (width <= 0 || height <= 0) return false;

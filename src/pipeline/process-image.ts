@@ -4,6 +4,7 @@ import type { RawDetection } from '../models/postprocess/candidates.js';
 import { errors } from '../errors.js';
 import { MAX_OUTPUT_SIDE, outputExt, type ImageExt } from '../image-format.js';
 import type { Box, Detection, DetectionKind, JobOptions } from '../job.js';
+import { detectionKinds, type DetectionKindEntry } from '../kinds.js';
 import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
 import { detectAll, type Detectors } from './detect.js';
@@ -24,10 +25,11 @@ export interface ProcessedImage {
   models: Record<string, string>;
 }
 
-function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): Detection {
+function toDetection(raw: RawDetection, kind: DetectionKindEntry, labels: string[]): Detection {
+  const name: DetectionKind = kind.name;
   const detection: Detection = {
-    kind,
-    label: kind === 'object' ? (labels[raw.classId] ?? `class_${raw.classId}`) : kind,
+    kind: name,
+    label: kind.labelledByClass ? (labels[raw.classId] ?? `class_${raw.classId}`) : name,
     score: Math.round(raw.score * 1000) / 1000,
     box: { x: round1(raw.x1), y: round1(raw.y1), width: round1(raw.x2 - raw.x1), height: round1(raw.y2 - raw.y1) },
     blurred: false,
@@ -36,7 +38,7 @@ function toDetection(raw: RawDetection, kind: DetectionKind, labels: string[]): 
   return detection;
 }
 
-/** decode → detect (faces, plates, objects; tiles and vehicle crops per settings) → drop implausible boxes → blur → encode, timing each stage. */
+/** decode → detect (every kind of src/kinds.ts; tiles and crops per settings) → drop implausible boxes → blur → encode, timing each stage. */
 export async function processImage(
   input: Buffer,
   options: JobOptions,
@@ -81,17 +83,12 @@ async function anonymize(
   const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];
   const models: Record<string, string> = {};
-  const sets: Array<['faces' | 'plates' | 'objects', DetectionKind, RawDetection[]]> = [
-    ['faces', 'face', found.faces],
-    ['plates', 'plate', found.plates],
-    ['objects', 'object', found.objects],
-  ];
-  for (const [slot, kind, raws] of sets) {
-    const detector = detectors[slot];
-    if (!detector || !options.detect[slot]) continue;
-    models[slot] = detector.manifest.name;
-    for (const raw of raws) {
-      if (kind !== 'object' && !plausible(raw, kind, image.width, image.height, settings.plausibility)) continue;
+  for (const kind of detectionKinds()) {
+    const detector = detectors[kind.slot];
+    if (!detector || !options.detect[kind.slot]) continue;
+    models[kind.slot] = detector.manifest.name;
+    for (const raw of found[kind.slot] ?? []) {
+      if (!plausible(raw, kind.name, image.width, image.height, settings.plausibility)) continue;
       detections.push(toDetection(raw, kind, detector.manifest.classes));
     }
   }
@@ -100,7 +97,7 @@ async function anonymize(
   for (const d of detections) {
     if (!shouldBlur(d, options)) continue;
     d.blurred = true;
-    const margin = d.kind === 'face' ? settings.blurMargin.face : d.kind === 'plate' ? settings.blurMargin.plate : 0;
+    const margin = settings.blurMargin[d.kind] ?? 0;
     const grown = enlarge(d.box, margin, image.width, image.height);
     d.blurBox = { x: round1(grown.x), y: round1(grown.y), width: round1(grown.width), height: round1(grown.height) };
     regions.push(grown);

@@ -1,6 +1,7 @@
 import type { Box, Detection, JobOptions } from '../job.js';
+import { kindOf } from '../kinds.js';
 
-/** Grows a box by `margin` of its size (half per side), inside the image: faces and plates are blurred a little beyond their box so hairlines and plate frames go too. */
+/** Grows a box by `margin` of its size (half per side), inside the image: faces and plates (a kind's blurMargin) are blurred a little beyond their box so hairlines and plate frames go too. */
 export function enlarge(box: Box, margin: number, imageWidth: number, imageHeight: number): Box {
   const dx = (box.width * margin) / 2;
   const dy = (box.height * margin) / 2;
@@ -14,8 +15,9 @@ export function enlarge(box: Box, margin: number, imageWidth: number, imageHeigh
   };
 }
 
+/** A kind blurred by default (faces, plates: src/kinds.ts) always; others only for the classes the request names. */
 export function shouldBlur(detection: Pick<Detection, 'kind' | 'label'>, options: JobOptions): boolean {
-  if (detection.kind === 'face' || detection.kind === 'plate') return true;
+  if (kindOf(detection.kind)?.blurred) return true;
   return options.blurClasses.includes(detection.label);
 }
 

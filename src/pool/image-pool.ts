@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { JobOptions } from '../job.js';
+import { ownedArrayBuffer } from './owned-array-buffer.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 export interface ImagePoolOptions extends ThreadSetup {
@@ -13,14 +14,6 @@ export interface ImagePoolOptions extends ThreadSetup {
 function threadEntryFile(): string {
   const js = fileURLToPath(new URL('./thread.js', import.meta.url));
   return fs.existsSync(js) ? js : fileURLToPath(new URL('./thread.ts', import.meta.url));
-}
-
-/** Copies only when the bytes do not own their whole ArrayBuffer (pooled or sliced Buffers). */
-export function ownedArrayBuffer(bytes: Buffer): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
 }
 
 /** A fixed pool of threads, each with its own model sessions, fed image bytes by transfer. */

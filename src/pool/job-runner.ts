@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isPixveilError } from '../errors.js';
+import { errors, isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, JobResult } from '../job.js';
 import type { JobQueue, SettledJob } from '../queue/queue.js';
@@ -185,8 +185,7 @@ export class JobRunner {
         log.warn('could not record the outcome; the job will be reclaimed and run again', { error: (err as Error).message });
         return;
       }
-      const retryable = isPixveilError(err) ? err.retryable : true;
-      const code = isPixveilError(err) ? err.code : 'PROCESSING_ERROR';
+      const { retryable, code } = isPixveilError(err) ? err : errors.processingFailed((err as Error).message);
       log.warn('job attempt failed', { code, error: (err as Error).message, attempt: job.attempts });
       await this.discard(written, undefined, log);
       await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }, job.attempts))

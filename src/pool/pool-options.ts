@@ -1,5 +1,6 @@
 import { checkPixelOps } from '../addon/index.js';
 import type { Config } from '../config/config.js';
+import { modelNames } from '../models/configured.js';
 import { checkExecutionProviders } from '../models/execution-providers.js';
 import type { ImagePoolOptions } from './image-pool.js';
 
@@ -16,9 +17,7 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
     concurrencyPerThread: config.tasksPerThread,
     modelDir: config.modelDir,
     extraManifestDir: config.modelManifestDir || undefined,
-    faceModel: config.faceModel,
-    objectModel: config.objectModel,
-    plateModel: config.plateModel,
+    models: modelNames(config),
     intraOpThreads: config.ortIntraOpThreads,
     executionProviders: [...config.executionProviders],
     maxPixels: config.maxPixels,

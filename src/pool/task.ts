@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { DetectionSettings } from '../config/detection.js';
 import type { ProcessedImage } from '../pipeline/process-image.js';
 import type { JobOptions } from '../job.js';
@@ -6,9 +7,8 @@ import type { JobOptions } from '../job.js';
 export interface ThreadSetup {
   modelDir: string;
   extraManifestDir?: string;
-  faceModel: string;
-  objectModel: string;
-  plateModel: string;
+  /** Each detection kind's model by slot (faces: yunet-n, …; empty: off), as configuredModels reads the settings. */
+  models: Record<string, string>;
   intraOpThreads: number;
   executionProviders: string[];
   maxPixels: number;
@@ -33,7 +33,7 @@ export interface ImageTaskResult extends Omit<ProcessedImage, 'image'> {
 /** Errors are returned, not thrown, so their code and retryability survive the thread boundary. */
 export interface ImageTaskFailure {
   ok: false;
-  code: string;
+  code: ErrorCode;
   message: string;
   retryable: boolean;
 }

@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
-import { isPixveilError } from '../errors.js';
+import { errors, isPixveilError } from '../errors.js';
 import { Detector } from '../models/detector.js';
+import { loadDetectors } from '../models/load-detectors.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
-import { processImage, type Detectors } from '../pipeline/process-image.js';
+import { processImage } from '../pipeline/process-image.js';
+import { ownedArrayBuffer } from './owned-array-buffer.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
@@ -30,43 +32,27 @@ function nameThisThread(name: string): void {
 }
 nameThisThread(`pool-${threadId}`);
 
-async function loadDetectors(): Promise<Detectors> {
-  const manifests = loadManifests(setup.extraManifestDir);
-  const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
-  const load = async (name: string) => {
-    if (!name) return undefined;
-    const manifest = manifests.get(name);
-    if (!manifest) throw new Error(`Unknown model ${name}`);
-    return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
-  };
-  return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
-}
-
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
 let sessionsCreated = 0;
-const detectorsReady = loadDetectors().then((detectors) => {
+const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
+const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraManifestDir), (manifest) => modelPath(setup.modelDir, manifest), session).then((detectors) => {
   sessionsCreated += Object.values(detectors).filter((d) => d instanceof Detector).length;
   return detectors;
 });
 // Surface a load failure on the first task rather than as an unhandled rejection.
 detectorsReady.catch(() => {});
 
-function toArrayBuffer(buf: Buffer): ArrayBuffer {
-  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-}
-
 export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);
-    const image = toArrayBuffer(result.image);
+    const image = ownedArrayBuffer(result.image);
     const reply: ImageTaskResult = { ok: true, ...result, image };
     // Piscina transfers what transferableSymbol lists and delivers valueSymbol: the encoded image is not copied.
     return Piscina.move({ [Piscina.transferableSymbol]: [image], [Piscina.valueSymbol]: reply } as never) as unknown as ImageTaskResult;
   } catch (err) {
-    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
-    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, retryable: true };
+    const e = isPixveilError(err) ? err : errors.processingFailed((err as Error).message);
+    return { ok: false, code: e.code, message: e.message, retryable: e.retryable };
   }
 }

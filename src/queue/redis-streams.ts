@@ -335,8 +335,8 @@ export class RedisStreamQueue implements JobQueue {
 
   async erase(id: string): Promise<boolean> {
     const { keys } = this;
-    // Without its status hash a late complete/fail finds no job (complete-4.lua, fail-5.lua) and a
-    // stream entry still there is dropped at claim (start-4.lua); acking the entry now just keeps
+    // Without its status hash a late complete/fail finds no job (complete-5.lua, fail-6.lua) and a
+    // stream entry still there is dropped at claim (start-5.lua); acking the entry now just keeps
     // XPENDING (the processing count) honest.
     return this.guard(async () => {
       const entry = await this.redis.hget(keys.job(id), 'entry');

@@ -1,6 +1,7 @@
 // The job's words as TypeBox schemas: one definition gives the TypeScript types (job.ts), the
 // request validation (ingest/options.ts) and the OpenAPI document (ingest/openapi.ts).
-import { Type, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type TBoolean, type TLiteral, type TNumber, type TObject, type TSchema, type TUnion } from '@sinclair/typebox';
+import { kindNames, kindSlots } from '../kinds.js';
 
 /** Literal union with its values kept in `enum` too, so the document reads as a plain enum. */
 export function OneOf<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number]; [keyword: string]: unknown } = {}): TUnion<TLiteral<T[number]>[]> {
@@ -9,7 +10,6 @@ export function OneOf<const T extends readonly string[]>(values: T, options: { d
 
 export const BLUR_STYLES = ['gaussian', 'pixelate', 'solid'] as const;
 export const BLUR_SHAPES = ['box', 'ellipse'] as const;
-export const DETECTORS = ['faces', 'plates', 'objects'] as const;
 export const METADATA_POLICY_NAMES = ['strip', 'safe'] as const;
 export const OUTPUT_FORMATS = ['same', 'jpeg', 'png', 'webp'] as const;
 
@@ -18,6 +18,10 @@ export const BlurShapeSchema = OneOf(BLUR_SHAPES, { description: 'The shape blur
 export const MetadataPolicySchema = OneOf(METADATA_POLICY_NAMES, { description: 'strip: no metadata; safe: EXIF without GPS, thumbnail, maker notes and XMP; ICC and copyright kept' });
 export const OutputFormatSchema = OneOf(OUTPUT_FORMATS, { description: 'Encoding of the anonymized image; same keeps the input format' });
 export const ThresholdSchema = Type.Number({ minimum: 0, maximum: 1 });
+/** One field per kind, keyed by slot or name, in the registry's order. */
+function perKind<T extends TSchema>(keys: string[], field: () => T): TObject<Record<string, T>> {
+  return Type.Object(Object.fromEntries(keys.map((k) => [k, field()])));
+}
 export const QualitySchema = Type.Integer({ minimum: 1, maximum: 100, description: 'JPEG/WebP quality' });
 
 /** Per-request processing options, validated and filled (see ingest/options.ts). */
@@ -25,8 +29,8 @@ export const JobOptionsSchema = Type.Object(
   {
     blur: BlurStyleSchema,
     shape: BlurShapeSchema,
-    detect: Type.Object({ faces: Type.Boolean(), plates: Type.Boolean(), objects: Type.Boolean() }),
-    thresholds: Type.Object({ face: ThresholdSchema, plate: ThresholdSchema, object: ThresholdSchema }),
+    detect: perKind<TBoolean>(kindSlots(), () => Type.Boolean()),
+    thresholds: perKind<TNumber>(kindNames(), () => ThresholdSchema),
     blurClasses: Type.Array(Type.String(), { description: 'Object classes (COCO names) blurred as well as reported, e.g. person' }),
     format: OutputFormatSchema,
     // Absent: JPEG → JPEG keeps the input's blocks where nothing was blurred; other outputs use 90.
@@ -41,7 +45,7 @@ export const BoxSchema = Type.Object({ x: Type.Number(), y: Type.Number(), width
 
 export const DetectionSchema = Type.Object(
   {
-    kind: OneOf(['face', 'plate', 'object'] as const),
+    kind: OneOf(kindNames()),
     label: Type.String(),
     score: Type.Number({ minimum: 0, maximum: 1 }),
     box: BoxSchema,

@@ -1,7 +1,14 @@
 // Job options as query parameters (HTTP, the WebSocket URL, the `process` CLI's flags): the typed
 // value each parameter converts to, checked by TypeBox; ingest/options.ts turns them into JobOptions.
-import { Type, type Static } from '@sinclair/typebox';
-import { BlurShapeSchema, BlurStyleSchema, DETECTORS, MetadataPolicySchema, OneOf, OutputFormatSchema, QualitySchema, ThresholdSchema } from './job.js';
+import { Type, type Static, type TNumber, type TOptional } from '@sinclair/typebox';
+import { detectionKinds, kindSlots, thresholdParam } from '../kinds.js';
+import { BlurShapeSchema, BlurStyleSchema, MetadataPolicySchema, OneOf, OutputFormatSchema, QualitySchema, ThresholdSchema } from './job.js';
+
+/** face_threshold, plate_threshold, …: one per kind of the registry. */
+const thresholdParams = Object.fromEntries(detectionKinds().map((k) => [thresholdParam(k), Type.Optional({ ...ThresholdSchema, description: k.threshold.description })])) as Record<
+  'face_threshold' | 'plate_threshold' | 'object_threshold',
+  TOptional<TNumber>
+>;
 
 const list = (items: Parameters<typeof Type.Array>[0], description: string) => Type.Array(items, { description: `${description} (comma-separated in a query)` });
 
@@ -9,10 +16,8 @@ export const JobOptionsQuerySchema = Type.Object(
   {
     blur: Type.Optional({ ...BlurStyleSchema, default: 'gaussian' }),
     shape: Type.Optional({ ...BlurShapeSchema, default: 'box' }),
-    detect: Type.Optional(list(OneOf(DETECTORS), 'Detectors to run; default: every detector the server has')),
-    face_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum face score (default 0.6, FACE_THRESHOLD)' }),
-    plate_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum plate score (default: the plate model manifest threshold, 0.3 for yolov9-t-plates; else 0.15)' }),
-    object_threshold: Type.Optional({ ...ThresholdSchema, description: 'Minimum object score (default 0.35, OBJECT_THRESHOLD)' }),
+    detect: Type.Optional(list(OneOf(kindSlots()), 'Detectors to run; default: every detector the server has')),
+    ...thresholdParams,
     blur_classes: Type.Optional(list(Type.String(), 'Object classes to blur as well as report, e.g. person,car')),
     format: Type.Optional({ ...OutputFormatSchema, default: 'same' }),
     quality: Type.Optional({ ...QualitySchema, description: 'JPEG/WebP quality; default 90, except JPEG in and out: without it, the blocks no region touches are kept as they were (README, "JPEG output")' }),

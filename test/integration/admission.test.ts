@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { postImage, sleep, smallPhotos, startCluster, waitForAll, type Cluster } from '../helpers/cluster.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { postImage, sleep, smallPhotos, startCluster, waitForAll, type Cluster } from '../../harness/cluster.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 // Latency admission with a prior of 2 s per image on one pool thread (0.5 images/s) and a 4 s SLO:
 // about two jobs fit before the measured drain rate takes over, so a burst is refused at once,

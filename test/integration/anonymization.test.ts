@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { detailCorrelation, facesDir, readFixture, sharpness } from '../helpers/fixtures.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { detailCorrelation, facesDir, readFixture, sharpness } from '../../harness/fixtures.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 interface Box { x: number; y: number; width: number; height: number }
 

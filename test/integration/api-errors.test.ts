@@ -6,8 +6,8 @@ import type { IngestContext } from '../../src/ingest/context.js';
 import { httpMethodOf } from '../../src/ingest/route.js';
 import { routeTable } from '../../src/ingest/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 async function expectError(res: Response, status: number, code: string): Promise<string> {
   assert.equal(res.status, status, `status for ${code}`);

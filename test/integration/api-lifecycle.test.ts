@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { darknetDir, facesDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 describe('job lifecycle over HTTP (embedded mode)', () => {
   let server: TestNode;

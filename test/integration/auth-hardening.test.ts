@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as jose from 'jose';
-import { authedUpload, hsToken, JWT_SECRET, startLoggedNode, waitForJobAs, type LoggedNode } from '../helpers/auth.js';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
+import { authedUpload, hsToken, JWT_SECRET, startLoggedNode, waitForJobAs, type LoggedNode } from '../../harness/auth.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
 
 const ACME_KEY = 'acme-key-0123456789abcdef';
 const GLOBEX_KEY = 'globex-key-0123456789abcdef';

@@ -4,9 +4,9 @@ import WebSocket from 'ws';
 import { MemoryRateLimiter, RedisRateLimiter } from '../../src/auth/rate-limit.js';
 import { hashApiKey } from '../../src/auth/api-keys.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { authedUpload, hsToken, JWT_SECRET, startJwksServer, startLoggedNode, waitForJobAs, type JwksServer, type LoggedNode } from '../helpers/auth.js';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { authedUpload, hsToken, JWT_SECRET, startJwksServer, startLoggedNode, waitForJobAs, type JwksServer, type LoggedNode } from '../../harness/auth.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { startRedisServer } from '../../harness/redis-server.js';
 
 const ACME_KEY = 'acme-key-0123456789abcdef';
 const GLOBEX_KEY = 'globex-key-0123456789abcdef';

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { packageRoot } from '../../src/paths.js';
-import { darknetDir, facesDir, modelDir } from '../helpers/fixtures.js';
-import { startModelHost } from '../helpers/model-host.js';
-import { uploadFile, waitForJob } from '../helpers/server.js';
-import { freePort } from '../helpers/free-port.js';
-import { startRedisServer } from '../helpers/redis-server.js';
-import { startS3Server } from '../helpers/s3-server.js';
+import { darknetDir, facesDir, modelDir } from '../../harness/fixtures.js';
+import { startModelHost } from '../../harness/model-host.js';
+import { uploadFile, waitForJob } from '../../harness/server.js';
+import { freePort } from '../../harness/free-port.js';
+import { startRedisServer } from '../../harness/redis-server.js';
+import { startS3Server } from '../../harness/s3-server.js';
 
 const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
 

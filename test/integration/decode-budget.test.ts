@@ -3,8 +3,8 @@
 // server's memory stays bounded while eight arrive at once, and the memory comes back afterwards.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { headerLieBurst, headerLies } from '../helpers/fuzz-header-lies.js';
-import { startFuzzServer, type FuzzServer } from '../helpers/fuzz-run.js';
+import { headerLieBurst, headerLies } from '../../harness/fuzz-header-lies.js';
+import { startFuzzServer, type FuzzServer } from '../../harness/fuzz-run.js';
 
 // One 16 MP bomb in flight at a time. Measured on the 2-core machine: eight JPEG bombs of 4000×4000
 // at once raised RSS by 341 MiB at the peak and left 281 MiB (onnxruntime's arenas after face tiles)

@@ -6,9 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type FileChooser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { packageRoot } from '../../src/paths.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { facesDir, fixture } from '../helpers/fixtures.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { facesDir, fixture } from '../../harness/fixtures.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 // The demo page at / in headless Chromium (Debian's `chromium` package; .ci/run installs it).
 // PIXVEIL_SCREENSHOT_DIR=/tmp keeps screenshots of the empty page and of finished results.
@@ -142,7 +142,14 @@ describe('demo page: static files', () => {
     assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(html));
     assert.equal(await head.text(), '');
     const config = await (await fetch(`${server.url}/web/config.json`)).json();
-    assert.deepEqual(config, { auth: 'off', max_upload_bytes: server.node.config.maxUploadBytes, ws_max_in_flight: server.node.config.wsMaxInFlight, detectors: { faces: true, plates: true, objects: true } });
+    assert.deepEqual(config, { auth: 'off', max_upload_bytes: server.node.config.maxUploadBytes, ws_max_in_flight: server.node.config.wsMaxInFlight, detectors: { faces: true, plates: true, objects: true },
+      // The registry's kinds (src/kinds.ts), so the page's Detect boxes, counts and labels follow it.
+      kinds: [
+        { slot: 'faces', name: 'face', labelled_by_class: false },
+        { slot: 'plates', name: 'plate', labelled_by_class: false },
+        { slot: 'objects', name: 'object', labelled_by_class: true },
+      ],
+    });
   });
 
   test('unknown files are 404, traversal (plain or encoded) reaches nothing, other methods 405', async () => {

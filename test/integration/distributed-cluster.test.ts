@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { checkOutputs, metricValue, postImage, smallPhotos, startCluster, uploadMany, waitForAll, type Cluster } from '../helpers/cluster.js';
+import { checkOutputs, metricValue, postImage, smallPhotos, startCluster, uploadMany, waitForAll, type Cluster } from '../../harness/cluster.js';
 
 // One `pixveil api` and two `pixveil worker` processes (WORKERS=1 each) on one Redis stream and one DATA_DIR.
 describe('distributed mode: api + 2 worker processes', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { checkOutputs, listData, metricValue, postImage, runCli, sleep, smallPhotos, startCluster, uploadMany, waitForAll, waitReady, type Cluster, type NodeProcess } from '../helpers/cluster.js';
+import { checkOutputs, listData, metricValue, postImage, runCli, sleep, smallPhotos, startCluster, uploadMany, waitForAll, waitReady, type Cluster, type NodeProcess } from '../../harness/cluster.js';
 
 let photos: Buffer[] | undefined;
 const images = async () => (photos ??= await smallPhotos(320));

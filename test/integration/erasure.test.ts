@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { darknetDir, facesDir, readFixture } from '../helpers/fixtures.js';
-import { authedUpload, startLoggedNode, waitForJobAs, type LoggedNode } from '../helpers/auth.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, readFixture } from '../../harness/fixtures.js';
+import { authedUpload, startLoggedNode, waitForJobAs, type LoggedNode } from '../../harness/auth.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 /** Every stored file under the data directory, relative (original/…, processed/…, metadata/…). */
 function stored(dataDir: string): string[] {

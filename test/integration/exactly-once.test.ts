@@ -12,8 +12,8 @@ import { MemoryJobQueue } from '../../src/queue/memory.js';
 import type { JobQueue } from '../../src/queue/queue.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { LocalObjectStore } from '../../src/storage/local.js';
-import { processedResult } from '../helpers/pool-result.js';
-import { connectQueue, deleteQueueKeys, makeJob, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { processedResult } from '../../harness/pool-result.js';
+import { connectQueue, deleteQueueKeys, makeJob, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
 
 let server: RedisServer;
 let dir: string;

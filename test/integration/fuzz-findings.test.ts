@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { documentedCodes } from '../helpers/fuzz-run.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { documentedCodes } from '../../harness/fuzz-run.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 // Regressions for what `npm run bench:fuzz` found, each answered with a code the README lists.
 describe('fuzz findings', () => {

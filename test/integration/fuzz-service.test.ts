@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { documentedCodes, formatReport, reportProblems, runFuzz } from '../helpers/fuzz-run.js';
+import { documentedCodes, formatReport, reportProblems, runFuzz } from '../../harness/fuzz-run.js';
 
 // Issue 16: a seeded subset of `npm run bench:fuzz` (10,000 cases there): image mutations through
 // the HTTP API and protocol garbage on raw sockets, against one `pixveil serve` process.

@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { isPixveilError } from '../../src/errors.js';
 import { decodeImage } from '../../src/pipeline/decode.js';
 import { encodeImage } from '../../src/pipeline/encode.js';
-import { darknetDir, facesDir, platesDir, readFixture } from '../helpers/fixtures.js';
-import { mutate, seededRandom, smallCopy } from '../helpers/hostile-files.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, platesDir, readFixture } from '../../harness/fixtures.js';
+import { mutate, seededRandom, smallCopy } from '../../harness/hostile-files.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 import fs from 'node:fs';
 
 // Codes a damaged image may end in; anything else (or a crash, or a hang) is a bug.

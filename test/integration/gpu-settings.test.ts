@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { loadNativeAddon } from '../../src/addon/native.js';
 import { probeInstalledProviders } from '../../src/models/execution-providers.js';
 import { packageRoot } from '../../src/paths.js';
-import { modelDir } from '../helpers/fixtures.js';
-import { freePort } from '../helpers/free-port.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { modelDir } from '../../harness/fixtures.js';
+import { freePort } from '../../harness/free-port.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 const cli = path.join(packageRoot, 'dist', 'src', 'cli.js');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
 import {
   gifJsPolyglot,
   htmlTail,
@@ -14,9 +14,9 @@ import {
   smallCopy,
   zeroPng,
   zipTail,
-} from '../helpers/hostile-files.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
-import { rawRequest } from '../helpers/raw-http.js';
+} from '../../harness/hostile-files.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
+import { rawRequest } from '../../harness/raw-http.js';
 
 /** What a client sees: a status and error code at upload, or the job's final state. */
 interface Expectation {

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/paths.js';
-import { darknetDir, modelDir, readFixture } from '../helpers/fixtures.js';
-import { freePort } from '../helpers/free-port.js';
-import { rawRequest } from '../helpers/raw-http.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, modelDir, readFixture } from '../../harness/fixtures.js';
+import { freePort } from '../../harness/free-port.js';
+import { rawRequest } from '../../harness/raw-http.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 // Issue 21, finding 11: HEAD, /docs/, what the open /v1/health tells a stranger, Idempotency-Key
 // namespaces and erasure, and what Ctrl-C prints.

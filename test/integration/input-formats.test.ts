@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/pipeline/decode.js';
-import { facesDir, readFixture } from '../helpers/fixtures.js';
-import { containerSegments } from '../helpers/segments.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { facesDir, readFixture } from '../../harness/fixtures.js';
+import { containerSegments } from '../../harness/segments.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 interface Box {
   x: number;

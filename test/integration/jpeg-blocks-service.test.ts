@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { jpegBlocks } from '../../src/addon/index.js';
-import { facesDir, readFixture } from '../helpers/fixtures.js';
-import { decodePixels, detailInside, farPixels, type PixelBox } from '../helpers/jpeg-blocks.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { facesDir, readFixture } from '../../harness/fixtures.js';
+import { decodePixels, detailInside, farPixels, type PixelBox } from '../../harness/jpeg-blocks.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 describe('JPEG output over HTTP', () => {
   let server: TestNode;

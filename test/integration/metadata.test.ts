@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
-import { facesDir, readFixture } from '../helpers/fixtures.js';
-import { containerSegments, withExifThumbnail } from '../helpers/segments.js';
-import { startTestNode, waitForJob, type TestNode } from '../helpers/server.js';
+import { facesDir, readFixture } from '../../harness/fixtures.js';
+import { containerSegments, withExifThumbnail } from '../../harness/segments.js';
+import { startTestNode, waitForJob, type TestNode } from '../../harness/server.js';
 
 // No fixture carries GPS, a thumbnail and XMP together, so the test writes them into a real
 // photo: EXIF (camera, copyright, a free-text description, orientation 6, GPS) and XMP with sharp,
-// then an EXIF thumbnail (a small copy of the unblurred photo) by hand (test/helpers/segments.ts).
+// then an EXIF thumbnail (a small copy of the unblurred photo) by hand (harness/segments.ts).
 async function taggedPhoto(): Promise<{ bytes: Buffer; thumbnail: Buffer }> {
   const photo = readFixture(facesDir, 'uf_2.jpg');
   const thumbnail = await sharp(photo).resize(160).jpeg({ quality: 70 }).toBuffer();

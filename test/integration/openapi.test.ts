@@ -17,8 +17,8 @@ import { routeTable } from '../../src/ingest/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { sharedJobSchemas } from '../../src/schema/job.js';
 import { JobOptionsQuerySchema } from '../../src/schema/options-query.js';
-import { darknetDir, facesDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 type Json = Record<string, any>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];

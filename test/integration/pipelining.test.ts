@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startLoggedNode, type LoggedNode } from '../helpers/auth.js';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { rawRequest } from '../helpers/raw-http.js';
-import { uploadFile, waitForJob } from '../helpers/server.js';
+import { startLoggedNode, type LoggedNode } from '../../harness/auth.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { rawRequest } from '../../harness/raw-http.js';
+import { uploadFile, waitForJob } from '../../harness/server.js';
 
 // HTTP/1.1 pipelining (README, "HTTP API", the paragraph on uWS's own answers): uWS answers pipelined
 // requests in order while each answer is ready at once, and closes the connection, answering

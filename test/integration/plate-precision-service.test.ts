@@ -13,9 +13,9 @@ import { hostCpuFeatures } from '../../src/models/cpu-features.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { packageRoot } from '../../src/paths.js';
-import { ensureDerivedPlateModels, quantizePython } from '../helpers/derived-models.js';
-import { evalDataDir, fixtureDir, modelDir } from '../helpers/photos.js';
-import { uploadFile, waitForJob } from '../helpers/server.js';
+import { ensureDerivedPlateModels, quantizePython } from '../../harness/derived-models.js';
+import { evalDataDir, fixtureDir, modelDir } from '../../harness/photos.js';
+import { uploadFile, waitForJob } from '../../harness/server.js';
 
 const manifests = loadManifests();
 

@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { DEFAULT_THRESHOLDS } from '../../src/job.js';
-import { ImagePool, ownedArrayBuffer } from '../../src/pool/image-pool.js';
+import { ImagePool } from '../../src/pool/image-pool.js';
+import { ownedArrayBuffer } from '../../src/pool/owned-array-buffer.js';
 import type { JobOptions } from '../../src/job.js';
-import { darknetDir, facesDir, modelDir, platesDir } from '../helpers/fixtures.js';
+import { darknetDir, facesDir, modelDir, platesDir } from '../../harness/fixtures.js';
 
 const options: JobOptions = {
   blur: 'gaussian',
@@ -24,9 +25,7 @@ function createPool(): ImagePool {
     threads: 2,
     concurrencyPerThread: 2,
     modelDir,
-    faceModel: 'ultraface-rfb-320',
-    objectModel: 'yolox-nano',
-    plateModel: 'hyperlpr-y5fu-320',
+    models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' },
     intraOpThreads: 1,
     executionProviders: ['cpu'],
     maxPixels: 50_000_000,

@@ -8,7 +8,7 @@ import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { DEFAULT_THRESHOLDS, type JobOptions } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { classify, readThreads, startCpuSplit } from '../../bench/thread-cpu.js';
-import { darknetDir, modelDir } from '../helpers/fixtures.js';
+import { darknetDir, modelDir } from '../../harness/fixtures.js';
 
 const options: JobOptions = { blur: 'gaussian', shape: 'box', detect: { faces: true, plates: true, objects: true }, thresholds: { ...DEFAULT_THRESHOLDS }, blurClasses: [], format: 'same', quality: 85 };
 
@@ -17,9 +17,7 @@ test('pool threads are named pool-<id> and the CPU split counts their work as po
     threads: 2,
     concurrencyPerThread: 1,
     modelDir,
-    faceModel: 'ultraface-rfb-320',
-    objectModel: 'yolox-nano',
-    plateModel: 'hyperlpr-y5fu-320',
+    models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' },
     intraOpThreads: 1,
     executionProviders: ['cpu'],
     maxPixels: 50_000_000,

@@ -9,7 +9,7 @@ import type { Job } from '../../src/job.js';
 import { MemoryJobQueue, type MemoryQueueOptions } from '../../src/queue/memory.js';
 import type { JobQueue } from '../../src/queue/queue.js';
 import { queueKeys } from '../../src/redis/keys.js';
-import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
 
 /** Options both backends take, under the same names. */
 type Shared = Partial<Pick<MemoryQueueOptions, 'maxQueueSize' | 'maxAttempts' | 'retryBaseMs'>>;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isPixveilError } from '../../src/errors.js';
 import type { Job } from '../../src/job.js';
 import { RedisStreamQueue } from '../../src/queue/redis-streams.js';
-import { makeJob, makeResult, randomQueueOptions, sleep, startRedisServer } from '../helpers/redis-server.js';
+import { makeJob, makeResult, randomQueueOptions, sleep, startRedisServer } from '../../harness/redis-server.js';
 import { httpStatusOf } from '../../src/ingest/http-status.js';
 
 async function rejection(work: Promise<unknown>): Promise<{ err: unknown; ms: number }> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startTestNode } from '../helpers/server.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { startRedisServer, type RedisServer } from '../../harness/redis-server.js';
+import { startTestNode } from '../../harness/server.js';
 
 describe('distributed nodes and Redis persistence', () => {
   let volatile: RedisServer;

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { Job } from '../../src/job.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import type { RedisQueueOptions, RedisStreamQueue } from '../../src/queue/redis-streams.js';
-import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { connectQueue, deleteQueueKeys, makeJob, makeResult, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
 
 let server: RedisServer;
 

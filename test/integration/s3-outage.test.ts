@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { isPixveilError } from '../../src/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { storageKeys } from '../../src/storage/keys.js';
-import { startS3Server } from '../helpers/s3-server.js';
+import { startS3Server } from '../../harness/s3-server.js';
 import { httpStatusOf } from '../../src/ingest/http-status.js';
 
 const MiB = 1024 * 1024;

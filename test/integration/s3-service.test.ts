@@ -5,9 +5,9 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { loadConfig } from '../../src/config/config.js';
 import { startNode } from '../../src/commands/node.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { darknetDir, facesDir, modelDir, readFixture } from '../helpers/fixtures.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, modelDir, readFixture } from '../../harness/fixtures.js';
+import { startS3Server, type TestS3Server } from '../../harness/s3-server.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 

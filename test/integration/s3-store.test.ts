@@ -8,8 +8,8 @@ import { isPixveilError } from '../../src/errors.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/storage/s3.js';
 import { contentTypes } from '../../src/image-format.js';
 import { storageKeys } from '../../src/storage/keys.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
-import { facesDir, platesDir } from '../helpers/fixtures.js';
+import { startS3Server, type TestS3Server } from '../../harness/s3-server.js';
+import { facesDir, platesDir } from '../../harness/fixtures.js';
 import path from 'node:path';
 import { httpStatusOf } from '../../src/ingest/http-status.js';
 

@@ -14,10 +14,10 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { newJobId } from '../../src/job.js';
 import { packageRoot } from '../../src/paths.js';
 import { storageKeys } from '../../src/storage/keys.js';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { connectQueue, makeJob, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { connectQueue, makeJob, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
+import { startS3Server, type TestS3Server } from '../../harness/s3-server.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 const TTL_S = 3;
 const expiryEnv = { JOB_TTL_SECONDS: String(TTL_S), STORAGE_SWEEP_SECONDS: '1' };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { darknetDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { darknetDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 const MiB = 1024 * 1024;
 

@@ -9,8 +9,8 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryJobQueue } from '../../src/queue/memory.js';
 import type { JobQueue } from '../../src/queue/queue.js';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
-import { connectQueue, makeJob, makeResult, randomQueueOptions, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startReceiver, until, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { connectQueue, makeJob, makeResult, randomQueueOptions, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
+import { startReceiver, until, type WebhookReceiver } from '../../harness/webhook-receiver.js';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 // One delivery slot: an attempt to the hanging receiver holds its slot this long.

@@ -2,8 +2,8 @@
 // (AOF) on top, lose none; another worker sends it with the same delivery id.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { smallPhotos, startCluster } from '../helpers/cluster.js';
-import { startReceiver, until } from '../helpers/webhook-receiver.js';
+import { smallPhotos, startCluster } from '../../harness/cluster.js';
+import { startReceiver, until } from '../../harness/webhook-receiver.js';
 
 test('kill -9 of the worker holding webhook deliveries, then a Redis restart: every job is still delivered, same delivery id', async (t) => {
   const receiver = await startReceiver();

@@ -8,10 +8,10 @@ import { jobView } from '../../src/ingest/views.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryJobQueue } from '../../src/queue/memory.js';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
-import { makeJob, makeResult } from '../helpers/redis-server.js';
-import { smallPhotos } from '../helpers/cluster.js';
-import { startTestNode, uploadFile, waitForJob, type TestNode } from '../helpers/server.js';
-import { startReceiver, until, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { makeJob, makeResult } from '../../harness/redis-server.js';
+import { smallPhotos } from '../../harness/cluster.js';
+import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
+import { startReceiver, until, type WebhookReceiver } from '../../harness/webhook-receiver.js';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 

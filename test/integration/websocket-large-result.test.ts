@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 const MiB = 1024 * 1024;
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { darknetDir, facesDir, readFixture } from '../helpers/fixtures.js';
-import { startTestNode, type TestNode } from '../helpers/server.js';
+import { darknetDir, facesDir, readFixture } from '../../harness/fixtures.js';
+import { startTestNode, type TestNode } from '../../harness/server.js';
 
 /** Collects frames in arrival order: JSON text frames parsed, binary frames as Buffers. */
 function collect(ws: WebSocket) {

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { blurRadiusFor, blurRegionsFallback, decimationFor } from '../../src/addon/fallback/blur.js';
 import { nmsFallback } from '../../src/addon/fallback/nms.js';
-import { normalizeToChwFallback } from '../../src/addon/fallback/tensor.js';
+import { normalizeToChw } from '../../harness/sharp-model-input.js';
 import type { BlurRegion, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { facesDir } from '../helpers/photos.js';
+import { facesDir } from '../../harness/photos.js';
 
 // A face in uf_3.jpg (1024×768), labelled by hand.
 const FACE: BlurRegion = { x: 399, y: 243, width: 94, height: 115 };
@@ -143,9 +143,9 @@ test('nms keeps the best of overlapping boxes, and boxes of other classes', () =
   assert.deepEqual(Array.from(nmsFallback(boxes, scores, 0.5, new Int32Array([0, 0, 0, 1]))), [1, 3, 2]);
 });
 
-test('normalizeToChw pads, normalizes and swaps to BGR', () => {
+test('the sharp reference input (normalizeToChw) pads, normalizes and swaps to BGR', () => {
   const spec: TensorSpec = { width: 3, height: 2, channelOrder: 'bgr', resize: 'letterbox', align: 'top-left', padValue: 114, mean: [10, 20, 30], std: [2, 4, 8] };
-  const tensor = normalizeToChwFallback(new Uint8Array([30, 60, 90, 130, 160, 190]), 2, 1, 1, 1, spec);
+  const tensor = normalizeToChw(new Uint8Array([30, 60, 90, 130, 160, 190]), 2, 1, 1, 1, spec);
   const plane = 6;
   // Output channel 0 is blue: (90 - 10) / 2 at (1, 1); padding everywhere the image is not.
   assert.equal(tensor[4], 40);

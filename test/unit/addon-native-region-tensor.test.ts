@@ -13,7 +13,7 @@ import { createNativeOps, loadNativeAddon } from '../../src/addon/native.js';
 import { deepestLevel, ImagePyramid } from '../../src/addon/pyramid.js';
 import { planRegionTensor } from '../../src/addon/region-plan.js';
 import type { RawImage, SourceRegion, TensorLayout, TensorSpec } from '../../src/addon/types.js';
-import { facesDir } from '../helpers/photos.js';
+import { facesDir } from '../../harness/photos.js';
 
 const MAX_DIFFERENCE = 0;
 

@@ -9,16 +9,13 @@ import sharp from 'sharp';
 import { blurRegionsFallback } from '../../src/addon/fallback/blur.js';
 import { nmsFallback } from '../../src/addon/fallback/nms.js';
 import { jpegBlocks } from '../../src/addon/index.js';
-import { normalizeToChwFallback } from '../../src/addon/fallback/tensor.js';
 import { createNativeOps, loadNativeAddon } from '../../src/addon/native.js';
-import type { BlurRegion, BlurSpec, RawImage, TensorSpec } from '../../src/addon/types.js';
-import { planInput } from '../../src/models/input.js';
+import type { BlurRegion, BlurSpec, RawImage } from '../../src/addon/types.js';
 import { packageRoot } from '../../src/paths.js';
-import { facesDir } from '../helpers/photos.js';
+import { facesDir } from '../../harness/photos.js';
 
 /** Gaussian: the addon keeps 8.8 fixed point between box passes, the fallback float; rounding may differ by 1. */
 const GAUSSIAN_TOLERANCE = 1;
-const TENSOR_TOLERANCE = 1e-5;
 
 const photos = fs.existsSync(facesDir) ? fs.readdirSync(facesDir).filter((f) => f.endsWith('.jpg')).sort() : [];
 const loaded = loadNativeAddon();
@@ -79,28 +76,6 @@ describe('native blurRegions matches the TypeScript fallback', { skip }, () => {
         }
       });
     }
-  }
-});
-
-describe('native normalizeToChw matches the TypeScript fallback', { skip }, () => {
-  const specs: TensorSpec[] = [
-    { width: 320, height: 240, channelOrder: 'rgb', resize: 'stretch', align: 'top-left', padValue: 0, mean: [127, 127, 127], std: [128, 128, 128] },
-    { width: 416, height: 416, channelOrder: 'bgr', resize: 'letterbox', align: 'top-left', padValue: 114, mean: [0, 0, 0], std: [1, 1, 1] },
-    { width: 640, height: 640, channelOrder: 'rgb', resize: 'letterbox', align: 'center', padValue: 114, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] },
-  ];
-  for (const spec of specs) {
-    test(`${spec.width}×${spec.height} ${spec.channelOrder} ${spec.resize} ${spec.align} (max diff ${TENSOR_TOLERANCE})`, async () => {
-      for (const file of photos) {
-        const image = await decode(file);
-        const { contentWidth, contentHeight, transform } = planInput(image.width, image.height, spec);
-        const rgb = new Uint8Array(
-          await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(contentWidth, contentHeight, { fit: 'fill' }).raw().toBuffer(),
-        );
-        const expected = normalizeToChwFallback(rgb, contentWidth, contentHeight, transform.padX, transform.padY, spec);
-        const actual = native!.normalizeToChw(rgb, contentWidth, contentHeight, transform.padX, transform.padY, spec);
-        assert.ok(maxAbsDiff(actual, expected) <= TENSOR_TOLERANCE, file);
-      }
-    });
   }
 });
 

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { pixelOps } from '../../src/addon/index.js';
 import type { RawImage, RegionTensor, SourceRegion, TensorLayout, TensorSpec } from '../../src/addon/types.js';
-import { prepareModelInput } from '../helpers/sharp-model-input.js';
-import { facesDir } from '../helpers/photos.js';
+import { prepareModelInput } from '../../harness/sharp-model-input.js';
+import { facesDir } from '../../harness/photos.js';
 
 const unit: Pick<TensorSpec, 'padValue' | 'mean' | 'std'> = { padValue: 0, mean: [0, 0, 0], std: [1, 1, 1] };
 const spec = (over: Partial<TensorSpec & { layout: TensorLayout }> = {}): TensorSpec & { layout?: TensorLayout } => ({

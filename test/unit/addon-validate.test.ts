@@ -12,14 +12,11 @@ const region: BlurRegion = { x: 0, y: 0, width: 2, height: 2 };
 const blurSpec: BlurSpec = { style: 'gaussian', shape: 'box' };
 const tensorSpec = (over: Record<string, unknown> = {}) =>
   ({ width: 8, height: 6, channelOrder: 'rgb', resize: 'letterbox', align: 'top-left', padValue: 0, mean: [0, 0, 0], std: [1, 1, 1], ...over }) as unknown as TensorSpec;
-const rgb = new Uint8Array(4 * 3 * 3);
 
 const blur = (img: unknown, regions: unknown = [region], spec: unknown = blurSpec) => () =>
   pixelOps.blurRegions(img as RawImage, regions as BlurRegion[], spec as BlurSpec);
 const nms = (boxes: unknown, scores: unknown, iou: unknown, classes?: unknown) => () =>
   pixelOps.nms(boxes as Float32Array, scores as Float32Array, iou as number, classes as Int32Array);
-const tensor = (data: unknown, cw: unknown, ch: unknown, ox: unknown, oy: unknown, spec: unknown = tensorSpec()) => () =>
-  pixelOps.normalizeToChw(data as Uint8Array, cw as number, ch as number, ox as number, oy as number, spec as TensorSpec);
 const pyramidOf = (img: unknown, options?: unknown) => () => pixelOps.buildPyramid(img as RawImage, options as { maxLevel?: number });
 // A 4×3 image: levels 0 and 1 fit. The tensor spec is 8×6: 144 elements.
 const pyramid = pixelOps.buildPyramid(image());
@@ -49,19 +46,13 @@ const cases: [string, () => unknown, string][] = [
   ['nms iouThreshold is out of range', nms(fourBoxes, twoScores, 1.5), 'Expected a number from 0 to 1 for iouThreshold but received 1.5 of type number'],
   ['nms classes are not an Int32Array', nms(fourBoxes, twoScores, 0.5, [0, 1]), 'Expected an Int32Array or undefined for classes but received [0,1] of type array'],
   ['nms classes do not match the scores', nms(fourBoxes, twoScores, 0.5, new Int32Array(3)), 'Expected 2 (scores.length) for classes.length but received 3 of type number'],
-  ['the tensor spec is not an object', tensor(rgb, 4, 3, 0, 0, null), 'Expected a TensorSpec object for spec but received null of type null'],
-  ['spec.width is not a positive integer', tensor(rgb, 4, 3, 0, 0, tensorSpec({ width: 0 })), 'Expected an integer from 1 to 65535 for spec.width but received 0 of type number'],
-  ['spec.height is not a number', tensor(rgb, 4, 3, 0, 0, tensorSpec({ height: '6' })), 'Expected an integer from 1 to 65535 for spec.height but received 6 of type string'],
-  ['spec.channelOrder is unknown', tensor(rgb, 4, 3, 0, 0, tensorSpec({ channelOrder: 'grb' })), 'Expected one of rgb, bgr for spec.channelOrder but received grb of type string'],
-  ['spec.padValue is not finite', tensor(rgb, 4, 3, 0, 0, tensorSpec({ padValue: NaN })), 'Expected a finite number for spec.padValue but received null of type number'],
-  ['spec.mean does not have 3 numbers', tensor(rgb, 4, 3, 0, 0, tensorSpec({ mean: [0, 0] })), 'Expected an array of 3 finite numbers for spec.mean but received [0,0] of type array'],
-  ['spec.std has a zero', tensor(rgb, 4, 3, 0, 0, tensorSpec({ std: [1, 0, 1] })), 'Expected an array of 3 finite non-zero numbers for spec.std but received [1,0,1] of type array'],
-  ['contentWidth is wider than the tensor', tensor(rgb, 9, 3, 0, 0), 'Expected an integer from 1 to 8 (spec.width) for contentWidth but received 9 of type number'],
-  ['contentHeight is not an integer', tensor(rgb, 4, 2.5, 0, 0), 'Expected an integer from 1 to 6 (spec.height) for contentHeight but received 2.5 of type number'],
-  ['offsetX pushes the content out', tensor(rgb, 4, 3, 5, 0), 'Expected an integer from 0 to 4 (spec.width - contentWidth) for offsetX but received 5 of type number'],
-  ['offsetY is negative', tensor(rgb, 4, 3, 0, -1), 'Expected an integer from 0 to 3 (spec.height - contentHeight) for offsetY but received -1 of type number'],
-  ['rgb is not a Uint8Array', tensor('pixels', 4, 3, 0, 0), 'Expected a Uint8Array for rgb but received pixels of type string'],
-  ['rgb has the wrong length', tensor(rgb, 4, 2, 0, 0), 'Expected 24 (contentWidth × contentHeight × 3) for rgb.length but received 36 of type number'],
+  ['the tensor spec is not an object', regionTensor(pyramid, null), 'Expected a TensorSpec object for spec but received null of type null'],
+  ['spec.width is not a positive integer', regionTensor(pyramid, tensorSpec({ width: 0 })), 'Expected an integer from 1 to 65535 for spec.width but received 0 of type number'],
+  ['spec.height is not a number', regionTensor(pyramid, tensorSpec({ height: '6' })), 'Expected an integer from 1 to 65535 for spec.height but received 6 of type string'],
+  ['spec.channelOrder is unknown', regionTensor(pyramid, tensorSpec({ channelOrder: 'grb' })), 'Expected one of rgb, bgr for spec.channelOrder but received grb of type string'],
+  ['spec.padValue is not finite', regionTensor(pyramid, tensorSpec({ padValue: NaN })), 'Expected a finite number for spec.padValue but received null of type number'],
+  ['spec.mean does not have 3 numbers', regionTensor(pyramid, tensorSpec({ mean: [0, 0] })), 'Expected an array of 3 finite numbers for spec.mean but received [0,0] of type array'],
+  ['spec.std has a zero', regionTensor(pyramid, tensorSpec({ std: [1, 0, 1] })), 'Expected an array of 3 finite non-zero numbers for spec.std but received [1,0,1] of type array'],
   ['the pyramid image is not an image', pyramidOf({ data: new Uint8Array(3), width: 1, height: 1, channels: 2 }), 'Expected one of 3, 4 for image.channels but received 2 of type number'],
   ['the pyramid options are not an object', pyramidOf(image(), 2), 'Expected an object with maxLevel, or undefined for options but received 2 of type number'],
   ['maxLevel is deeper than the image allows', pyramidOf(image(), { maxLevel: 2 }), 'Expected an integer from 0 to 1 (the levels of a 4×3 image), or undefined for options.maxLevel but received 2 of type number'],
@@ -100,7 +91,6 @@ test(`valid options pass validation on the ${pixelOps.implementation} implementa
   pixelOps.blurRegions(img, [region], { style: 'solid', shape: 'box' });
   assert.deepEqual(Array.from(img.data.subarray(0, 6)), [0, 0, 0, 0, 0, 0]);
   assert.deepEqual(Array.from(pixelOps.nms(fourBoxes, twoScores, 0.5, new Int32Array(2))), [0, 1]);
-  assert.equal(pixelOps.normalizeToChw(rgb, 4, 3, 4, 3, tensorSpec()).length, 3 * 8 * 6);
   const batch = new Float32Array(2 * 144);
   const second = pixelOps.regionToTensor(pixelOps.buildPyramid(img, { maxLevel: 1 }), tensorSpec({ layout: 'nhwc' }), { region: { x: 0.5, y: 0, width: 3.5, height: 3 }, out: batch, offset: 144 });
   assert.equal(second.tensor, batch);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { defaults } from '../../src/config/defaults.js';
-import { DEFAULT_DETECTION_SETTINGS, LEGACY_DETECTION_SETTINGS } from '../../src/config/detection.js';
+import { DEFAULT_DETECTION_SETTINGS, ULTRAFACE_TILED_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
 
@@ -50,7 +50,7 @@ test('PROFILE=ultraface-tiled (formerly legacy): the models and tiles before iss
   assert.deepEqual([current.profile, current.faceModel, current.plateModel], ['default', 'yunet-n', 'yolov9-t-plates']);
   const tiled = loadConfig({ PROFILE: 'ultraface-tiled' });
   assert.deepEqual([tiled.profile, tiled.faceModel, tiled.plateModel, tiled.objectModel], ['ultraface-tiled', 'ultraface-rfb-320', 'hyperlpr-y5fu-320', 'yolox-nano']);
-  assert.deepEqual(tiled.detection, LEGACY_DETECTION_SETTINGS);
+  assert.deepEqual(tiled.detection, ULTRAFACE_TILED_DETECTION_SETTINGS);
   assert.equal(loadConfig({ PROFILE: 'ultraface-tiled', PLATE_MODEL: 'yolov9-t-plates' }).plateModel, 'yolov9-t-plates');
   const legacy = loadConfig({ PROFILE: 'legacy' });
   assert.deepEqual({ ...legacy, profile: 'ultraface-tiled' }, tiled, 'legacy is the old name of ultraface-tiled');

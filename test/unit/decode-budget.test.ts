@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { isPixveilError } from '../../src/errors.js';
 import { DecodeBudget, decodePixelBudgetOf, DECODE_PIXELS_PER_THREAD } from '../../src/pipeline/decode-budget.js';
 import { readImageHeader } from '../../src/pipeline/image-header.js';
-import { headerLies } from '../helpers/fuzz-header-lies.js';
+import { headerLies } from '../../harness/fuzz-header-lies.js';
 
 const limits = { maxPixels: 50_000_000, maxDimension: 20_000 };
 const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -18,7 +18,7 @@ import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import type { Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 const config = loadConfig({});
 const manifests = loadManifests();

@@ -13,7 +13,7 @@ import type { RawDetection } from '../../src/models/postprocess/candidates.js';
 import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import type { JobOptions } from '../../src/job.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 // YuNet-n and YOLOv9-t on real photos, straight through Detector (the pipeline's resolution-aware
 // passes come in phase B of issue 14). Thresholds: the service's face default and the plate

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
-import { LEGACY_DETECTION_SETTINGS as DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../../src/config/detection.js';
+import { ULTRAFACE_TILED_DETECTION_SETTINGS as DEFAULT_DETECTION_SETTINGS, type DetectionSettings } from '../../src/config/detection.js';
 import type { Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import type { Detection, JobOptions } from '../../src/job.js';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
-import { modelDir, readFixture } from '../helpers/fixtures.js';
+import { modelDir, readFixture } from '../../harness/fixtures.js';
 import fs from 'node:fs';
 import sharp from 'sharp';
 

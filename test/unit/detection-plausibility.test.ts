@@ -17,7 +17,7 @@ import type { RawDetection } from '../../src/models/postprocess/candidates.js';
 import type { Detectors } from '../../src/pipeline/detect.js';
 import { plausible } from '../../src/pipeline/plausibility.js';
 import { processImage } from '../../src/pipeline/process-image.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 const config = loadConfig({});
 const rules = config.detection.plausibility;

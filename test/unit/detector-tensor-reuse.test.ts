@@ -8,7 +8,7 @@ import { decodeImage } from '../../src/pipeline/decode.js';
 import { Detector } from '../../src/models/detector.js';
 import { modelPath } from '../../src/models/files.js';
 import { loadManifests } from '../../src/models/manifest.js';
-import { facesDir, modelDir } from '../helpers/fixtures.js';
+import { facesDir, modelDir } from '../../harness/fixtures.js';
 import sharp from 'sharp';
 
 const manifests = loadManifests();

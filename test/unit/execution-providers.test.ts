@@ -10,7 +10,7 @@ import { checkExecutionProviders, checkProvidersStart, missingProviders, modelPr
 import { loadManifests } from '../../src/models/manifest.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { poolOptionsFromConfig } from '../../src/pool/pool-options.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 const linuxBinding: ProviderProbe['backends'] = [
   { name: 'cpu', bundled: true },

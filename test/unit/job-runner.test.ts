@@ -9,7 +9,7 @@ import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
 import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
 import type { FailureReport, JobQueue, QueueStats, SettledJob } from '../../src/queue/queue.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
-import { processedResult } from '../helpers/pool-result.js';
+import { processedResult } from '../../harness/pool-result.js';
 
 type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
 

@@ -12,9 +12,9 @@ import { outputExt } from '../../src/image-format.js';
 import type { JobOptions } from '../../src/job.js';
 import { decodeImage } from '../../src/pipeline/decode.js';
 import { encodeOutput, type EncodedOutput } from '../../src/pipeline/encode.js';
-import { facesDir, platesDir, readFixture } from '../helpers/fixtures.js';
-import { countRestartMarkers, decodePixels, detailInside, farPixels, jpegMarkers, meanDiffInside, withRestartMarkers, type Decoded } from '../helpers/jpeg-blocks.js';
-import { containerSegments } from '../helpers/segments.js';
+import { facesDir, platesDir, readFixture } from '../../harness/fixtures.js';
+import { countRestartMarkers, decodePixels, detailInside, farPixels, jpegMarkers, meanDiffInside, withRestartMarkers, type Decoded } from '../../harness/jpeg-blocks.js';
+import { containerSegments } from '../../harness/segments.js';
 
 const blocksSkip = jpegBlocks.support.available ? false : `JPEG blocks unavailable here: ${jpegBlocks.support.detail}`;
 

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { verifyModelFile } from '../../src/models/files.js';
 import { loadManifests, type ModelManifest } from '../../src/models/manifest.js';
 import { ensureModels, pullModel } from '../../src/models/pull.js';
-import { modelDir } from '../helpers/fixtures.js';
-import { startModelHost } from '../helpers/model-host.js';
+import { modelDir } from '../../harness/fixtures.js';
+import { startModelHost } from '../../harness/model-host.js';
 
 describe('model pull', () => {
   let host: Awaited<ReturnType<typeof startModelHost>>;

@@ -5,7 +5,7 @@ import { Detector, ModelShapeError } from '../../src/models/detector.js';
 import { inputSizeFor, InputSizeError, resolveInputSize } from '../../src/models/input-size.js';
 import { loadManifests, validateManifest, type ModelManifest } from '../../src/models/manifest.js';
 import { decodeYunet, type YunetHeads } from '../../src/models/postprocess/yunet.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 const manifests = loadManifests();
 const yunet = manifests.get('yunet-n')!;

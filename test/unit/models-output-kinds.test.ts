@@ -13,7 +13,7 @@ import { decodeYolov8 } from '../../src/models/postprocess/yolov8.js';
 import { extractFromTar } from '../../src/models/tar.js';
 import { chwToHwc } from '../../src/models/input.js';
 import { planTiles } from '../../src/pipeline/tiling.js';
-import { modelDir } from '../helpers/fixtures.js';
+import { modelDir } from '../../harness/fixtures.js';
 
 const identity = { scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
 /** A decode context whose input maps 1:1 onto an image of the same size. */

@@ -1,4 +1,4 @@
-// scripts/quantize/ run for real (test/helpers/derived-models.ts makes the files on first use): what
+// scripts/quantize/ run for real (harness/derived-models.ts makes the files on first use): what
 // its int8 file keeps in float, what its provenance record says, and that the files still find plates.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,8 +12,8 @@ import type { RawImage } from '../../src/addon/types.js';
 import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import { packageRoot } from '../../src/paths.js';
-import { derivedModelDir, ensureDerivedPlateModels, quantizePython } from '../helpers/derived-models.js';
-import { fixtureDir } from '../helpers/photos.js';
+import { derivedModelDir, ensureDerivedPlateModels, quantizePython } from '../../harness/derived-models.js';
+import { fixtureDir } from '../../harness/photos.js';
 
 const manifests = loadManifests();
 const source = manifests.get('yolov9-t-plates')!;

@@ -6,7 +6,7 @@ import { checkCallbackTarget, refusedRange } from '../../src/webhooks/address-po
 import { webhookRequest } from '../../src/webhooks/dispatcher.js';
 import { webhookSecretFor } from '../../src/webhooks/secrets.js';
 import { signatureHeader, verifySignature } from '../../src/webhooks/signature.js';
-import { makeJob } from '../helpers/redis-server.js';
+import { makeJob } from '../../harness/redis-server.js';
 
 test('address policy: every refused range, IPv4 inside IPv6 included; public addresses pass', () => {
   const refused = ['127.0.0.1', '127.255.0.9', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255',

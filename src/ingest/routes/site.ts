@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeAudit } from '../../auth/audit.js';
 import { errors, type PixveilError } from '../../errors.js';
+import { detectionKinds } from '../../kinds.js';
 import { packageRoot } from '../../paths.js';
 import type { IngestContext } from '../context.js';
 import { guardHttp } from '../guard.js';
@@ -70,6 +71,8 @@ function pageConfig(ctx: IngestContext): SiteAsset {
       max_upload_bytes: ctx.config.maxUploadBytes,
       ws_max_in_flight: ctx.config.wsMaxInFlight,
       detectors: ctx.options.available,
+      // The detection kinds (src/kinds.ts) the page offers, counts and draws.
+      kinds: detectionKinds().map((k) => ({ slot: k.slot, name: k.name, labelled_by_class: Boolean(k.labelledByClass) })),
     }),
   );
   return { body, contentType: 'application/json', etag: '' };

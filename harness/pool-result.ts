@@ -1,4 +1,4 @@
-import type { ImageTaskResult } from '../../src/pool/task.js';
+import type { ImageTaskResult } from '../src/pool/task.js';
 
 /** What a pool thread hands back for a processed 2×2 image: `image` as the anonymized bytes, one blurred face. */
 export function processedResult(image: number[], faceModel: string): ImageTaskResult {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startNode, type PixveilNode, type Role } from '../../src/commands/node.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { startNode, type PixveilNode, type Role } from '../src/commands/node.js';
+import { loadConfig, type Config } from '../src/config/config.js';
+import { silentLogger } from '../src/observability/logger.js';
 import { modelDir } from './fixtures.js';
 
 export interface TestNode {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as jose from 'jose';
-import { startNode } from '../../src/commands/node.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { startNode } from '../src/commands/node.js';
+import { loadConfig, type Config } from '../src/config/config.js';
+import { createLogger } from '../src/observability/logger.js';
 import { modelDir } from './fixtures.js';
 import type { TestNode } from './server.js';
 

@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/config.js';
-import { runQuantizeCommand } from '../../src/commands/quantize.js';
-import { knownManifests } from '../../src/models/configured.js';
-import { derivedVariants } from '../../src/models/derived.js';
-import { modelFileState } from '../../src/models/files.js';
-import { packageRoot } from '../../src/paths.js';
+import { loadConfig } from '../src/config/config.js';
+import { runQuantizeCommand } from '../src/commands/quantize.js';
+import { knownManifests } from '../src/models/configured.js';
+import { derivedVariants } from '../src/models/derived.js';
+import { modelFileState } from '../src/models/files.js';
+import { packageRoot } from '../src/paths.js';
 import { fixtureDir, modelDir } from './photos.js';
 
 export const derivedModelDir = process.env.DERIVED_MODEL_DIR ?? path.join(packageRoot, '.cache', 'derived-models');

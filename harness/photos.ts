@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 
 export const sharedDir = process.env.PIXVEIL_SHARED_DIR ?? path.resolve(packageRoot, '..', 'shared');
 export const modelDir = process.env.MODEL_DIR ?? path.join(sharedDir, 'models');

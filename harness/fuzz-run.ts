@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 import { spawnNode, type Exit } from './cluster.js';
 import { darknetDir, facesDir, modelDir, platesDir, readFixture } from './fixtures.js';
 import { headerLieBurst, headerLies, type HeaderLie } from './fuzz-header-lies.js';

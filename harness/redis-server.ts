@@ -5,8 +5,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { newJobId, type Job, type JobResult } from '../../src/job.js';
-import { RedisStreamQueue, type RedisQueueOptions } from '../../src/queue/redis-streams.js';
+import { newJobId, type Job, type JobResult } from '../src/job.js';
+import { RedisStreamQueue, type RedisQueueOptions } from '../src/queue/redis-streams.js';
 import { freePort } from './free-port.js';
 
 export interface RedisServer {
