@@ -1,6 +1,7 @@
 import { checkPixelOps } from '../addon/index.js';
 import type { Config } from '../config/config.js';
 import { checkExecutionProviders } from '../models/execution-providers.js';
+import { batchSettingsFromConfig } from './batch-inference.js';
 import type { ImagePoolOptions } from './image-pool.js';
 
 /**
@@ -24,5 +25,6 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
     maxPixels: config.maxPixels,
     maxDimension: config.maxDimension,
     detection: config.detection,
+    batch: batchSettingsFromConfig(config),
   };
 }

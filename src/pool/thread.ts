@@ -10,6 +10,7 @@ import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
+import { batchingOn, openRemoteDetector } from './batch-inference.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
 sharp.concurrency(1);
@@ -37,7 +38,7 @@ async function loadDetectors(): Promise<Detectors> {
     if (!name) return undefined;
     const manifest = manifests.get(name);
     if (!manifest) throw new Error(`Unknown model ${name}`);
-    return Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
+    return batchingOn(setup) ? openRemoteDetector(manifest, modelPath(setup.modelDir, manifest)) : Detector.load(manifest, modelPath(setup.modelDir, manifest), session);
   };
   return { faces: await load(setup.faceModel), plates: await load(setup.plateModel), objects: await load(setup.objectModel) };
 }
