@@ -37,9 +37,19 @@ export class BatchQueue<T> {
     return n;
   }
 
-  /** Flushes every group now (shutdown). */
+  /** Flushes every group now. */
   flushAll(): void {
     for (const key of [...this.groups.keys()]) this.flushGroup(key);
+  }
+
+  /** Empties the queue without flushing: what waited is returned (shutdown fails it). */
+  drain(): T[] {
+    const items = [...this.groups.values()].flatMap((g) => {
+      clearTimeout(g.timer);
+      return g.items;
+    });
+    this.groups.clear();
+    return items;
   }
 
   private flushGroup(key: string): void {

@@ -40,6 +40,7 @@ export class InferenceHost {
   private readonly queue: BatchQueue<QueuedRun>;
   private readonly joined = new TensorStash(4, 1);
   private readonly counts: InferenceStats = {};
+  private closed?: string;
 
   constructor(private readonly options: InferenceHostOptions) {
     this.queue = new BatchQueue({ maxItems: options.batchImages, waitMs: options.batchWaitMs }, (_key, items) => void this.runTogether(items));
@@ -53,9 +54,10 @@ export class InferenceHost {
     return structuredClone(this.counts);
   }
 
-  /** Runs what waits, then releases every session. */
-  async close(): Promise<void> {
-    this.queue.flushAll();
+  /** Fails what waits with `reason`, then releases every session; later requests fail with it too. */
+  async close(reason: string): Promise<void> {
+    this.closed = reason;
+    for (const { port, request } of this.queue.drain()) reply(port, { id: request.id, ok: false, message: `Model inference failed: ${reason}` });
     for (const model of this.models.values()) await model.then((m) => m.session.release(), () => {});
     this.models.clear();
   }
@@ -70,6 +72,10 @@ export class InferenceHost {
   }
 
   private async handle(port: MessagePort, request: InferenceRequest): Promise<void> {
+    if (this.closed) {
+      reply(port, { id: request.id, ok: false, message: `Model inference failed: ${this.closed}` });
+      return;
+    }
     let model: OpenModel;
     try {
       model = await this.open(request.model);

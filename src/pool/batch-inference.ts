@@ -37,6 +37,7 @@ function entryFile(): string {
 export class InferenceThread {
   private readonly worker: Worker;
   private stopped?: string;
+  private exited = false;
   private nextStats = 1;
   private readonly statsWaiting = new Map<number, (stats: InferenceStats) => void>();
 
@@ -49,6 +50,7 @@ export class InferenceThread {
     // Its ports close with it: pool threads then fail their pending and later runs with that (remote-session.ts).
     this.worker.on('error', (err) => (this.stopped = `the inference thread failed: ${err.message}`));
     this.worker.on('exit', (code) => {
+      this.exited = true;
       this.stopped ??= `the inference thread exited with code ${code}`;
       for (const resolve of this.statsWaiting.values()) resolve({});
       this.statsWaiting.clear();
@@ -79,10 +81,16 @@ export class InferenceThread {
     });
   }
 
-  /** Ends the thread, which fails whatever is still waiting on it. */
-  async terminate(): Promise<void> {
-    this.stopped ??= 'the inference thread was stopped';
-    await this.worker.terminate();
+  /**
+   * Ends the thread once its current run is over: what waits fails with `reason`, then every pool
+   * thread's port closes with it. (Worker.terminate() during an onnxruntime run aborts the process.)
+   */
+  async stop(reason = 'the inference thread was stopped'): Promise<void> {
+    if (this.exited) return;
+    this.stopped ??= reason;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage({ stop: reason } satisfies InferenceThreadMessage);
+    await exited;
   }
 }
 

@@ -90,6 +90,6 @@ export class ImagePool {
 
   async close(): Promise<void> {
     await this.piscina.destroy();
-    await this.inference?.terminate();
+    await this.inference?.stop('the pool is closing');
   }
 }

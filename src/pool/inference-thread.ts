@@ -10,7 +10,7 @@ import { openOrtSession } from '../models/model-session.js';
 import type { ThreadSetup } from './task.js';
 
 /** Main thread → inference thread. */
-export type InferenceThreadMessage = { connect: MessagePort } | { stats: number };
+export type InferenceThreadMessage = { connect: MessagePort } | { stats: number } | { stop: string };
 
 const setup = workerData as ThreadSetup;
 
@@ -32,7 +32,10 @@ const host = new InferenceHost({
   },
 });
 
+// Messages arrive between runs only (a run holds the thread), so stopping never interrupts onnxruntime
+// mid-call: Worker.terminate() during a run aborts the whole process (a Napi::Error thrown out of the binding).
 parentPort!.on('message', (message: InferenceThreadMessage) => {
   if ('connect' in message) host.serve(message.connect);
-  else parentPort!.postMessage({ stats: message.stats, value: host.stats });
+  else if ('stats' in message) parentPort!.postMessage({ stats: message.stats, value: host.stats });
+  else void host.close(message.stop).finally(() => process.exit(0));
 });

@@ -35,13 +35,13 @@ const base: ImagePoolOptions = {
   detection: DEFAULT_DETECTION_SETTINGS,
 };
 
-/** Real photos, half of them at one size so YuNet's full-frame inputs share a shape and can be joined. */
+/** Real photos; the first four (in flight together) at one size, so YuNet's full-frame inputs share a shape and can be joined. */
 async function photos(): Promise<Array<{ name: string; bytes: Buffer }>> {
   const files = [...fs.readdirSync(facesDir).slice(0, 6).map((f) => path.join(facesDir, f)), ...['hlpr_1.jpg', 'alpr_h786poj.jpg'].map((f) => path.join(platesDir, f))];
   const out = [];
   for (const [i, file] of files.entries()) {
     const bytes = fs.readFileSync(file);
-    out.push({ name: path.basename(file), bytes: i % 2 === 0 ? await sharp(bytes).rotate().resize(1280, 720, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer() : bytes });
+    out.push({ name: path.basename(file), bytes: i < 4 ? await sharp(bytes).rotate().resize(1280, 720, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer() : bytes });
   }
   return out;
 }
@@ -61,7 +61,7 @@ test('BATCH_IMAGES=4 finds the same detections as one session per thread, with Y
   } finally {
     await plain.close();
   }
-  const batched = new ImagePool({ ...base, batch: { images: 4, waitMs: 200 } });
+  const batched = new ImagePool({ ...base, batch: { images: 4, waitMs: 500 } });
   try {
     await batched.warmUp();
     const got = await runAll(batched, images);
@@ -89,14 +89,14 @@ test('BATCH_IMAGES=4 finds the same detections as one session per thread, with Y
   }
 });
 
-test('when the inference thread dies, jobs in flight and later fail with a clear error instead of hanging', async () => {
+test('when the inference thread stops, jobs in flight and later fail with a clear, retryable error instead of hanging', async () => {
   const images = await photos();
   const pool = new ImagePool({ ...base, batch: { images: 4, waitMs: 5 } });
   try {
     await pool.warmUp();
     const inFlight = runAll(pool, images);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await pool.inference!.terminate();
+    await pool.inference!.stop('stopped by the test');
     const results = await inFlight;
     const failed = results.filter((r): r is ImageTaskFailure => !r.ok);
     assert.ok(failed.length > 0, 'some jobs were still waiting on inference');

@@ -37,7 +37,7 @@ function startHost(batchImages: number, batchWaitMs: number) {
   const stop = async () => {
     for (const c of clients) c.close('test over');
     for (const p of hostPorts) p.close();
-    await host.close();
+    await host.close('test over');
   };
   return { host, connect, hostPorts, stop };
 }

@@ -14,6 +14,10 @@ test('a group is flushed the moment it holds maxItems, without waiting', () => {
   assert.equal(queue.size, 1, 'a new group starts after a flush');
   queue.flushAll();
   assert.deepEqual(flushed.at(-1), ['yunet|640x480', [4]]);
+  queue.push('a', 5);
+  queue.push('b', 6);
+  assert.deepEqual(queue.drain().sort(), [5, 6], 'drain hands back what waited (shutdown fails it)');
+  assert.equal(flushed.length, 2, 'without flushing it');
 });
 
 test('a group that does not fill is flushed waitMs after its first item, and keys never mix', async () => {
