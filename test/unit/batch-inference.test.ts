@@ -113,6 +113,22 @@ test('a run that fails in the inference thread fails its requests with the model
   }
 });
 
+test('a run transfers the input to the inference thread (the caller’s copy is detached) and hands the same memory back', async () => {
+  const { connect, stop } = startHost(1, 0);
+  try {
+    const session = await connect().open('yolox-nano');
+    const input = new Float32Array(3 * 416 * 416).fill(114);
+    const run = await session.run({ images: new ort.Tensor('float32', input, [1, 3, 416, 416]) });
+    assert.equal(input.buffer.byteLength, 0, 'transferred, not copied');
+    const back = run.returned!.images as Float32Array;
+    assert.equal(back.length, 3 * 416 * 416);
+    assert.equal(back[0], 114);
+    assert.deepEqual(run.outputs.output.dims, [1, 3549, 85]);
+  } finally {
+    await stop();
+  }
+});
+
 test('requests waiting when the inference side goes away fail at once instead of hanging', async () => {
   const { connect, hostPorts, stop } = startHost(4, 60_000);
   try {
