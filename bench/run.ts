@@ -24,6 +24,7 @@ import { modelDir as sharedModelDir } from '../harness/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
 import { modelOnlyTimes } from './model-only.js';
+import { batchedPoolRows } from './batched-pool.js';
 import { benchStages, round } from './stages.js';
 import { loadAverage, startCpuSplit, type CpuSplit } from './thread-cpu.js';
 
@@ -105,6 +106,10 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
   console.log('\nPool in process (no HTTP, no queue):');
   console.table(poolResults.map(({ cpu: _cpu, ...row }) => row));
   printSplit('Pool, 1080p: CPU per kind of thread of this process', poolResults[0].cpu);
+  const batched = await batchedPoolRows(config, hd, QUICK ? 24 : 120, poolResults[0].images_per_second, pooled);
+  console.log('\nPool, 1080p, BATCH_IMAGES mode (one inference thread owns the sessions; images_per_run: images joined per session run):');
+  console.table(batched.map(({ cpu: _cpu, images_per_run: perRun, ...row }) => ({ ...row, images_per_run: JSON.stringify(perRun) })));
+  for (const row of batched) printSplit(`Pool, 1080p, BATCH_IMAGES=${row.batch_images}, ${row.intra_op_threads} onnxruntime thread(s) in the inference thread: CPU per kind of thread`, row.cpu);
 
   const http = await httpLoad(hd.images, QUICK ? 30 : 120, 16, { PROFILE: profile, MODEL_DIR: config.modelDir, MODEL_PULL_ON_START: 'false' });
   console.log('\nEnd to end through HTTP (1080p, until every result is stored):');
@@ -136,6 +141,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
     limit_images_per_second: limit,
     naive: naiveResult,
     pool: poolResults,
+    pool_batched: batched,
     end_to_end_http: http,
     ratios,
   };
@@ -154,6 +160,7 @@ async function main() {
       single_thread_ms: p.single_thread_ms_per_image,
       limit: p.limit_images_per_second,
       pool: p.pool[0].images_per_second,
+      pool_batched: p.pool_batched.map((b) => b.images_per_second).join(' / '),
       http_e2e: p.end_to_end_http.images_per_second,
       p50_p95_p99: `${p.end_to_end_http.latency_ms.p50} / ${p.end_to_end_http.latency_ms.p95} / ${p.end_to_end_http.latency_ms.p99}`,
       naive: p.naive.images_per_second,

@@ -13,8 +13,8 @@ export interface ThreadTimes {
   waitNs: number;
 }
 
-export type ThreadGroup = 'main' | 'pool' | 'onnxruntime' | 'libuv' | 'libvips' | 'v8 and node' | 'other';
-export const THREAD_GROUPS: ThreadGroup[] = ['main', 'pool', 'onnxruntime', 'libuv', 'libvips', 'v8 and node', 'other'];
+export type ThreadGroup = 'main' | 'pool' | 'onnxruntime' | 'inference' | 'libuv' | 'libvips' | 'v8 and node' | 'other';
+export const THREAD_GROUPS: ThreadGroup[] = ['main', 'pool', 'onnxruntime', 'inference', 'libuv', 'libvips', 'v8 and node', 'other'];
 
 /** Every thread of `pid` now; threads that end while being read are skipped. */
 export function readThreads(pid: number): ThreadTimes[] {
@@ -58,7 +58,8 @@ export function classify(threads: ThreadTimes[], pid: number, uvThreads = Number
     else if (t.name.startsWith('pool-')) {
       groups.set(t.tid, seenPool.has(t.name) ? 'onnxruntime' : 'pool');
       seenPool.add(t.name);
-    } else if (t.name.startsWith('libvips')) groups.set(t.tid, 'libvips');
+    } else if (t.name === 'inference') groups.set(t.tid, 'inference'); // BATCH_IMAGES mode's thread and its onnxruntime threads
+    else if (t.name.startsWith('libvips')) groups.set(t.tid, 'libvips');
     else if (t.name === 'node' && !later(t.tid)) nodeThreads.push(t.tid);
     else groups.set(t.tid, 'other');
   }

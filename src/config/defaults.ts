@@ -37,6 +37,9 @@ export const defaults = Object.freeze({
   ortIntraOpThreads: 1,
   /** Every model session's providers, in order; the CUDA image and the gpu overlay set cuda,cpu. */
   executionProviders: Object.freeze(['cpu']) as readonly ExecutionProvider[],
+  /** 1: off (each pool thread runs its own sessions); the CUDA image and the gpu overlay set 8. */
+  batchImages: 1,
+  batchWaitMs: 5,
   pixelOps: 'auto' as (typeof PIXEL_OPS_MODES)[number],
   /** A starting set of models and passes (see `profiles` below); each variable still overrides. */
   profile: 'default' as ProfileName,

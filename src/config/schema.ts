@@ -48,6 +48,8 @@ export const ConfigSchema = Type.Object({
   tasksPerThread: Type.Integer({ env: 'POOL_TASKS_PER_THREAD', minimum: 1, maximum: 64, description: 'Jobs in flight per pool thread, so decode/encode of one overlaps waiting on the next (WORKER_CONCURRENCY is read where this is unset)' }),
   ortIntraOpThreads: Type.Integer({ env: 'ORT_INTRA_OP_THREADS', minimum: 1, maximum: 256, description: 'onnxruntime threads per session' }),
   executionProviders: Type.Array(OneOf(EXECUTION_PROVIDERS), { env: 'EXECUTION_PROVIDERS', minItems: 1, description: 'onnxruntime execution providers of every model session, in order of preference (cuda,cpu; tensorrt,cuda,cpu); one the installed onnxruntime-node lacks, or that cannot start a session, stops start-up' }),
+  batchImages: Type.Integer({ env: 'BATCH_IMAGES', minimum: 1, maximum: 256, description: 'Above 1: one inference thread owns the model sessions and runs up to this many images\' inputs together (models with a dynamic batch axis: YuNet; batch-1 exports one image per run); pool threads decode, blur and encode. 1: each pool thread runs its own sessions. At most POOL_THREADS × POOL_TASKS_PER_THREAD' }),
+  batchWaitMs: Type.Integer({ env: 'BATCH_WAIT_MS', minimum: 0, maximum: 1000, description: 'With BATCH_IMAGES above 1: how long the first image of a batch waits for the others before its run starts without them' }),
   pixelOps: OneOf(PIXEL_OPS_MODES, { env: 'PIXEL_OPS', description: 'Per-pixel stages: auto (CUDA blur when compiled in, a GPU answers and it matches the CPU at start; else native; else TypeScript), cuda, native or ts; an explicit choice that cannot run stops start-up' }),
   profile: OneOf(['default', 'light', 'ultraface-tiled', 'legacy'] as const, {
     env: 'PROFILE',

@@ -14,11 +14,10 @@ import { decodeYolov5Corners } from './postprocess/yolov5-corners.js';
 import { decodeYolov8 } from './postprocess/yolov8.js';
 import { decodeYolox } from './postprocess/yolox.js';
 import { decodeYunet, YUNET_STRIDES, type YunetHeads } from './postprocess/yunet.js';
+import { openOrtSession, type ModelSession, type SessionSettings, type ValueMeta } from './model-session.js';
+import { TensorStash } from './tensor-stash.js';
 
-export interface SessionSettings {
-  intraOpThreads: number;
-  executionProviders: string[];
-}
+export type { SessionSettings } from './model-session.js';
 
 export class ModelShapeError extends Error {
   constructor(manifest: ModelManifest, file: string, detail: string) {
@@ -27,7 +26,7 @@ export class ModelShapeError extends Error {
   }
 }
 
-type Meta = { name: string; shape?: Array<number | string> };
+type Meta = ValueMeta;
 const fmt = (shape?: Array<number | string>) => (shape ? `[${shape.join(', ')}]` : '[?]');
 /** A dimension matches when the model leaves it symbolic or it equals what we need. */
 const dimOk = (d: number | string | undefined, want: number) => typeof d !== 'number' || d === want;
@@ -136,38 +135,7 @@ function checkInput(manifest: ModelManifest, file: string, shape: Array<number |
   }
 }
 
-/**
- * Input tensors kept between runs, by length. A fresh Float32Array per pass costs more than filling it:
- * YuNet at 1600×928 is an 18 MB tensor, whose new pages the kernel faults in and zeroes and whose
- * release drives V8's external-memory GCs (bench/stages.ts: ~15 ms of CPU per image). regionToTensor
- * writes every element (padding included), so a reused tensor needs no clearing.
- */
-class TensorStash {
-  private readonly spare = new Map<number, Float32Array[]>();
-
-  /** At most this many lengths (head-crop batches vary) and this many tensors of one length (tasks in flight per thread). */
-  constructor(
-    private readonly maxLengths = 6,
-    private readonly perLength = 2,
-  ) {}
-
-  take(length: number): Float32Array {
-    return this.spare.get(length)?.pop() ?? new Float32Array(length);
-  }
-
-  /** Once session.run is over with it: onnxruntime reads the tensor's memory in place. */
-  give(tensor: Float32Array): void {
-    const list = this.spare.get(tensor.length);
-    if (list) {
-      if (list.length < this.perLength) list.push(tensor);
-      return;
-    }
-    if (this.spare.size >= this.maxLengths) this.spare.delete(this.spare.keys().next().value!);
-    this.spare.set(tensor.length, [tensor]);
-  }
-}
-
-/** One model with its onnxruntime session; create one per pool thread. */
+/** One model with its session (its own onnxruntime session, or the inference thread's through a port); one per pool thread. */
 export class Detector {
   private readonly heads: Array<{ scores: string; boxes: string }> = [];
   private readonly priors?: Float32Array;
@@ -175,33 +143,30 @@ export class Detector {
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly session: ModelSession,
   ) {
     const { output } = manifest;
     if (output.kind === 'blazeface' || output.kind === 'retinaface') this.priors = anchorLayout(manifest).priors;
     if (output.kind === 'blazeface') {
-      const meta = session.outputMetadata as unknown as Meta[];
+      const meta = session.outputMetadata as Meta[];
       this.heads = blazefaceHeads(meta, anchorLayout(manifest).counts) as unknown as Array<{ scores: string; boxes: string }>;
     }
   }
 
   static async load(manifest: ModelManifest, file: string, settings: SessionSettings): Promise<Detector> {
-    const session = await ort.InferenceSession.create(file, {
-      executionProviders: settings.executionProviders,
-      intraOpNumThreads: settings.intraOpThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      // UltraFace keeps weights as graph inputs and warns about each at load.
-      logSeverityLevel: 3,
-    });
+    return Detector.open(manifest, file, await openOrtSession(file, settings));
+  }
+
+  /** Checks the session's inputs and outputs against the manifest (releasing it on a mismatch); `file` only names it in errors. */
+  static async open(manifest: ModelManifest, file: string, session: ModelSession): Promise<Detector> {
     try {
-      const inputs = session.inputMetadata as unknown as Meta[];
+      const inputs = session.inputMetadata as Meta[];
       const input = inputs.find((i) => i.name === manifest.input.name);
       if (!input) {
         throw new ModelShapeError(manifest, file, `expected an input named "${manifest.input.name}", the model has ${JSON.stringify(session.inputNames)}`);
       }
       checkInput(manifest, file, input.shape);
-      checkOutputs(manifest, file, session.outputMetadata as unknown as Meta[]);
+      checkOutputs(manifest, file, session.outputMetadata as Meta[]);
     } catch (err) {
       await session.release();
       throw err;
@@ -211,7 +176,7 @@ export class Detector {
 
   /** Whether one session.run takes several inputs: the model's batch dimension is symbolic (YuNet), not 1. */
   get batches(): boolean {
-    const input = (this.session.inputMetadata as unknown as Meta[]).find((i) => i.name === this.manifest.input.name);
+    const input = (this.session.inputMetadata as Meta[]).find((i) => i.name === this.manifest.input.name);
     return typeof input?.shape?.[0] === 'string';
   }
 
@@ -240,13 +205,16 @@ export class Detector {
     const groups = this.batches ? [regions] : regions.map((r) => [r]);
     const out: RawDetection[][] = [];
     for (const group of groups) {
-      const tensor = this.tensors.take(items * group.length);
+      let tensor = this.tensors.take(items * group.length);
       let results: ort.InferenceSession.OnnxValueMapType;
       let transforms: InputTransform[];
       try {
         transforms = group.map((region, i) => pixelOps.regionToTensor(pyramid, input, { region, out: tensor, offset: i * items }).transform);
         const dims = inputDims(this.manifest, input, group.length);
-        results = await this.session.run({ [input.name]: new ort.Tensor('float32', tensor, dims) });
+        const run = await this.session.run({ [input.name]: new ort.Tensor('float32', tensor, dims) });
+        results = run.outputs;
+        // A session in the inference thread took the tensor's memory and hands it back with the outputs.
+        tensor = (run.returned?.[input.name] as Float32Array | undefined) ?? tensor;
       } finally {
         this.tensors.give(tensor);
       }

@@ -9,16 +9,23 @@ export type Detectors = Partial<Record<string, Detector>>;
 
 /**
  * Loads the model each kind names (by slot; empty: off) with one session each. `fileOf` says where
- * a manifest's file is (MODEL_DIR, or eval's search path); an unknown name throws.
+ * a manifest's file is (MODEL_DIR, or eval's search path); an unknown name throws. `open` replaces the
+ * session of this thread by another (BATCH_IMAGES: the inference thread's, src/pool/batch-inference.ts).
  */
-export async function loadDetectors(models: Readonly<Record<string, string>>, manifests: ReadonlyMap<string, ModelManifest>, fileOf: (manifest: ModelManifest) => string, session: SessionSettings): Promise<Detectors> {
+export async function loadDetectors(
+  models: Readonly<Record<string, string>>,
+  manifests: ReadonlyMap<string, ModelManifest>,
+  fileOf: (manifest: ModelManifest) => string,
+  session: SessionSettings,
+  open: (manifest: ModelManifest, file: string) => Promise<Detector> = (manifest, file) => Detector.load(manifest, file, session),
+): Promise<Detectors> {
   const detectors: Detectors = {};
   for (const kind of detectionKinds()) {
     const name = models[kind.slot];
     if (!name) continue;
     const manifest = manifests.get(name);
     if (!manifest) throw new Error(`Unknown model ${name}`);
-    detectors[kind.slot] = await Detector.load(manifest, fileOf(manifest), session);
+    detectors[kind.slot] = await open(manifest, fileOf(manifest));
   }
   return detectors;
 }

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { JobOptions } from '../job.js';
+import type { InferenceStats } from '../models/inference-host.js';
+import { batchingOn, inferencePortIn, InferenceThread } from './batch-inference.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
@@ -20,6 +22,8 @@ function threadEntryFile(): string {
 export class ImagePool {
   private readonly piscina: Piscina;
   private busy = 0;
+  /** BATCH_IMAGES mode: the thread that owns the model sessions; the pool threads reach it by port. */
+  readonly inference?: InferenceThread;
   readonly threads: number;
   readonly capacity: number;
 
@@ -36,6 +40,19 @@ export class ImagePool {
       workerData: setup,
       execArgv: process.execArgv,
     });
+    if (batchingOn(setup)) {
+      const inference = new InferenceThread(setup);
+      this.inference = inference;
+      this.piscina.on('message', (message: unknown) => {
+        const port = inferencePortIn(message);
+        if (port) inference.connect(port);
+      });
+    }
+  }
+
+  /** BATCH_IMAGES mode: session runs, images and items per model so far; undefined when off. */
+  async inferenceStats(): Promise<InferenceStats | undefined> {
+    return this.inference?.stats();
   }
 
   /** Resolves once the threads have loaded their models (rejects with the load error); reports what answered. */
@@ -66,5 +83,6 @@ export class ImagePool {
 
   async close(): Promise<void> {
     await this.piscina.destroy();
+    await this.inference?.stop('the pool is closing');
   }
 }

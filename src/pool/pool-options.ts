@@ -2,6 +2,7 @@ import { checkPixelOps } from '../addon/index.js';
 import type { Config } from '../config/config.js';
 import { modelNames } from '../models/configured.js';
 import { checkExecutionProviders } from '../models/execution-providers.js';
+import { batchSettingsFromConfig } from './batch-inference.js';
 import type { ImagePoolOptions } from './image-pool.js';
 
 /**
@@ -23,5 +24,6 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
     maxPixels: config.maxPixels,
     maxDimension: config.maxDimension,
     detection: config.detection,
+    batch: batchSettingsFromConfig(config),
   };
 }

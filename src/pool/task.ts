@@ -16,6 +16,15 @@ export interface ThreadSetup {
   maxDimension: number;
   /** Tiles, crops and blur margins, as config filled them (see src/config/detection.ts). */
   detection: DetectionSettings;
+  /** BATCH_IMAGES mode (images > 1): one inference thread owns the sessions and joins several images' inputs per run. Absent: off. */
+  batch?: BatchSettings;
+}
+
+export interface BatchSettings {
+  /** Requests (images) joined into one run at most (BATCH_IMAGES); 1 turns the mode off. */
+  images: number;
+  /** How long the first request of a group waits for more (BATCH_WAIT_MS). */
+  waitMs: number;
 }
 
 /** Main thread → pool thread. `image` is transferred (the sender's copy is detached). */

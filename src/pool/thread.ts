@@ -12,6 +12,7 @@ import { modelPath } from '../models/files.js';
 import { processImage } from '../pipeline/process-image.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
 import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
+import { batchingOn, openRemoteDetector } from './batch-inference.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
 sharp.concurrency(1);
@@ -35,7 +36,9 @@ nameThisThread(`pool-${threadId}`);
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
 let sessionsCreated = 0;
 const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
-const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraManifestDir), (manifest) => modelPath(setup.modelDir, manifest), session).then((detectors) => {
+// BATCH_IMAGES > 1: the sessions live in the inference thread, this thread holds proxies to them.
+const open = batchingOn(setup) ? openRemoteDetector : undefined;
+const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraManifestDir), (manifest) => modelPath(setup.modelDir, manifest), session, open).then((detectors) => {
   sessionsCreated += Object.values(detectors).filter((d) => d instanceof Detector).length;
   return detectors;
 });
