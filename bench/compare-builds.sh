@@ -34,7 +34,10 @@ run() {
     asked=legacy
   fi
   echo "=== $profile $label round $round ($dir, load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  (cd "$dir" && env "${env[@]}" node dist/bench/run.js "--profiles=$asked" "$@" > "$out/$profile-$label-$round.log" 2>&1)
+  # A build that sets libuv's threadpool size at its entry point runs its bench with the same size (npm run bench does).
+  local preload=()
+  [ -f "$dir/bin/preload-threadpool.cjs" ] && preload=(-r "$dir/bin/preload-threadpool.cjs")
+  (cd "$dir" && env "${env[@]}" node "${preload[@]}" dist/bench/run.js "--profiles=$asked" "$@" > "$out/$profile-$label-$round.log" 2>&1)
   cp "$dir/bench/results/latest.json" "$out/$profile-$label-$round.json"
 }
 
