@@ -71,6 +71,15 @@ describe('LookaheadTracker', () => {
     }
   });
 
+  test('detect_every=3: a small fast plate, seen once so far, still links to its next pass', () => {
+    // 30 px a frame, 90 px between passes: its box no longer overlaps where it was.
+    const truth = (f: number): Truth => ({ x: 10 + 30 * f, y: 400, width: 60, height: 20 });
+    const frames = Array.from({ length: 30 }, (_, f) => (f % 3 === 0 ? [{ kind: 'plate', ...truth(f), score: 0.4 }] : null));
+    const { out, tracker } = run({ lookahead: 3, maxMisses: 2, iouThreshold: 0.3, detectEvery: 3 }, frames);
+    assert.equal(tracker.tracks().length, 1);
+    for (let f = 0; f < 28; f++) assert.ok(covers(out.get(f), truth(f), 0.8), `frame ${f}`);
+  });
+
   test('two crossing faces keep their identities', () => {
     const a = (f: number) => face(20 + 8 * f, 100);
     const b = (f: number) => face(340 - 8 * f, 115);

@@ -1,10 +1,12 @@
 // Links one frame's detections to the live tracks of their kind: greedy on overlap with each track's
 // predicted box (best pairs first), then, for what is left, on centre distance, which still links a
-// small fast box that has moved off its own predicted outline (a distant plate between passes).
+// small fast box that has moved off its own predicted outline (a distant plate between passes, or
+// one seen once, whose velocity is not known yet). The distance allowed grows with the frames since
+// the track's last detection, as the object can have moved that much further.
 import { centreDistance, iou, type Rect } from './rect.js';
 
-/** Centre within this share of the predicted box's diagonal, for pairs with too little overlap. */
-const MAX_CENTRE_DISTANCE = 0.5;
+/** Centre within this share of the predicted box's diagonal per frame since the last detection, for pairs with too little overlap. */
+const MAX_CENTRE_DISTANCE_PER_FRAME = 0.5;
 /** Sizes within this ratio of each other, for pairs matched by distance. */
 const MAX_SIZE_RATIO = 2;
 
@@ -25,8 +27,11 @@ function greedy(scores: Array<{ track: number; detection: number; score: number 
   return out;
 }
 
-/** Pairs (indices into predicted and detected) of one kind; each track and detection in one pair at most. */
-export function associate(predicted: Rect[], detected: Rect[], iouThreshold: number): Pair[] {
+/**
+ * Pairs (indices into predicted and detected) of one kind; each track and detection in one pair at most.
+ * gaps[t]: frames since track t's last detection.
+ */
+export function associate(predicted: Rect[], gaps: number[], detected: Rect[], iouThreshold: number): Pair[] {
   const usedTracks = new Set<number>();
   const usedDetections = new Set<number>();
   const byOverlap: Array<{ track: number; detection: number; score: number }> = [];
@@ -45,7 +50,7 @@ export function associate(predicted: Rect[], detected: Rect[], iouThreshold: num
       const ratio = Math.sqrt((p.width * p.height) / Math.max(1e-6, d.width * d.height));
       if (ratio > MAX_SIZE_RATIO || ratio < 1 / MAX_SIZE_RATIO) return;
       const distance = centreDistance(p, d);
-      if (distance <= MAX_CENTRE_DISTANCE) byDistance.push({ track: t, detection: i, score: -distance });
+      if (distance <= MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t]) byDistance.push({ track: t, detection: i, score: -distance });
     });
   });
   return pairs.concat(greedy(byDistance, usedTracks, usedDetections));

@@ -166,6 +166,7 @@ export class LookaheadTracker {
       const tracks = live.filter((t) => keyOf(t) === key);
       const pairs = associate(
         tracks.map((t) => t.predict(frame)),
+        tracks.map((t) => frame - t.last.frame),
         dets,
         iouThreshold,
       );
