@@ -80,6 +80,16 @@ describe('LookaheadTracker', () => {
     for (let f = 0; f < 28; f++) assert.ok(covers(out.get(f), truth(f), 0.8), `frame ${f}`);
   });
 
+  test('detect_every=3: a crowd under a fast pan keeps its identities (the nearest detection in the next pass is the neighbour)', () => {
+    // A 6 × 4 grid of faces 50 px apart, all moving 12 px a frame up-left: 36 px between passes.
+    const grid = Array.from({ length: 24 }, (_, i) => ({ x: 300 + (i % 6) * 50 + (i % 3), y: 300 + Math.floor(i / 6) * 50, size: 36 + (i % 5) }));
+    const truth = (g: (typeof grid)[number], f: number): Truth => ({ x: g.x - 12 * f, y: g.y - 5 * f, width: g.size, height: g.size });
+    const frames = Array.from({ length: 21 }, (_, f) => (f % 3 === 0 ? grid.map((g) => ({ kind: 'face', ...truth(g, f), score: 0.8 })) : null));
+    const { out, tracker } = run({ lookahead: 3, maxMisses: 3, iouThreshold: 0.3, detectEvery: 3 }, frames);
+    assert.equal(tracker.tracks().length, 24);
+    for (let f = 0; f <= 20; f++) for (const g of grid) assert.ok(covers(out.get(f), truth(g, f), 0.7), `frame ${f}, face at ${g.x},${g.y}`);
+  });
+
   test('two crossing faces keep their identities', () => {
     const a = (f: number) => face(20 + 8 * f, 100);
     const b = (f: number) => face(340 - 8 * f, 115);

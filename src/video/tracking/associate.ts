@@ -29,27 +29,28 @@ function greedy(scores: Array<{ track: number; detection: number; score: number 
 
 /**
  * Pairs (indices into predicted and detected) of one kind; each track and detection in one pair at most.
- * gaps[t]: frames since track t's last detection.
+ * predicted[t]: where track t may be (the best of them counts); gaps[t]: frames since its last detection.
  */
-export function associate(predicted: Rect[], gaps: number[], detected: Rect[], iouThreshold: number): Pair[] {
+export function associate(predicted: Rect[][], gaps: number[], detected: Rect[], iouThreshold: number): Pair[] {
   const usedTracks = new Set<number>();
   const usedDetections = new Set<number>();
   const byOverlap: Array<{ track: number; detection: number; score: number }> = [];
   predicted.forEach((p, t) =>
     detected.forEach((d, i) => {
-      const v = iou(p, d);
+      const v = Math.max(...p.map((h) => iou(h, d)));
       if (v >= iouThreshold) byOverlap.push({ track: t, detection: i, score: v });
     }),
   );
   const pairs = greedy(byOverlap, usedTracks, usedDetections);
   const byDistance: Array<{ track: number; detection: number; score: number }> = [];
-  predicted.forEach((p, t) => {
+  predicted.forEach((hypotheses, t) => {
     if (usedTracks.has(t)) return;
     detected.forEach((d, i) => {
       if (usedDetections.has(i)) return;
+      const p = hypotheses[0];
       const ratio = Math.sqrt((p.width * p.height) / Math.max(1e-6, d.width * d.height));
       if (ratio > MAX_SIZE_RATIO || ratio < 1 / MAX_SIZE_RATIO) return;
-      const distance = centreDistance(p, d);
+      const distance = Math.min(...hypotheses.map((h) => centreDistance(h, d)));
       if (distance <= MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t]) byDistance.push({ track: t, detection: i, score: -distance });
     });
   });

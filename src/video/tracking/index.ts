@@ -3,6 +3,8 @@
 // before its first detection (the frames are held back `lookahead` frames, so a track found late
 // is carried back over them). Frames come out in order, each with its final boxes.
 import { associate } from './associate.js';
+import { sceneVelocity } from './motion.js';
+import { estimateSceneVelocity } from './scene-motion.js';
 import { clip, grow, type Rect } from './rect.js';
 import { Track, type BoxSource, type PlacedBox } from './track.js';
 
@@ -159,13 +161,16 @@ export class LookaheadTracker {
   private link(frame: number, detections: FrameBox[]): void {
     const { iouThreshold, confirmHits, confirmScore } = this.options;
     const live = this.active.filter((t) => !t.ended);
+    // How most tracks move (a panning or zooming camera moves them all): the first guess for a track seen once.
+    const measured = sceneVelocity(live.map((t) => t.measuredVelocity).filter((v) => v !== null));
     const kinds = new Set(detections.map(keyOf));
     const matched = new Set<Track>();
     for (const key of kinds) {
       const dets = detections.filter((d) => keyOf(d) === key);
       const tracks = live.filter((t) => keyOf(t) === key);
+      const scene = measured ?? estimateSceneVelocity(tracks.map((t) => ({ box: t.last.box, gap: frame - t.last.frame })), dets);
       const pairs = associate(
-        tracks.map((t) => t.predict(frame)),
+        tracks.map((t) => t.predict(frame, scene)),
         tracks.map((t) => frame - t.last.frame),
         dets,
         iouThreshold,

@@ -37,3 +37,17 @@ export function extrapolate(from: Rect, v: Velocity, frames: number): Rect {
   const cy = from.y + from.height / 2 + v.cy * frames;
   return { x: cx - width / 2, y: cy - height / 2, width, height };
 }
+
+/** Tracks with their own velocity needed before their median stands for the scene's motion. */
+const SCENE_MIN_TRACKS = 3;
+
+/** The median velocity of many tracks (a camera's pan), or null when there are too few to say. */
+export function sceneVelocity(velocities: Velocity[]): Velocity | null {
+  if (velocities.length < SCENE_MIN_TRACKS) return null;
+  const median = (key: keyof Velocity) => {
+    const v = velocities.map((x) => x[key]).sort((a, b) => a - b);
+    const mid = v.length >> 1;
+    return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  };
+  return { cx: median('cx'), cy: median('cy'), width: median('width'), height: median('height') };
+}

@@ -62,9 +62,19 @@ export class Track {
     this.velocity = this.hits === 2 ? measured : smooth(this.velocity, measured, VELOCITY_WEIGHT);
   }
 
-  /** Where the track is expected in `frame` (after its last detection), for matching. */
-  predict(frame: number): Rect {
-    return extrapolate(this.last.box, this.velocity, frame - this.last.frame);
+  /** Its own velocity once it has two detections; null before. */
+  get measuredVelocity(): Velocity | null {
+    return this.hits >= 2 ? this.velocity : null;
+  }
+
+  /**
+   * Where the track may be in `frame` (after its last detection), for matching: moved by its own
+   * velocity; a track seen once has none yet, so it is tried both where it was and moved as `scene` moves.
+   */
+  predict(frame: number, scene: Velocity | null): Rect[] {
+    const gap = frame - this.last.frame;
+    if (this.hits >= 2 || !scene) return [extrapolate(this.last.box, this.velocity, gap)];
+    return [this.last.box, extrapolate(this.last.box, scene, gap)];
   }
 
   /**
