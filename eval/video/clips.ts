@@ -202,16 +202,16 @@ function carsClip(name: string, pick: (photos: OpenalprImage[]) => OpenalprImage
  * The clips the eval runs, 60 frames of 1280×720 each (6 clips, 360 frames: a few minutes on 2 busy cores):
  * - pan:uf_17, pan:uf_1, zoom:uf_20: a camera over group photos (13, 52 and 10 labelled faces of about
  *   40–150 px; uf_17 is a crowd whose smaller faces are not labelled);
- * - pan:small-faces: a camera at 1:1 over four group photos shrunk so their faces are 15–23 px, the
- *   size at which the detectors start to miss faces in some frames and not others;
+ * - pan:small-faces: a camera at 1:1 over four group photos shrunk so their faces are 10–23 px (most
+ *   11–15), the sizes at which the detectors miss a face in some frames and not others;
  * - cars:us, cars:br: three openalpr cars each driving across a street (plates 24–36 and 14–18 px tall,
  *   8–27 px a frame).
  */
 export function videoClips(): Clip[] {
   const byRegion = (region: string, n: number) => (photos: OpenalprImage[]) => photos.filter((p) => p.region === region).slice(0, n);
   const smallFaces = pastedScene(2200, 1000, [
-    { image: 'fixtures:faces/uf_1.jpg', scale: 0.8, left: 60, top: 320 },
-    { image: 'fixtures:faces/uf_20.jpg', scale: 0.3, left: 720, top: 220 },
+    { image: 'fixtures:faces/uf_1.jpg', scale: 0.55, left: 60, top: 380 },
+    { image: 'fixtures:faces/uf_20.jpg', scale: 0.2, left: 720, top: 220 },
     { image: 'fixtures:faces/uf_9.jpg', scale: 0.16, left: 1120, top: 520 },
     { image: 'fixtures:faces/uf_3.jpg', scale: 0.22, left: 1560, top: 330 },
   ]);
