@@ -156,6 +156,8 @@ describe('LookaheadTracker', () => {
     const tracker = new LookaheadTracker(ok);
     tracker.push(0, []);
     assert.throws(() => tracker.push(2, []), /Expected frame 1 for frame but received 2/);
+    assert.throws(() => tracker.push(1, [face(0, 0, 0)]), /Expected finite x, y, score and a positive width and height for detection box/);
+    assert.throws(() => tracker.push(1, [{ ...face(0, 0), x: NaN }]), /for detection box/);
   });
 
   test('kinds and object classes never link', () => {

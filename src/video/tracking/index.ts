@@ -126,6 +126,10 @@ export class LookaheadTracker {
     if (this.flushed) throw new Error('LookaheadTracker: push() after flush()');
     if (!Number.isInteger(frame) || (this.nextFrame !== null && frame !== this.nextFrame)) throw expected(`frame ${this.nextFrame ?? 'index (an integer)'}`, 'frame', frame);
     if (detections !== null && !Array.isArray(detections)) throw expected('an array or null', 'detections', detections);
+    for (const d of detections ?? []) {
+      if (typeof d?.kind !== 'string') throw expected('a string', 'detection kind', d?.kind);
+      if (![d.x, d.y, d.score].every(Number.isFinite) || !(d.width > 0 && d.height > 0)) throw expected('finite x, y, score and a positive width and height', 'detection box', JSON.stringify(d));
+    }
     this.nextFrame = frame + 1;
     this.held.push(frame);
     if (detections) this.link(frame, detections);
