@@ -15,7 +15,11 @@ export interface Pair {
   detection: number;
 }
 
-function greedy(scores: Array<{ track: number; detection: number; score: number }>, usedTracks: Set<number>, usedDetections: Set<number>): Pair[] {
+interface Scored extends Pair {
+  score: number;
+}
+
+function greedy(scores: Scored[], usedTracks: Set<number>, usedDetections: Set<number>): Pair[] {
   const out: Pair[] = [];
   scores.sort((a, b) => b.score - a.score);
   for (const s of scores) {
@@ -27,32 +31,47 @@ function greedy(scores: Array<{ track: number; detection: number; score: number 
   return out;
 }
 
+/** The area any detection that can pair with a track must touch: its hypotheses, widened by the distance gate. */
+function reachOf(hypotheses: Rect[], gap: number): Rect {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const h of hypotheses) {
+    const r = MAX_CENTRE_DISTANCE_PER_FRAME * gap * Math.hypot(h.width, h.height);
+    x0 = Math.min(x0, h.x - r);
+    y0 = Math.min(y0, h.y - r);
+    x1 = Math.max(x1, h.x + h.width + r);
+    y1 = Math.max(y1, h.y + h.height + r);
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+const touches = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
 /**
  * Pairs (indices into predicted and detected) of one kind; each track and detection in one pair at most.
  * predicted[t]: where track t may be (the best of them counts); gaps[t]: frames since its last detection.
  */
 export function associate(predicted: Rect[][], gaps: number[], detected: Rect[], iouThreshold: number): Pair[] {
-  const usedTracks = new Set<number>();
-  const usedDetections = new Set<number>();
-  const byOverlap: Array<{ track: number; detection: number; score: number }> = [];
-  predicted.forEach((p, t) =>
-    detected.forEach((d, i) => {
-      const v = Math.max(...p.map((h) => iou(h, d)));
-      if (v >= iouThreshold) byOverlap.push({ track: t, detection: i, score: v });
-    }),
-  );
-  const pairs = greedy(byOverlap, usedTracks, usedDetections);
-  const byDistance: Array<{ track: number; detection: number; score: number }> = [];
+  const byOverlap: Scored[] = [];
+  const byDistance: Scored[] = [];
   predicted.forEach((hypotheses, t) => {
-    if (usedTracks.has(t)) return;
+    const reach = reachOf(hypotheses, gaps[t]);
+    const first = hypotheses[0];
+    const area = first.width * first.height;
     detected.forEach((d, i) => {
-      if (usedDetections.has(i)) return;
-      const p = hypotheses[0];
-      const ratio = Math.sqrt((p.width * p.height) / Math.max(1e-6, d.width * d.height));
-      if (ratio > MAX_SIZE_RATIO || ratio < 1 / MAX_SIZE_RATIO) return;
-      const distance = Math.min(...hypotheses.map((h) => centreDistance(h, d)));
-      if (distance <= MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t]) byDistance.push({ track: t, detection: i, score: -distance });
+      // Most pairs in a crowd are far apart: one box test rules them out before any overlap is computed.
+      if (!touches(reach, d)) return;
+      let overlap = 0;
+      let distance = Infinity;
+      for (const h of hypotheses) {
+        overlap = Math.max(overlap, iou(h, d));
+        distance = Math.min(distance, centreDistance(h, d));
+      }
+      if (overlap >= iouThreshold) byOverlap.push({ track: t, detection: i, score: overlap });
+      const ratio = Math.sqrt(area / Math.max(1e-6, d.width * d.height));
+      if (ratio <= MAX_SIZE_RATIO && ratio >= 1 / MAX_SIZE_RATIO && distance <= MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t]) byDistance.push({ track: t, detection: i, score: -distance });
     });
   });
-  return pairs.concat(greedy(byDistance, usedTracks, usedDetections));
+  const usedTracks = new Set<number>();
+  const usedDetections = new Set<number>();
+  return greedy(byOverlap, usedTracks, usedDetections).concat(greedy(byDistance, usedTracks, usedDetections));
 }

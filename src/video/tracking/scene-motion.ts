@@ -24,11 +24,22 @@ export interface LastBox {
 export function estimateSceneVelocity(last: LastBox[], detected: Rect[]): Velocity | null {
   if (last.length < 3 || detected.length < 3) return null;
   const sample = [...last].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, SAMPLE);
-  const fit = (v: Velocity) => sample.reduce((sum, s) => sum + Math.max(...detected.map((d) => iou(extrapolate(s.box, v, s.gap), d))), 0);
+  // Each sampled box can only land on detections within its reach (plus its own size): found once, not per candidate.
+  const near = sample.map((s) => detected.filter((d) => centreDistance(s.box, d) <= MAX_MOVE_PER_FRAME * s.gap + 1));
+  const fit = (v: Velocity) => {
+    let sum = 0;
+    sample.forEach((s, k) => {
+      const moved = extrapolate(s.box, v, s.gap);
+      let best = 0;
+      for (const d of near[k]) best = Math.max(best, iou(moved, d));
+      sum += best;
+    });
+    return sum;
+  };
   const still = fit(STILL);
   let best: { v: Velocity; score: number } | null = null;
-  for (const s of sample) {
-    for (const d of detected) {
+  for (const [k, s] of sample.entries()) {
+    for (const d of near[k]) {
       if (centreDistance(s.box, d) > MAX_MOVE_PER_FRAME * s.gap) continue;
       const v: Velocity = {
         cx: (d.x + d.width / 2 - (s.box.x + s.box.width / 2)) / s.gap,
