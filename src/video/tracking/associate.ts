@@ -7,6 +7,8 @@ import { centreDistance, iou, type Rect } from './rect.js';
 
 /** Centre within this share of the predicted box's diagonal per frame since the last detection, for pairs with too little overlap. */
 const MAX_CENTRE_DISTANCE_PER_FRAME = 0.5;
+/** ...and never more than this many diagonals, however long the track has gone unseen: in a crowd a wider reach grabs a neighbour. */
+const MAX_CENTRE_DISTANCE = 1.5;
 /** Sizes within this ratio of each other, for pairs matched by distance. */
 const MAX_SIZE_RATIO = 2;
 
@@ -35,7 +37,7 @@ function greedy(scores: Scored[], usedTracks: Set<number>, usedDetections: Set<n
 function reachOf(hypotheses: Rect[], gap: number): Rect {
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const h of hypotheses) {
-    const r = MAX_CENTRE_DISTANCE_PER_FRAME * gap * Math.hypot(h.width, h.height);
+    const r = Math.min(MAX_CENTRE_DISTANCE, MAX_CENTRE_DISTANCE_PER_FRAME * gap) * Math.hypot(h.width, h.height);
     x0 = Math.min(x0, h.x - r);
     y0 = Math.min(y0, h.y - r);
     x1 = Math.max(x1, h.x + h.width + r);
@@ -68,7 +70,7 @@ export function associate(predicted: Rect[][], gaps: number[], detected: Rect[],
       }
       if (overlap >= iouThreshold) byOverlap.push({ track: t, detection: i, score: overlap });
       const ratio = Math.sqrt(area / Math.max(1e-6, d.width * d.height));
-      if (ratio <= MAX_SIZE_RATIO && ratio >= 1 / MAX_SIZE_RATIO && distance <= MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t]) byDistance.push({ track: t, detection: i, score: -distance });
+      if (ratio <= MAX_SIZE_RATIO && ratio >= 1 / MAX_SIZE_RATIO && distance <= Math.min(MAX_CENTRE_DISTANCE, MAX_CENTRE_DISTANCE_PER_FRAME * gaps[t])) byDistance.push({ track: t, detection: i, score: -distance });
     });
   });
   const usedTracks = new Set<number>();
