@@ -5,7 +5,8 @@
 //   [--tiling=auto|fallback|off] [--face-tile-scale=1.5] [--plate-tile-scale=2] [--tile-overlap=0.25]
 //   [--vehicles=on|off] [--max-vehicles=8] [--persons=on|off] [--max-persons=8] [--person-score=0.3]
 //   [--face-margin=0.15] [--plate-margin=0.15] [--synthetic=on|off] [--label=NAME]
-//   [--sets=fixtures,synthetic,crowds,openalpr,cars] [--profile=ultraface-tiled] (UltraFace + HyperLPR with tiles; legacy is its old name)
+//   [--sets=fixtures,synthetic,crowds,openalpr,cars,video] [--profile=ultraface-tiled] (UltraFace + HyperLPR with tiles; legacy is its old name)
+//   video: clips with per-frame labels through the image pipeline and the tracker; its flags are in eval/video/run-video.ts
 //   [--face-long-side=1280] [--face-crop-input=160] (dynamic face models: FACE_INPUT_LONG_SIDE, FACE_CROP_INPUT)
 //   [--vehicle-score=0.25] [--plate-crop-below=8|off] (PLATE_CROP_BELOW_PX)
 //   [--plate-precision=auto|int8|float|original] (PLATE_MODEL_PRECISION: which yolov9-t-plates file runs)
@@ -24,6 +25,7 @@ import { GT_CLASSES, loadGroundTruth, repoRoot, resolveImage, type GtClass, type
 import { buildSynthetic } from './synthetic.js';
 import { buildCarComposites } from './synthetic-cars.js';
 import { buildCrowdComposites } from './synthetic-crowds.js';
+import { runVideoEval } from './video/run-video.js';
 
 sharp.concurrency(1);
 sharp.cache(false);
@@ -77,7 +79,7 @@ async function rawPixels(data: Buffer) {
 async function main() {
   const { names, detectors, settings, options, release } = await loadEvalConfig(args);
 
-  const sets = new Set((args.sets ?? 'fixtures,synthetic,crowds,openalpr,cars').split(','));
+  const sets = new Set((args.sets ?? 'fixtures,synthetic,crowds,openalpr,cars,video').split(','));
   if (args.synthetic === 'off') sets.delete('synthetic');
   type EvalSet = 'fixtures' | 'synthetic' | 'crowds' | 'openalpr' | 'cars';
   const images: Array<{ name: string; data: Buffer; gt: GtImage; set: EvalSet; region?: string }> = [];
@@ -98,7 +100,7 @@ async function main() {
   const openalprImages = { all: 0, withUnlabelled: 0 };
 
   // Warm the sessions so the first image's timings are not load costs.
-  await processImage(images[0].data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
+  if (images.length) await processImage(images[0].data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
   for (const img of images) {
     const result = await processImage(img.data, options, detectors, { maxPixels: defaults.maxPixels }, settings);
     for (const [stage, ms] of Object.entries(result.timings)) (timings[img.set][stage] ??= []).push(ms);
@@ -201,11 +203,13 @@ async function main() {
   lines.push(`  ${'detect total'.padEnd(24)} ${setNames.map((n) => detectMs(n).toFixed(1).padStart(8)).join(' | ')}`);
   // The synthetic composites are 1920×1080, so their medians are the cost of a 1080p image.
   if (timings.synthetic.decode) lines.push(`cost per 1080p image (single thread, medians): detect ${detectMs('synthetic').toFixed(1)} ms; decode + detect + blur ${(detectMs('synthetic') + median(timings.synthetic.decode) + median(timings.synthetic.blur)).toFixed(1)} ms (PNG encode not counted)`);
+  const video = sets.has('video') ? await runVideoEval({ names, detectors, settings, options, release }, args) : undefined;
+  if (video) lines.push(...video.lines);
   console.log(lines.join('\n'));
 
   const dir = path.join(repoRoot, 'eval', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage }, null, 2);
+  const json = JSON.stringify({ label: args.label ?? 'latest', models: names, thresholds: options.thresholds, settings, tallies: report, unlabelled, precision: Object.fromEntries(precision), timingsMedianMs: Object.fromEntries(setNames.map((s) => [s, Object.fromEntries(Object.entries(timings[s]).map(([k, v]) => [k, median(v)]))])), perImage, video: video?.json }, null, 2);
   fs.writeFileSync(path.join(dir, 'latest.json'), json);
   if (args.label) fs.writeFileSync(path.join(dir, `${args.label}.json`), json);
   await release();

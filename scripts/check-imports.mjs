@@ -20,6 +20,7 @@ const LAYERS = [
   ['storage'],
   ['models'],
   ['pipeline'],
+  ['video'], // video jobs: frames through the image pipeline, linked across frames by video/tracking
   ['queue'],
   ['webhooks'],
   ['pool'],
