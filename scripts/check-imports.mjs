@@ -12,7 +12,7 @@ const src = path.join(root, 'src');
 // Lowest first. A module may import its own layer and the ones before it, never one after it.
 // Files at the top of src/ are named by file, folders by folder.
 const LAYERS = [
-  ['errors.ts', 'image-format.ts', 'job.ts', 'paths.ts', 'schema'], // the words every layer shares (schema/: their TypeBox schemas)
+  ['errors.ts', 'image-format.ts', 'video-format.ts', 'job.ts', 'paths.ts', 'schema'], // the words every layer shares (schema/: their TypeBox schemas)
   ['config'],
   ['observability'],
   ['redis'],
@@ -23,6 +23,7 @@ const LAYERS = [
   ['queue'],
   ['webhooks'],
   ['pool'],
+  ['video'], // video jobs: ffmpeg in and out, frames through the pool, the tracker (video/tracking/)
   ['auth'],
   ['ingest'],
   ['commands'],

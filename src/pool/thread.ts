@@ -9,7 +9,8 @@ import { Detector } from '../models/detector.js';
 import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
 import { processImage, type Detectors } from '../pipeline/process-image.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
+import { runFrameTask } from './frame-task.js';
+import type { FrameTask, FrameTaskResult, ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
 sharp.concurrency(1);
@@ -56,9 +57,10 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | ThreadReport> {
+export default async function runImageTask(task: ImageTask | FrameTask | { warmup: true }): Promise<ImageTaskResult | FrameTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
+  if ('frame' in task) return runFrameTask(task, detectors, setup.detection);
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);
     const image = toArrayBuffer(result.image);
