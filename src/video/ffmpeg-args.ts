@@ -64,7 +64,8 @@ export function encodeArgs(input: string, output: string, info: VideoInfo, choic
   if (choice.metadata === 'safe') {
     for (const [key, value] of Object.entries(info.tags)) if (SAFE_TAGS.has(key.toLowerCase())) args.push('-metadata', `${key}=${value}`);
   }
-  if (choice.video.container === 'mp4') args.push('-movflags', '+faststart', '-f', 'mp4');
+  // MP4 writes tags outside its own short list (make, model) only as metadata tags.
+  if (choice.video.container === 'mp4') args.push('-movflags', choice.metadata === 'safe' ? '+faststart+use_metadata_tags' : '+faststart', '-f', 'mp4');
   else args.push('-f', 'matroska');
   args.push('-y', output);
   return args;
