@@ -21,6 +21,8 @@ export interface ClipSpec {
   ext: string;
   /** Extra output arguments (metadata, rotation). */
   extra?: string[];
+  /** A subtitle track of GPS positions, as dash-cams write them (MP4: mov_text). */
+  gpsSubtitles?: boolean;
 }
 
 export function ffmpegAvailable(): boolean {
@@ -38,6 +40,11 @@ export function makeClip(spec: ClipSpec, dir = fs.mkdtempSync(path.join(os.tmpdi
   const video = `crop=${spec.crop.width}:${spec.crop.height}:'n*${spec.panPerFrame}':0,scale=${spec.width}:${spec.height},setsar=1`;
   const args = ['-hide_banner', '-v', 'error', '-y', '-loop', '1', '-framerate', String(spec.fps), '-i', spec.photo];
   if (spec.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`);
+  if (spec.gpsSubtitles) {
+    const srt = path.join(dir, 'gps.srt');
+    fs.writeFileSync(srt, '1\n00:00:00,000 --> 00:00:01,000\nN52.5200 E13.4050 42km/h\n\n');
+    args.push('-i', srt, '-map', '0:v', ...(spec.audio ? ['-map', '1:a'] : []), '-map', `${spec.audio ? 2 : 1}:s`, '-c:s', 'mov_text');
+  }
   args.push('-vf', video, '-frames:v', String(spec.frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
   if (spec.audio) args.push('-c:a', 'aac', '-b:a', '96k');
   args.push(...(spec.extra ?? []), '-f', spec.format, out);

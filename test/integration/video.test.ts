@@ -134,13 +134,16 @@ describe('videos: anonymized clip out, faithful to the input', () => {
   });
 
   test('metadata: GPS-like tags and data streams stripped by default; metadata=safe keeps the camera and date only', async () => {
-    const tagged = makeClip({ ...PAN, frames: 10, extra: ['-metadata', 'location=+52.5200+013.4050/', '-metadata', 'make=Dashcam Inc', '-metadata', 'creation_time=2026-01-02T03:04:05Z', '-movflags', 'use_metadata_tags'] });
+    const tagged = makeClip({ ...PAN, frames: 10, gpsSubtitles: true, extra: ['-metadata', 'location=+52.5200+013.4050/', '-metadata', 'make=Dashcam Inc', '-metadata', 'creation_time=2026-01-02T03:04:05Z', '-movflags', 'use_metadata_tags'] });
     assert.equal(probe(tagged).format.tags?.make, 'Dashcam Inc');
+    assert.equal(probe(tagged).streams.filter((s) => s.codec_type === 'subtitle').length, 1);
     for (const [query, expectMake] of [['', false], ['?metadata=safe', true]] as const) {
       const res = await postVideo(server.url, fs.readFileSync(tagged), query);
       const job = await waitForJob(server.url, (await res.json()).job_id, 120_000);
       assert.equal(job.status, 'completed', JSON.stringify(job.error));
-      const tags = probe((await resultBytes(server.url, job.job_id)).bytes).format.tags ?? {};
+      const out = probe((await resultBytes(server.url, job.job_id)).bytes);
+      assert.deepEqual(out.streams.map((s) => s.codec_type).sort(), ['audio', 'video'], 'the GPS subtitle track never reaches the output');
+      const tags = out.format.tags ?? {};
       assert.equal(tags.location, undefined, `location kept: ${JSON.stringify(tags)}`);
       assert.equal(tags.make === 'Dashcam Inc', expectMake, JSON.stringify(tags));
       assert.equal(tags.creation_time !== undefined, expectMake, JSON.stringify(tags));
