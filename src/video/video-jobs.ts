@@ -6,13 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../errors.js';
-import type { Job } from '../job.js';
+import type { Job, JobOptions, VideoOptions, VideoSummary } from '../job.js';
 import type { VideoJobRunner, VideoOutcome } from '../pool/job-runner.js';
 import { isVideoExt } from '../video-format.js';
 import { checkVideoLimits, type VideoLimits } from './limits.js';
 import { processVideo, type FrameRunner } from './process-video.js';
-import { probeVideo } from './probe.js';
-import { createTracker, type FrameTracker } from './tracker.js';
+import { probeVideo, type VideoInfo } from './probe.js';
+import { createTracker, type FrameTracker, type TrackRecord } from './tracker.js';
 
 export interface VideoJobsOptions extends VideoLimits {
   ffmpeg: string;
@@ -26,52 +26,110 @@ export interface VideoJobsOptions extends VideoLimits {
   tracker?: (detectEvery: number) => FrameTracker;
 }
 
+export interface VideoFileRun {
+  ffmpeg: string;
+  ffprobe: string;
+  input: string;
+  output: string;
+  options: JobOptions & { video: VideoOptions };
+  frames: FrameRunner;
+  limits: VideoLimits;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  onProgress: (framesDone: number, framesTotal: number) => void;
+  tracker?: (detectEvery: number) => FrameTracker;
+}
+
+export interface VideoFileDone {
+  info: VideoInfo;
+  frames: number;
+  tracks: TrackRecord[];
+  timings: Record<string, number>;
+  models: Record<string, string>;
+  summary: VideoSummary;
+}
+
+/**
+ * One video file on disk anonymized into another: probe, limits, processVideo; stopped (ffmpeg
+ * killed) when `signal` aborts or `timeoutSeconds` pass (VIDEO_TIMEOUT). The service's video jobs
+ * and `pixveil process` both run this.
+ */
+export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDone> {
+  const timeout = AbortSignal.timeout(run.timeoutSeconds * 1000);
+  // The reason a timeout aborts with is a TimeoutError; processVideo answers with this instead.
+  const stopped = new AbortController();
+  const stop = () => stopped.abort(timeout.aborted ? errors.videoTimeout(run.timeoutSeconds) : run.signal.reason);
+  const signal = AbortSignal.any([run.signal, timeout]);
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  try {
+    const probeStart = performance.now();
+    const info = await probeVideo(run.ffprobe, run.input, stopped.signal);
+    checkVideoLimits(info, run.limits);
+    const probeMs = performance.now() - probeStart;
+    run.onProgress(0, info.frames);
+    const video = run.options.video;
+    const done = await processVideo({
+      ffmpeg: run.ffmpeg,
+      input: run.input,
+      output: run.output,
+      info,
+      options: run.options,
+      frames: run.frames,
+      tracker: (run.tracker ?? createTracker)(video.detectEvery),
+      signal: stopped.signal,
+      onProgress: (framesDone) => run.onProgress(framesDone, Math.max(info.frames, framesDone)),
+    });
+    run.onProgress(done.frames, done.frames);
+    const tracks: Record<string, number> = {};
+    for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
+    const summary: VideoSummary = {
+      frames: done.frames,
+      fps: Math.round(info.fps * 1000) / 1000,
+      durationSeconds: Math.round((done.frames / info.fps) * 1000) / 1000,
+      audioStreams: video.audio === 'keep' ? info.audio.length : 0,
+      tracks,
+      detectEvery: video.detectEvery,
+    };
+    return { info, frames: done.frames, tracks: done.tracks, timings: { probe: Math.round(probeMs * 100) / 100, ...done.timings }, models: done.models, summary };
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
 export class VideoJobs implements VideoJobRunner {
   constructor(private readonly options: VideoJobsOptions) {}
 
   async run(job: Job, original: Buffer, hooks: Parameters<VideoJobRunner['run']>[2]): Promise<VideoOutcome> {
     const video = job.options.video;
     if (!video || !isVideoExt(job.input.format)) throw errors.internal(`job ${job.id} is not a video job`);
-    const timeout = AbortSignal.timeout(this.options.timeoutSeconds * 1000);
-    const signal = AbortSignal.any([hooks.signal, timeout]);
-    // The reason a timeout aborts with is a TimeoutError; processVideo answers with this instead.
-    const stopped = new AbortController();
-    signal.addEventListener('abort', () => stopped.abort(timeout.aborted ? errors.videoTimeout(this.options.timeoutSeconds) : hooks.signal.reason), { once: true });
     const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), 'pixveil-video-'));
     try {
       const input = path.join(dir, `input.${job.input.format}`);
       const output = path.join(dir, `output.${video.container}`);
       await fs.writeFile(input, original);
-      const probeStart = performance.now();
-      const info = await probeVideo(this.options.ffprobe, input, stopped.signal);
-      checkVideoLimits(info, this.options);
-      const probeMs = performance.now() - probeStart;
-      hooks.onProgress(0, info.frames);
-      const tracker = (this.options.tracker ?? createTracker)(video.detectEvery);
-      const done = await processVideo({
+      const done = await anonymizeVideoFile({
         ffmpeg: this.options.ffmpeg,
+        ffprobe: this.options.ffprobe,
         input,
         output,
-        info,
         options: { ...job.options, video },
         frames: this.options.frames,
-        tracker,
-        signal: stopped.signal,
-        onProgress: (framesDone) => hooks.onProgress(framesDone, Math.max(info.frames, framesDone)),
+        limits: this.options,
+        timeoutSeconds: this.options.timeoutSeconds,
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        tracker: this.options.tracker,
       });
-      hooks.onProgress(done.frames, done.frames);
-      const bytes = await fs.readFile(output);
-      const tracks: Record<string, number> = {};
-      for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
       return {
         ok: true,
-        video: bytes,
+        video: await fs.readFile(output),
         format: video.container,
-        width: info.width,
-        height: info.height,
-        timings: { probe: Math.round(probeMs * 100) / 100, ...done.timings },
+        width: done.info.width,
+        height: done.info.height,
+        timings: done.timings,
         models: done.models,
-        summary: { frames: done.frames, fps: Math.round(info.fps * 1000) / 1000, durationSeconds: Math.round((done.frames / info.fps) * 1000) / 1000, audioStreams: video.audio === 'keep' ? info.audio.length : 0, tracks, detectEvery: video.detectEvery },
+        summary: done.summary,
         tracks: done.tracks,
       };
     } finally {
