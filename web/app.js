@@ -1,6 +1,7 @@
 // The demo page: options form, file picker and drop zone, one result card per image.
 import { drawDetections } from './overlay.js';
 import { ApiError, StreamSession } from './stream.js';
+import { isVideo, sendVideo } from './video.js';
 
 const KEY_STORAGE = 'pixveil.apiKey';
 const KINDS = [['face', 'faces'], ['plate', 'plates'], ['object', 'objects']];
@@ -120,7 +121,9 @@ async function handleFiles(fileList) {
     return;
   }
   showNotice('');
-  const cards = files.map((file) => ({ file, card: newCard(file) }));
+  // Videos go over HTTP one by one (POST /v1/videos), images over the WebSocket below.
+  for (const file of files.filter(isVideo)) void sendVideo(file, newCard(file), options, keyInput.value.trim(), { setState, fail });
+  const cards = files.filter((file) => !isVideo(file)).map((file) => ({ file, card: newCard(file) }));
   const sendable = [];
   for (const item of cards) {
     // The server would close the connection on a message over its limit; say so before sending.
