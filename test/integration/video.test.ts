@@ -186,7 +186,7 @@ describe('videos: anonymized clip out, faithful to the input', () => {
     assert.equal(video.height, PAN.width);
   });
 
-  test('bad input: 415 for an image or noise, 422 with a code for audio only, a truncated file, 400 for bad options', async () => {
+  test('bad input: 415 for an image or noise, 422 with a code for audio only, a truncated file, too many streams; 400 for bad options', async () => {
     const jpeg = await postVideo(server.url, readFixture(facesDir, 'uf_3.jpg'), '', 'image/jpeg');
     assert.equal(jpeg.status, 415);
     assert.equal((await jpeg.json()).error.code, 'UNSUPPORTED_MEDIA_TYPE');
@@ -200,6 +200,11 @@ describe('videos: anonymized clip out, faithful to the input', () => {
     const truncated = await postVideo(server.url, whole.subarray(0, Math.floor(whole.length / 2)));
     assert.equal(truncated.status, 422);
     assert.equal((await truncated.json()).error.code, 'UNDECODABLE_VIDEO');
+    // 40 audio streams beside the video: a crafted file, refused before any decoder opens.
+    const streams = makeClip({ ...PAN, frames: 5, audio: true, extra: ['-map', '0:v', ...Array.from({ length: 40 }, () => ['-map', '1:a']).flat()] });
+    const many = await postVideo(server.url, fs.readFileSync(streams));
+    assert.equal(many.status, 422);
+    assert.equal((await many.json()).error.code, 'TOO_MANY_STREAMS');
     for (const query of ['?detect_every=0', '?detect_every=x', '?audio=mute', '?format=avi', '?quality=80', '?detect=eyes']) {
       const res = await postVideo(server.url, whole, query);
       assert.equal(res.status, 400, query);
