@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
 import { errors, isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, JobResult } from '../job.js';
@@ -29,7 +31,8 @@ export interface VideoOutcome {
  * above the pool. Absent: a video job fails with VIDEO_UNAVAILABLE and is retried elsewhere.
  */
 export interface VideoJobRunner {
-  run(job: Job, original: Buffer, hooks: { onProgress: (framesDone: number, framesTotal: number) => void; signal: AbortSignal }): Promise<VideoOutcome>;
+  /** `fetchOriginal` streams the stored upload into the file named (the runner's storage retries included). */
+  run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: { onProgress: (framesDone: number, framesTotal: number) => void; signal: AbortSignal }): Promise<VideoOutcome>;
 }
 
 /** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
@@ -148,9 +151,10 @@ export class JobRunner {
     const written: string[] = [];
     try {
       const storeStart = performance.now();
-      const original = await this.storing(() => this.store.get(job.input.key));
+      // A video is fetched straight into the file ffmpeg reads (runVideo), never held in memory whole.
+      const original = job.kind === 'video' ? undefined : await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
-      const outcome = job.kind === 'video' ? await this.runVideo(job, original, log) : await this.runImage(job, original);
+      const outcome = original === undefined ? await this.runVideo(job, log) : await this.runImage(job, original);
       leftPool();
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
@@ -232,7 +236,7 @@ export class JobRunner {
    * A video job, with its progress recorded (at most twice a second) for GET /v1/jobs/:id. When
    * the record is gone (DELETE while it runs) the job is stopped at once rather than at the end.
    */
-  private async runVideo(job: Job, original: Buffer, log: Logger): Promise<VideoOutcome | { ok: false; code: string; message: string; retryable: boolean }> {
+  private async runVideo(job: Job, log: Logger): Promise<VideoOutcome | { ok: false; code: string; message: string; retryable: boolean }> {
     if (!this.options.videos) return { ok: false, code: 'VIDEO_UNAVAILABLE', message: 'This worker cannot run video jobs (no ffmpeg); another worker may', retryable: true };
     const abort = new AbortController();
     this.videoAborts.add(abort);
@@ -251,7 +255,13 @@ export class JobRunner {
       });
     };
     try {
-      return await this.options.videos.run(job, original, { onProgress, signal: abort.signal });
+      // Retried through STORAGE_ERROR like any fetch; a retry starts the file again.
+      const fetchTo = (file: string) =>
+        this.storing(async () => {
+          const { stream } = await this.store.getStream(job.input.key);
+          await pipeline(stream, fs.createWriteStream(file));
+        });
+      return await this.options.videos.run(job, fetchTo, { onProgress, signal: abort.signal });
     } catch (err) {
       // Erased while it ran: the recording step below answers JOB_NOT_FOUND and deletes what was stored.
       if (isPixveilError(err) && err.code === 'JOB_NOT_FOUND') throw err;

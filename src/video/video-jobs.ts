@@ -97,17 +97,49 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
   }
 }
 
-export class VideoJobs implements VideoJobRunner {
-  constructor(private readonly options: VideoJobsOptions) {}
+/** Temporary folders are named with the worker's pid, so a later worker can tell a dead one's leftovers. */
+const TEMP_PREFIX = 'pixveil-video-';
 
-  async run(job: Job, original: Buffer, hooks: Parameters<VideoJobRunner['run']>[2]): Promise<VideoOutcome> {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders of workers that died mid-video (kill -9, OOM): their input and
+ * partial output would otherwise stay on disk. Their ffmpeg processes end by themselves: the
+ * decoder on its closed stdout, the encoder at the end of its stdin.
+ */
+export async function sweepDeadWorkersTemp(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await fs.rm(path.join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+export class VideoJobs implements VideoJobRunner {
+  constructor(private readonly options: VideoJobsOptions) {
+    void sweepDeadWorkersTemp(options.tempDir ?? os.tmpdir());
+  }
+
+  async run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: Parameters<VideoJobRunner['run']>[2]): Promise<VideoOutcome> {
     const video = job.options.video;
     if (!video || !isVideoExt(job.input.format)) throw errors.internal(`job ${job.id} is not a video job`);
-    const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), 'pixveil-video-'));
+    const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
     try {
       const input = path.join(dir, `input.${job.input.format}`);
       const output = path.join(dir, `output.${video.container}`);
-      await fs.writeFile(input, original);
+      const fetchStart = performance.now();
+      await fetchOriginal(input);
+      const fetchMs = performance.now() - fetchStart;
       const done = await anonymizeVideoFile({
         ffmpeg: this.options.ffmpeg,
         ffprobe: this.options.ffprobe,
@@ -127,7 +159,7 @@ export class VideoJobs implements VideoJobRunner {
         format: video.container,
         width: done.info.width,
         height: done.info.height,
-        timings: done.timings,
+        timings: { fetch_original: Math.round(fetchMs * 100) / 100, ...done.timings },
         models: done.models,
         summary: done.summary,
         tracks: done.tracks,

@@ -8,7 +8,8 @@ import { isPixveilError } from '../../src/errors.js';
 import { DEFAULT_THRESHOLDS, type Job, type JobOptions } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import type { FrameTaskResult } from '../../src/pool/task.js';
-import { VideoJobs } from '../../src/video/video-jobs.js';
+import { sweepDeadWorkersTemp, VideoJobs } from '../../src/video/video-jobs.js';
+import { spawnSync } from 'node:child_process';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { makeClip } from '../helpers/clips.js';
 import { facesDir, modelDir } from '../helpers/fixtures.js';
@@ -61,7 +62,7 @@ describe('a video job stops cleanly', () => {
     const clip = fs.readFileSync(makeClip(clipSpec));
     const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 1, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(100) });
     const started = Date.now();
-    await assert.rejects(jobs.run(videoJob(clip.length), clip, { onProgress: () => {}, signal: new AbortController().signal }), (err: unknown) => isPixveilError(err) && err.code === 'VIDEO_TIMEOUT');
+    await assert.rejects(jobs.run(videoJob(clip.length), async (file) => fs.writeFileSync(file, clip), { onProgress: () => {}, signal: new AbortController().signal }), (err: unknown) => isPixveilError(err) && err.code === 'VIDEO_TIMEOUT');
     assert.ok(Date.now() - started < 5000, 'stopped soon after the timeout');
     assert.deepEqual(ffmpegChildren(), []);
   });
@@ -72,7 +73,7 @@ describe('a video job stops cleanly', () => {
     const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(50), tempDir });
     const abort = new AbortController();
     const progress: number[] = [];
-    const run = jobs.run(videoJob(clip.length), clip, {
+    const run = jobs.run(videoJob(clip.length), async (file) => fs.writeFileSync(file, clip), {
       onProgress: (done) => {
         progress.push(done);
         if (done >= 5) abort.abort(new Error('erased'));
@@ -88,12 +89,24 @@ describe('a video job stops cleanly', () => {
   test('with no detections: every frame written, the audio stream kept, no tracks', async () => {
     const clip = fs.readFileSync(makeClip({ ...clipSpec, frames: 12 }));
     const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(0) });
-    const out = await jobs.run(videoJob(clip.length), clip, { onProgress: () => {}, signal: new AbortController().signal });
+    const out = await jobs.run(videoJob(clip.length), async (file) => fs.writeFileSync(file, clip), { onProgress: () => {}, signal: new AbortController().signal });
     assert.equal(out.summary.frames, 12);
     assert.equal(out.summary.audioStreams, 1);
     assert.deepEqual(out.tracks, []);
     assert.ok(out.video.length > 1000);
   });
+});
+
+test('a worker killed mid-video leaves its temporary folder; the next worker removes it, never a live one\'s', async () => {
+  const tmp = fs.mkdtempSync(path.join('/tmp', 'pixveil-sweep-test-'));
+  const dead = spawnSync('true').pid!;
+  fs.mkdirSync(path.join(tmp, `pixveil-video-${dead}-abc`));
+  fs.writeFileSync(path.join(tmp, `pixveil-video-${dead}-abc`, 'input.mp4'), 'x');
+  fs.mkdirSync(path.join(tmp, `pixveil-video-${process.pid}-def`));
+  fs.mkdirSync(path.join(tmp, 'something-else'));
+  assert.equal(await sweepDeadWorkersTemp(tmp), 1);
+  assert.deepEqual(fs.readdirSync(tmp).sort(), [`pixveil-video-${process.pid}-def`, 'something-else']);
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('frame tasks in the real pool', () => {
