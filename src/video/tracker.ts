@@ -12,10 +12,11 @@ export type FrameTracker = Pick<LookaheadTracker, 'push' | 'flush' | 'tracks'>;
  * passes (and one missed pass) with room left; each held frame is width × height × 3 bytes, so the
  * window is also the job's memory: 8 frames at 1080p is 50 MB.
  */
-export function trackerOptionsFor(detectEvery: number): TrackerOptions {
-  return { lookahead: Math.max(8, 2 * detectEvery), maxMisses: Math.max(8, 2 * detectEvery), iouThreshold: 0.3, detectEvery };
+export function trackerOptionsFor(detectEvery: number, frameWidth: number, frameHeight: number): TrackerOptions {
+  return { lookahead: Math.max(8, 2 * detectEvery), maxMisses: Math.max(8, 2 * detectEvery), iouThreshold: 0.3, detectEvery, frameWidth, frameHeight };
 }
 
-export function createTracker(detectEvery: number): FrameTracker {
-  return new LookaheadTracker(trackerOptionsFor(detectEvery));
+/** The frame size lets the tracker clip carried boxes and end a track that leaves the picture. */
+export function createTracker(detectEvery: number, frameWidth: number, frameHeight: number): FrameTracker {
+  return new LookaheadTracker(trackerOptionsFor(detectEvery, frameWidth, frameHeight));
 }

@@ -23,7 +23,7 @@ export interface VideoJobsOptions extends VideoLimits {
   /** Where the temporary input and output files go (default: the OS's temp directory). */
   tempDir?: string;
   /** A tracker per job; tests may hand in another. */
-  tracker?: (detectEvery: number) => FrameTracker;
+  tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
 }
 
 export interface VideoFileRun {
@@ -37,7 +37,7 @@ export interface VideoFileRun {
   timeoutSeconds: number;
   signal: AbortSignal;
   onProgress: (framesDone: number, framesTotal: number) => void;
-  tracker?: (detectEvery: number) => FrameTracker;
+  tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
 }
 
 export interface VideoFileDone {
@@ -76,7 +76,7 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
       info,
       options: run.options,
       frames: run.frames,
-      tracker: (run.tracker ?? createTracker)(video.detectEvery),
+      tracker: (run.tracker ?? createTracker)(video.detectEvery, info.width, info.height),
       signal: stopped.signal,
       onProgress: (framesDone) => run.onProgress(framesDone, Math.max(info.frames, framesDone)),
     });
