@@ -52,7 +52,8 @@ function newCard(file) {
   $('.name', card).textContent = file.name;
   const original = $('img.original', card);
   original.alt = `${file.name}, original`;
-  original.src = URL.createObjectURL(file);
+  // A video's card gets players instead (video.js).
+  if (!isVideo(file)) original.src = URL.createObjectURL(file);
   // Not an image the browser can show (the server decides what it accepts): say so instead of a broken icon.
   original.addEventListener('error', () => original.closest('.frame').classList.add('no-preview'), { once: true });
   original.addEventListener('load', () => {

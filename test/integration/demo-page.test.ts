@@ -251,7 +251,9 @@ describe('demo page in Chromium', () => {
       assert.equal(job.kind, 'video');
       assert.match((await card.locator('.counts').textContent())!, new RegExp(`^${job.result.video.frames} frames, \\d+ face`));
       // Both players have the video's metadata: the browser can play what the service wrote.
-      await page.waitForFunction(() => [...document.querySelectorAll('.card video')].every((v) => (v as HTMLVideoElement).readyState >= 1), undefined, { timeout: 20_000 });
+      const players = () => card.locator('video').evaluateAll((videos) => videos.map((v) => ({ ready: (v as HTMLVideoElement).readyState, network: (v as HTMLVideoElement).networkState, error: (v as HTMLVideoElement).error?.message ?? null, src: (v as HTMLVideoElement).src.slice(0, 12) })));
+      for (let i = 0; i < 100 && !(await players()).every((p) => p.ready >= 1); i++) await page.waitForTimeout(200);
+      assert.ok((await players()).every((p) => p.ready >= 1), JSON.stringify(await players()));
       const sizes = await card.locator('video').evaluateAll((videos) => videos.map((v) => [(v as HTMLVideoElement).videoWidth, (v as HTMLVideoElement).videoHeight]));
       assert.deepEqual(sizes, [[320, 240], [320, 240]]);
       await screenshot(page, 'video');
