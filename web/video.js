@@ -52,7 +52,7 @@ export async function sendVideo(file, card, options, key, ui) {
     if (!result.ok) throw await apiError(result);
     anonymized.src = URL.createObjectURL(await result.blob());
     anonymized.closest('.frame')?.classList.remove('pending');
-    const tracks = Object.entries(job.result.video.tracks).map(([kind, n]) => `${n} ${kind}`).join(', ') || 'no tracks';
+    const tracks = Object.entries(job.result.video.tracks).map(([kind, n]) => `${n} ${kind} ${n === 1 ? 'track' : 'tracks'}`).join(', ') || 'no tracks';
     $('.counts', card).textContent = `${job.result.video.frames} frames, ${tracks}`;
     ui.setState(card, 'completed', `done in ${(job.result.total_ms / 1000).toFixed(1)} s`);
   } catch (err) {
