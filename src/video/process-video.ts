@@ -10,7 +10,7 @@ import type { JobOptions } from '../job.js';
 import type { FrameBoxInput, FrameTaskResult, ImageTaskFailure } from '../pool/task.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import { decodeArgs, encodeArgs } from './ffmpeg-args.js';
-import { firstLine, startProcess, type RunningProcess } from './ffmpeg.js';
+import { firstLine, startProcess } from './ffmpeg.js';
 import { readFrames } from './frame-reader.js';
 import type { VideoInfo } from './probe.js';
 import type { FrameBox, FrameTracker, TrackRecord } from './tracker.js';
@@ -51,25 +51,27 @@ function unwrap(outcome: FrameTaskResult | ImageTaskFailure): FrameTaskResult {
   return outcome;
 }
 
-/** Resolves once the stream took the chunk (waits for 'drain' when its buffer is full). */
+/** Resolves once the stream took the chunk (after 'drain' when its buffer is full); rejects if it errors or closes first. */
 function write(stream: Writable, chunk: Uint8Array): Promise<void> {
+  const closed = () => new Error('the encoder closed its input');
+  if (stream.destroyed) return Promise.reject(closed());
+  if (stream.write(chunk)) return Promise.resolve();
+  // Already closed (the encoder died): 'close' has been emitted and 'drain' never will be.
+  if (stream.destroyed) return Promise.reject(closed());
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    stream.once('error', onError);
-    const flushed = stream.write(chunk, (err) => {
-      if (err) reject(err);
-    });
-    const done = () => {
+    const settle = (err?: Error) => {
+      stream.off('drain', onDrain);
       stream.off('error', onError);
-      stream.off('close', closed);
-      resolve();
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
     };
-    const closed = () => reject(new Error('the encoder closed its input'));
-    if (flushed) done();
-    else {
-      stream.once('close', closed);
-      stream.once('drain', done);
-    }
+    const onDrain = () => settle();
+    const onError = (err: Error) => settle(err);
+    const onClose = () => settle(closed());
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+    stream.once('close', onClose);
   });
 }
 
@@ -88,7 +90,6 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
   const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info), run.signal);
   const encoder = startProcess(run.ffmpeg, encodeArgs(run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }), run.signal);
   decoder.child.stdin.end();
-  const failure = (proc: RunningProcess) => proc.exited;
   // A frame task that fails while an earlier one is awaited must not surface as an unhandled rejection.
   const quiet = <T>(p: Promise<T>): Promise<T> => {
     p.catch(() => {});
@@ -150,12 +151,12 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     await settle(run.tracker.flush());
     while (blurring.length > 0) await writeOne();
 
-    const decoded = await failure(decoder);
+    const decoded = await decoder.exited;
     if (run.signal.aborted) throw abortReason(run.signal);
     if (decoded.code !== 0) throw errors.undecodableVideo(`ffmpeg stopped decoding after ${index} frames: ${firstLine(decoded.stderr)}`);
     if (index === 0) throw errors.noVideoStream('no frame could be decoded');
     encoder.child.stdin.end();
-    const encoded = await failure(encoder);
+    const encoded = await encoder.exited;
     if (run.signal.aborted) throw abortReason(run.signal);
     if (encoded.code !== 0) throw errors.internal(`ffmpeg could not encode the output: ${firstLine(encoded.stderr)}`);
     for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;

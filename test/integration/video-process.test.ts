@@ -86,6 +86,18 @@ describe('a video job stops cleanly', () => {
     assert.deepEqual(fs.readdirSync(tempDir), []);
   });
 
+  test('an encoder that dies mid-video fails the attempt with its message (retryable), no hang, nothing left running', async () => {
+    const clip = fs.readFileSync(makeClip(clipSpec));
+    const dir = fs.mkdtempSync(path.join('/tmp', 'pixveil-fake-ffmpeg-'));
+    const fake = path.join(dir, 'ffmpeg');
+    // Decoding runs the real ffmpeg; the encoder (reading frames on pipe:0) gives up after 100 kB.
+    fs.writeFileSync(fake, '#!/bin/sh\ncase "$*" in *pipe:0*) head -c 100000 >/dev/null; echo "encoder exploded" >&2; exit 1;; esac\nexec ffmpeg "$@"\n', { mode: 0o755 });
+    const jobs = new VideoJobs({ ffmpeg: fake, ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(0) });
+    await assert.rejects(jobs.run(videoJob(clip.length), async (file) => fs.writeFileSync(file, clip), { onProgress: () => {}, signal: new AbortController().signal }), (err: unknown) => isPixveilError(err) && err.retryable && /encoder exploded/.test(err.message));
+    assert.deepEqual(ffmpegChildren(), []);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('with no detections: every frame written, the audio stream kept, no tracks', async () => {
     const clip = fs.readFileSync(makeClip({ ...clipSpec, frames: 12 }));
     const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(0) });
