@@ -200,6 +200,7 @@ export const HealthSchema = Type.Object(
       { description: 'The models this node runs and their onnxruntime execution providers; empty on an api node' },
     ),
     jpeg_blocks: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.String({ description: 'The library when available, else why JPEG output is re-encoded whole' }) })),
+    video: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.Optional(Type.String({ description: 'Why POST /v1/videos answers 503 VIDEO_UNAVAILABLE (with AUTH=off only)' })) })),
     plate_model: Type.Optional(
       Type.Object(
         { model: Type.String(), precision: OneOf(['original', 'float', 'int8'] as const), setting: OneOf(['auto', 'int8', 'float', 'original'] as const), cpu: Type.String(), reason: Type.String() },

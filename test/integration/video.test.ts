@@ -241,6 +241,9 @@ describe('video limits and a node without ffmpeg', () => {
       const body = await res.json();
       assert.equal(body.error.code, 'VIDEO_UNAVAILABLE');
       assert.match(body.error.message, /FFMPEG_PATH/);
+      const health = await (await fetch(`${server.url}/v1/health`)).json();
+      assert.equal(health.video.available, false);
+      assert.match(health.video.detail, /\/nonexistent\/ffmpeg/);
       const image = await uploadFile(server.url, readFixture(facesDir, 'uf_3.jpg'), 'uf_3.jpg');
       assert.equal(image.status, 202);
       const job = await waitForJob(server.url, (await image.json()).job_id);
