@@ -27,6 +27,7 @@ import { modelOnlyTimes } from './model-only.js';
 import { batchedPoolRows } from './batched-pool.js';
 import { benchStages, round } from './stages.js';
 import { loadAverage, startCpuSplit, type CpuSplit } from './thread-cpu.js';
+import { printVideoBench, videoBench } from './video.js';
 
 const QUICK = process.argv.includes('--quick');
 type Profile = Config['profile'];
@@ -171,7 +172,10 @@ async function main() {
       faces_stage_over_model: p.model_vs_stage.find((r) => r.detector === 'faces')?.stage_over_model,
     })),
   );
-  const report = { date: new Date().toISOString(), machine: { cores, cpu: os.cpus()[0]?.model, node: process.version }, ...profiles[0], profiles };
+  // Video: the default profile's models, through HTTP (bench/video.ts).
+  const video = await videoBench({ quick: QUICK, env: { MODEL_DIR: config.modelDir } });
+  printVideoBench(video);
+  const report = { date: new Date().toISOString(), machine: { cores, cpu: os.cpus()[0]?.model, node: process.version }, ...profiles[0], profiles, video };
   const out = path.join(packageRoot, 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -12,7 +12,7 @@ const src = path.join(root, 'src');
 // Lowest first. A module may import its own layer and the ones before it, never one after it.
 // Files at the top of src/ are named by file, folders by folder.
 const LAYERS = [
-  ['errors.ts', 'image-format.ts', 'job.ts', 'kinds.ts', 'paths.ts', 'schema'], // the words every layer shares (kinds.ts: the detection kinds; schema/: their TypeBox schemas)
+  ['errors.ts', 'image-format.ts', 'video-format.ts', 'job.ts', 'kinds.ts', 'paths.ts', 'schema'], // the words every layer shares (kinds.ts: the detection kinds; schema/: their TypeBox schemas)
   ['config'],
   ['observability'],
   ['redis'],
@@ -20,10 +20,10 @@ const LAYERS = [
   ['storage'],
   ['models'],
   ['pipeline'],
-  ['video'], // video jobs: frames through the image pipeline, linked across frames by video/tracking
   ['queue'],
   ['webhooks'],
   ['pool'],
+  ['video'], // video jobs: ffmpeg in and out, frames through the pool, the tracker (video/tracking/)
   ['auth'],
   ['ingest'],
   ['commands'],

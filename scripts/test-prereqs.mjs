@@ -6,6 +6,7 @@
 // - redis-server, which the Redis tests start on their own free port,
 // - Debian's Chromium, which the demo page's browser test drives (CHROMIUM_PATH overrides).
 // - jpegtran (libjpeg-turbo-progs), which makes the restart-marker JPEGs of the JPEG block tests.
+// - ffmpeg and ffprobe, which the video tests and video jobs run.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,13 @@ try {
   execFileSync('jpegtran', ['-version'], { stdio: 'ignore' });
 } catch {
   problems.push('jpegtran is not installed: "apt-get install libjpeg-turbo-progs" (the JPEG block tests make restart-marker JPEGs with it)');
+}
+
+try {
+  execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+  execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
+} catch {
+  problems.push('ffmpeg is not installed: "apt-get install ffmpeg" (the video tests make their clips with it and the video jobs run it)');
 }
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -37,8 +37,8 @@ function buildProgram(): Command {
 
   const processCommand = program
     .command('process')
-    .description('anonymize every image (JPEG, PNG, WebP) in <in> into [out]')
-    .argument('<in>', 'folder of images')
+    .description('anonymize every image (JPEG, PNG, WebP) and video (MP4/MOV, Matroska/WebM, MPEG-TS) in <in> into [out]')
+    .argument('<in>', 'folder of images and videos')
     .argument('[out]', 'output folder', undefined)
     .option('--blur <style>', 'gaussian, pixelate or solid')
     .option('--shape <shape>', 'box or ellipse')
@@ -50,6 +50,9 @@ function buildProgram(): Command {
     .option('--format <format>', 'same, jpeg, png or webp')
     .option('--quality <1..100>', 'JPEG/WebP quality')
     .option('--metadata <policy>', 'strip or safe (default: KEEP_METADATA)')
+    .option('--detect-every <n>', 'videos: detection on every n-th frame, the tracker in between (default 1)')
+    .option('--audio <policy>', 'videos: keep or drop the audio (default keep)')
+    .option('--video-format <container>', 'videos: mp4 or mkv (default mp4)')
     .option('-r, --recursive', 'walk subfolders, keeping their structure under [out]', false)
     .option('-f, --force', 'redo images whose output is already there and newer than the input', false)
     .option('--report <file>', 'JSONL report of failures (default: [out]/failures.jsonl)')

@@ -27,6 +27,13 @@ export type ErrorCode =
   | 'IMAGE_TOO_LARGE'
   | 'UNDECODABLE_IMAGE'
   | 'ANIMATED_IMAGE'
+  | 'UNDECODABLE_VIDEO'
+  | 'NO_VIDEO_STREAM'
+  | 'VIDEO_TOO_LONG'
+  | 'VIDEO_TOO_LARGE'
+  | 'TOO_MANY_STREAMS'
+  | 'VIDEO_TIMEOUT'
+  | 'VIDEO_UNAVAILABLE'
   | 'QUEUE_FULL'
   | 'OVERLOADED'
   | 'RATE_LIMITED'
@@ -176,6 +183,20 @@ export const errors = {
     new PixveilError('IMAGE_TOO_LARGE', `The image is ${width}x${height} pixels; ${format} output allows at most ${maxSide} per side: ask for another format= (jpeg, png)`, { retryable: false }),
   animatedImage: (pages: number) =>
     new PixveilError('ANIMATED_IMAGE', `The image has ${pages} frames (animated or multi-page); pixveil anonymizes still images only: send each frame as its own image`, { retryable: false }),
+  unsupportedVideoType: (detail: string) =>
+    new PixveilError('UNSUPPORTED_MEDIA_TYPE', `Unsupported video type: ${detail}. Send MP4/MOV, Matroska/WebM or MPEG-TS`, { retryable: false }),
+  videoUnavailable: (detail: string) =>
+    new PixveilError('VIDEO_UNAVAILABLE', `Video processing is not available on this server: ${detail} (install ffmpeg, or set FFMPEG_PATH and FFPROBE_PATH)`, { retryable: true, headers: { 'Retry-After': '60' } }),
+  undecodableVideo: (detail: string) => new PixveilError('UNDECODABLE_VIDEO', `The video could not be read: ${detail}`, { retryable: false }),
+  noVideoStream: (detail: string) => new PixveilError('NO_VIDEO_STREAM', `The file has no video to anonymize: ${detail}`, { retryable: false }),
+  videoTooLong: (seconds: number, limit: number) =>
+    new PixveilError('VIDEO_TOO_LONG', `The video lasts ${Math.round(seconds)} s, over the limit of ${limit} s (MAX_VIDEO_SECONDS)`, { retryable: false }),
+  videoTooLarge: (width: number, height: number, limit: number) =>
+    new PixveilError('VIDEO_TOO_LARGE', `The video's frames are ${width}x${height} pixels, over the limit of ${limit} pixels per frame (MAX_VIDEO_PIXELS)`, { retryable: false }),
+  tooManyStreams: (count: number, limit: number) =>
+    new PixveilError('TOO_MANY_STREAMS', `The file has ${count} streams; at most ${limit} are accepted`, { retryable: false }),
+  videoTimeout: (seconds: number) =>
+    new PixveilError('VIDEO_TIMEOUT', `Processing the video took longer than ${seconds} s (VIDEO_TIMEOUT_SECONDS); ffmpeg was stopped`, { retryable: false }),
   internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),
   /** The pipeline threw something that is not ours (a library's error): the job is tried again. */
   processingFailed: (message: string) => new PixveilError('PROCESSING_ERROR', message, { retryable: true }),

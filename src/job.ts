@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { ImageExt } from './image-format.js';
 import { detectionKinds, modelSettingKey } from './kinds.js';
-import { METADATA_POLICY_NAMES, type BlurShapeSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
+import type { VideoExt } from './video-format.js';
+import { METADATA_POLICY_NAMES, type BlurShapeSchema, type JOB_KINDS, type VideoOptionsSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
 export type BlurStyle = Static<typeof BlurStyleSchema>;
@@ -15,12 +16,21 @@ export const METADATA_POLICIES: readonly MetadataPolicy[] = METADATA_POLICY_NAME
 
 /** Per-request processing options, already validated (see ingest/options.ts); the schema is schema/job.ts. Absent metadata (jobs queued before the option existed): strip. */
 export type JobOptions = Static<typeof JobOptionsSchema>;
+export type VideoOptions = Static<typeof VideoOptionsSchema>;
+/** image (POST /v1/images, the WebSocket) or video (POST /v1/videos). */
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** A video job while it runs: frames written to the output of all the input has. */
+export interface JobProgress {
+  framesDone: number;
+  framesTotal: number;
+}
 
 export interface JobInput {
   key: string;
   filename: string;
   bytes: number;
-  format: ImageExt;
+  format: ImageExt | VideoExt;
 }
 
 export type Box = Static<typeof BoxSchema>;
@@ -31,15 +41,27 @@ export type Detection = Static<typeof DetectionSchema>;
 export interface JobResult {
   processedKey: string;
   metadataKey: string;
-  format: ImageExt;
+  format: ImageExt | VideoExt;
   width: number;
   height: number;
+  /** Videos: empty; their tracks (a box per frame) are in the metadata record. */
   detections: Detection[];
+  /** Videos only: what was written and how many tracks were blurred. */
+  video?: VideoSummary;
   /** Milliseconds per stage (decode, detect_faces, detect_objects, blur, encode, store, ...). */
   timings: Record<string, number>;
   /** Enqueue to completion. */
   totalMs: number;
   models: Record<string, string>;
+}
+
+export interface VideoSummary {
+  frames: number;
+  fps: number;
+  durationSeconds: number;
+  audioStreams: number;
+  tracks: Record<string, number>;
+  detectEvery: number;
 }
 
 export interface JobError {
@@ -65,6 +87,8 @@ export interface WebhookState {
 
 export interface Job {
   id: string;
+  /** Absent: image (every job queued before videos existed). */
+  kind?: JobKind;
   status: JobStatus;
   tenant?: string;
   createdAt: number;
@@ -80,6 +104,8 @@ export interface Job {
   webhook?: WebhookState;
   /** The tenant-scoped hash of the Idempotency-Key that created the job; erasure frees it. */
   idempotencyKey?: string;
+  /** Video jobs while processing (queue.reportProgress). */
+  progress?: JobProgress;
 }
 
 /** 128 random bits, URL-safe: job ids are not guessable. */

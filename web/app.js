@@ -1,6 +1,7 @@
 // The demo page: options form, file picker and drop zone, one result card per image.
 import { drawDetections } from './overlay.js';
 import { ApiError, StreamSession } from './stream.js';
+import { isVideo, sendVideo } from './video.js';
 
 const KEY_STORAGE = 'pixveil.apiKey';
 
@@ -73,7 +74,8 @@ function newCard(file) {
   $('.name', card).textContent = file.name;
   const original = $('img.original', card);
   original.alt = `${file.name}, original`;
-  original.src = URL.createObjectURL(file);
+  // A video's card gets players instead (video.js).
+  if (!isVideo(file)) original.src = URL.createObjectURL(file);
   // Not an image the browser can show (the server decides what it accepts): say so instead of a broken icon.
   original.addEventListener('error', () => original.closest('.frame').classList.add('no-preview'), { once: true });
   original.addEventListener('load', () => {
@@ -142,7 +144,9 @@ async function handleFiles(fileList) {
     return;
   }
   showNotice('');
-  const cards = files.map((file) => ({ file, card: newCard(file) }));
+  // Videos go over HTTP one by one (POST /v1/videos), images over the WebSocket below.
+  for (const file of files.filter(isVideo)) void sendVideo(file, newCard(file), options, keyInput.value.trim(), { setState, fail });
+  const cards = files.filter((file) => !isVideo(file)).map((file) => ({ file, card: newCard(file) }));
   const sendable = [];
   for (const item of cards) {
     // The server would close the connection on a message over its limit; say so before sending.

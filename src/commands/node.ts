@@ -29,6 +29,9 @@ import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { webhookSecretFor } from '../webhooks/secrets.js';
 import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
+import { ffmpegProblem } from '../video/ffmpeg.js';
+import { checkVideoUpload } from '../video/upload-check.js';
+import { VideoJobs } from '../video/video-jobs.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -96,6 +99,11 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     throw err;
   });
 
+  // Videos need ffmpeg here; without it the video routes answer 503 and images work as ever.
+  const videoProblem = await ffmpegProblem({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
+  if (videoProblem) log.warn('video jobs unavailable on this node', { reason: videoProblem });
+  const videoLimits = { maxSeconds: config.maxVideoSeconds, maxPixels: config.maxVideoPixels };
+
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
   let webhooks: WebhookDispatcher | undefined;
@@ -112,6 +120,9 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       storageRetryMs: config.storageRetryMs,
       decodeBudget: decodeBudgetFromConfig(config),
       onJobFinished: (job) => recordJobMetrics(metrics, job),
+      videos: videoProblem
+        ? undefined
+        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, frames: pool, ...videoLimits }),
     });
     runner.start();
     // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
@@ -177,6 +188,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     auth,
     admission,
     rateLimiter: createRateLimiter(config, log),
+    video: { problem: videoProblem, check: (bytes, format) => checkVideoUpload(bytes, format, config.ffprobePath, videoLimits) },
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);

@@ -4,9 +4,13 @@ import path from 'node:path';
 import { ConfigError, type Config } from '../config/config.js';
 import { PixveilError, type ErrorCode } from '../errors.js';
 import { outputExt, type ImageExt } from '../image-format.js';
-import type { JobOptions } from '../job.js';
+import type { JobOptions, VideoOptions } from '../job.js';
 import { detectionKinds, thresholdFlag, thresholdParam } from '../kinds.js';
-import { parseJobOptions } from '../ingest/options.js';
+import { parseJobOptions, type OptionContext } from '../ingest/options.js';
+import { describeNonVideo, sniffVideoType } from '../ingest/sniff.js';
+import { parseVideoJobOptions } from '../ingest/video-options.js';
+import { ffmpegProblem } from '../video/ffmpeg.js';
+import { anonymizeVideoFile } from '../video/video-jobs.js';
 import { availableDetectors, configuredModels, defaultThresholds, knownManifests, presentModels } from '../models/configured.js';
 import { checkProvidersStart } from '../models/execution-providers.js';
 import { modelPath } from '../models/files.js';
@@ -18,6 +22,8 @@ import { poolOptionsFromConfig } from '../pool/pool-options.js';
 import { createProgress } from './progress.js';
 
 const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
+/** Videos by name (the bytes decide the container); `.ts` is MPEG-TS as dash-cams write it. */
+const VIDEO_FILE = /\.(mp4|m4v|mov|mkv|webm|ts|mts|m2ts)$/i;
 const CANONICAL: Record<string, ImageExt> = { '.jpg': 'jpg', '.png': 'png', '.webp': 'webp' };
 
 /** The flags of `pixveil process`, as commander hands them over. */
@@ -31,6 +37,9 @@ export interface ProcessFlags {
   format?: string;
   quality?: string;
   metadata?: string;
+  detectEvery?: string;
+  audio?: string;
+  videoFormat?: string;
   recursive: boolean;
   force: boolean;
   report?: string;
@@ -49,24 +58,48 @@ const FLAG_PARAMS: [keyof ProcessFlags, string, string][] = [
   ['quality', 'quality', '--quality'],
   ['metadata', 'metadata', '--metadata'],
 ];
+const VIDEO_FLAG_PARAMS: [keyof ProcessFlags, string, string][] = [
+  ['detectEvery', 'detect_every', '--detect-every'],
+  ['audio', 'audio', '--audio'],
+  ['videoFormat', 'format', '--video-format'],
+];
 
-export function jobOptionsFromFlags(config: Config, flags: ProcessFlags): JobOptions {
+function optionContext(config: Config): OptionContext {
   const models = configuredModels(config, knownManifests(config));
-  const params = new URLSearchParams();
-  for (const [key, param] of FLAG_PARAMS) if (flags[key] !== undefined) params.set(param, String(flags[key]));
+  return {
+    available: availableDetectors(models),
+    objectClasses: models.objects?.classes ?? [],
+    defaultThresholds: defaultThresholds(models),
+    defaultMetadata: config.keepMetadata,
+  };
+}
+
+/** The API's validator under the CLI's names: a bad value is a one-line ConfigError naming the flag. */
+function withFlagNames<T>(pairs: [keyof ProcessFlags, string, string][], parse: () => T): T {
   try {
-    return parseJobOptions(params, {
-      available: availableDetectors(models),
-      objectClasses: models.objects?.classes ?? [],
-      defaultThresholds: defaultThresholds(models),
-      defaultMetadata: config.keepMetadata,
-    });
+    return parse();
   } catch (err) {
     if (!(err instanceof PixveilError)) throw err;
     let message = err.message;
-    for (const [, param, flag] of FLAG_PARAMS) message = message.replace(new RegExp(`\\bfor ${param}\\b`), `for ${flag}`);
+    for (const [, param, flag] of pairs) message = message.replace(new RegExp(`\\bfor ${param}\\b`), `for ${flag}`);
     throw new ConfigError(message);
   }
+}
+
+function paramsOf(flags: ProcessFlags, pairs: [keyof ProcessFlags, string, string][]): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, param] of pairs) if (flags[key] !== undefined) params.set(param, String(flags[key]));
+  return params;
+}
+
+export function jobOptionsFromFlags(config: Config, flags: ProcessFlags): JobOptions {
+  return withFlagNames(FLAG_PARAMS, () => parseJobOptions(paramsOf(flags, FLAG_PARAMS), optionContext(config)));
+}
+
+/** What videos in the folder get: the image flags but --format and --quality, and the video flags. */
+export function videoOptionsFromFlags(config: Config, flags: ProcessFlags): JobOptions & { video: VideoOptions } {
+  const pairs = [...FLAG_PARAMS.filter(([key]) => key !== 'format' && key !== 'quality'), ...VIDEO_FLAG_PARAMS];
+  return withFlagNames(pairs, () => parseVideoJobOptions(paramsOf(flags, pairs), optionContext(config)));
 }
 
 /** One image found under the input folder. */
@@ -106,7 +139,7 @@ async function* walk(dir: string, rel: string, recursive: boolean, skip: string,
     }
     if (isDir) {
       if (recursive && path.resolve(file) !== skip) yield* walk(file, path.join(rel, entry.name), recursive, skip, [...ancestors, real]);
-    } else if (isFile && IMAGE_FILE.test(entry.name)) {
+    } else if (isFile && (IMAGE_FILE.test(entry.name) || VIDEO_FILE.test(entry.name))) {
       yield { file, rel: path.join(rel, entry.name) };
     }
   }
@@ -121,6 +154,11 @@ async function* walk(dir: string, rel: string, recursive: boolean, skip: string,
 export function outputNameOf(inputName: string, out: ImageExt): string {
   const ext = path.extname(inputName);
   return CANONICAL[ext] === out ? inputName : `${inputName}.${out}`;
+}
+
+/** A video's output name: `x.mp4` stays when it is written as MP4, others add the container (`x.mov.mp4`). */
+export function videoOutputNameOf(inputName: string, container: VideoOptions['container']): string {
+  return path.extname(inputName).slice(1).toLowerCase() === container ? inputName : `${inputName}.${container}`;
 }
 
 /** `outputNameOf`, and past any input beside it that keeps its own name there (`x.jpeg` next to `x.jpeg.jpg`). */
@@ -185,6 +223,7 @@ export interface ProcessSummary {
 /** `pixveil process <in> [out]`: the same pool and pipeline as the service, without HTTP or a queue. */
 export async function processDirectory(config: Config, input: string, outDir: string, flags: ProcessFlags): Promise<ProcessSummary> {
   const options = jobOptionsFromFlags(config, flags);
+  const videoOptions = videoOptionsFromFlags(config, flags);
   await checkFolder(input, 'the input', false);
   await checkFolder(outDir, 'the output', true);
   const reportFile = flags.report ?? path.join(outDir, 'failures.jsonl');
@@ -227,8 +266,51 @@ export async function processDirectory(config: Config, input: string, outDir: st
     progress.note(`${rel}: ${code}: ${message}`);
   };
 
+  // Checked at the first video, once: a folder of photos needs no ffmpeg.
+  let videoProblem: Promise<string | undefined> | undefined;
+  const oneVideo = async (file: string, rel: string) => {
+    const name = videoOutputNameOf(path.basename(rel), videoOptions.video.container);
+    const dir = path.join(outDir, path.dirname(rel));
+    const output = path.join(dir, name);
+    if (!flags.force && (await isDone(file, output, `${output}.json`))) {
+      counts.skipped++;
+      return;
+    }
+    const problem = await (videoProblem ??= ffmpegProblem({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath }));
+    if (problem) return fail(rel, 'VIDEO_UNAVAILABLE', problem);
+    const head = Buffer.alloc(1024);
+    const handle = await fsp.open(file, 'r').catch(() => undefined);
+    if (!handle) return fail(rel, 'READ_ERROR', 'cannot read the file');
+    const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
+    if (!sniffVideoType(head.subarray(0, bytesRead))) return fail(rel, 'UNSUPPORTED_MEDIA_TYPE', `not a video: ${describeNonVideo(head.subarray(0, bytesRead))}`);
+    await fsp.mkdir(dir, { recursive: true });
+    const partial = `${output}.${process.pid}.partial.${videoOptions.video.container}`;
+    try {
+      const done = await anonymizeVideoFile({
+        ffmpeg: config.ffmpegPath,
+        ffprobe: config.ffprobePath,
+        input: file,
+        output: partial,
+        options: videoOptions,
+        frames: pool,
+        limits: { maxSeconds: config.maxVideoSeconds, maxPixels: config.maxVideoPixels },
+        timeoutSeconds: config.videoTimeoutSeconds,
+        signal: new AbortController().signal,
+        onProgress: () => {},
+      });
+      await fsp.rename(partial, output);
+      await writeAtomically(`${output}.json`, JSON.stringify({ file: rel, output: path.relative(outDir, output), width: done.info.width, height: done.info.height, video: done.summary, timings: done.timings, models: done.models, tracks: done.tracks }, null, 2));
+      counts.processed++;
+    } catch (err) {
+      fail(rel, err instanceof PixveilError ? err.code : 'WRITE_ERROR', (err as Error).message);
+    } finally {
+      await fsp.rm(partial, { force: true });
+    }
+  };
+
   const one = async ({ file, rel, unreadable }: Found) => {
     if (unreadable) return fail(rel, 'READ_ERROR', `cannot read the folder: ${unreadable}`);
+    if (VIDEO_FILE.test(rel)) return oneVideo(file, rel);
     const name = await freeOutputName(path.dirname(file), path.basename(rel), expectedExt(rel, options));
     const dir = path.join(outDir, path.dirname(rel));
     const image = path.join(dir, name);

@@ -133,6 +133,17 @@ export const defaults = Object.freeze({
   webhookTenantConcurrency: 4,
   /** Originals, results and metadata are deleted within this long after their job's record expired. */
   storageSweepSeconds: 300,
+  /** Debian's ffmpeg and ffprobe, looked up on PATH. */
+  ffmpegPath: 'ffmpeg',
+  ffprobePath: 'ffprobe',
+  /** 256 MiB: a quarter of UPLOAD_BUDGET_BYTES, so a video upload never holds the whole budget. */
+  maxVideoBytes: 256 * 1024 * 1024,
+  /** 10 minutes: a dash-cam file is usually 1 to 5. */
+  maxVideoSeconds: 600,
+  /** 4K UHD (3840x2160); 8K frames are refused. */
+  maxVideoPixels: 3840 * 2160,
+  /** 1 hour per attempt. */
+  videoTimeoutSeconds: 3600,
   /** Empty: the socket's peer is the client. */
   trustedProxies: Object.freeze([]) as readonly string[],
 }) satisfies Config;

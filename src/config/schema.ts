@@ -120,6 +120,12 @@ export const ConfigSchema = Type.Object({
   webhookPollMs: Type.Integer({ env: 'WEBHOOK_POLL_MS', minimum: 10, maximum: 60_000, description: 'Pause between reads of due webhook deliveries when no slot is free or none was due' }),
   webhookConcurrency: Type.Integer({ env: 'WEBHOOK_CONCURRENCY', minimum: 1, maximum: 1024, description: 'Webhook deliveries in flight at once per node' }),
   webhookTenantConcurrency: Type.Integer({ env: 'WEBHOOK_TENANT_CONCURRENCY', minimum: 1, maximum: 1024, description: "One tenant's share of WEBHOOK_CONCURRENCY (AUTH=off: one callback host's), so a slow receiver cannot hold every delivery slot" }),
+  ffmpegPath: text('FFMPEG_PATH', 'The ffmpeg binary video jobs decode and encode with (a name looked up on PATH, or a path); not found: video routes answer 503 VIDEO_UNAVAILABLE, images work'),
+  ffprobePath: text('FFPROBE_PATH', 'The ffprobe binary that reads a video upload\'s streams, duration and frame count'),
+  maxVideoBytes: Type.Integer({ env: 'MAX_VIDEO_BYTES', minimum: 1, description: 'Larger video uploads get 413 (the body is held whole while it is checked and stored)' }),
+  maxVideoSeconds: Type.Number({ env: 'MAX_VIDEO_SECONDS', minimum: 0.001, description: 'Longer videos (declared or counted duration) fail with VIDEO_TOO_LONG at upload' }),
+  maxVideoPixels: Type.Integer({ env: 'MAX_VIDEO_PIXELS', minimum: 1, description: 'Videos with larger frames (width x height) fail with VIDEO_TOO_LARGE at upload' }),
+  videoTimeoutSeconds: Type.Integer({ env: 'VIDEO_TIMEOUT_SECONDS', minimum: 1, description: 'One attempt of a video job is stopped (ffmpeg killed) after this long: VIDEO_TIMEOUT' }),
   storageSweepSeconds: Type.Integer({ env: 'STORAGE_SWEEP_SECONDS', minimum: 1, maximum: 86_400, description: "Pause between sweeps that delete the stored objects of jobs whose record expired (older than JOB_TTL_SECONDS)" }),
 });
 

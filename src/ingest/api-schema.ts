@@ -2,7 +2,10 @@
 // views.ts builds these shapes; test/integration/openapi.test.ts checks real answers against them.
 import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
 import { kindSlots } from '../kinds.js';
-import { DetectionSchema, ImageExtSchema, JobOptionsSchema, OneOf } from '../schema/job.js';
+import { DetectionSchema, ImageExtSchema, JOB_KINDS, JobOptionsSchema, OneOf } from '../schema/job.js';
+import { VIDEO_EXTS } from '../video-format.js';
+
+const VideoExtSchema = OneOf(VIDEO_EXTS as readonly ['mp4', 'mov', 'mkv', 'webm', 'ts']);
 
 // TypeBox checks only the formats registered with it; this one is what views.ts writes (toISOString).
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v)));
@@ -33,12 +36,14 @@ const exampleOptions = { blur: 'gaussian', shape: 'box', detect: { faces: true, 
 export const JobSchema = Type.Object(
   {
     job_id: Type.String(),
+    kind: OneOf(JOB_KINDS, { description: 'image (POST /v1/images, the WebSocket) or video (POST /v1/videos)' }),
     status: JobStatusSchema,
+    progress: Nullable(Type.Object({ frames_done: Type.Integer({ minimum: 0 }), frames_total: Type.Integer({ minimum: 0 }) }, { description: 'Video jobs: frames written of the input\'s, updated while it runs' })),
     created_at: Timestamp,
     started_at: Timestamp,
     finished_at: Timestamp,
     attempts: Type.Integer({ minimum: 0 }),
-    input: Type.Object({ filename: Type.String(), bytes: Type.Integer({ minimum: 0 }), format: ImageExtSchema }),
+    input: Type.Object({ filename: Type.String(), bytes: Type.Integer({ minimum: 0 }), format: Type.Union([ImageExtSchema, VideoExtSchema]) }),
     options: JobOptionsSchema,
     status_url: Type.String(),
     result_url: Nullable(Type.String()),
@@ -46,13 +51,26 @@ export const JobSchema = Type.Object(
       Type.Object({
         width: Type.Integer(),
         height: Type.Integer(),
-        format: ImageExtSchema,
+        format: Type.Union([ImageExtSchema, VideoExtSchema]),
         processed_key: Type.String(),
         metadata_key: Type.String(),
         models: Type.Record(Type.String(), Type.String()),
         total_ms: Type.Number(),
         timings_ms: Type.Record(Type.String(), Type.Number()),
         detections: Type.Array(DetectionSchema),
+        video: Type.Optional(
+          Type.Object(
+            {
+              frames: Type.Integer(),
+              fps: Type.Number(),
+              duration_seconds: Type.Number(),
+              audio_streams: Type.Integer(),
+              tracks: Type.Record(Type.String(), Type.Integer(), { description: 'Tracks per kind; the metadata record lists each with a box per frame' }),
+              detect_every: Type.Integer(),
+            },
+            { description: 'Video jobs: what was written' },
+          ),
+        ),
       }),
     ),
     error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
@@ -77,7 +95,9 @@ export const JobSchema = Type.Object(
     examples: [
       {
         job_id: JOB_ID,
+        kind: 'image',
         status: 'completed',
+        progress: null,
         created_at: '2026-12-01T10:00:00.000Z',
         started_at: '2026-12-01T10:00:00.020Z',
         finished_at: '2026-12-01T10:00:00.410Z',
@@ -181,6 +201,7 @@ export const HealthSchema = Type.Object(
       { description: 'The models this node runs and their onnxruntime execution providers; empty on an api node' },
     ),
     jpeg_blocks: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.String({ description: 'The library when available, else why JPEG output is re-encoded whole' }) })),
+    video: Type.Optional(Type.Object({ available: Type.Boolean(), detail: Type.Optional(Type.String({ description: 'Why POST /v1/videos answers 503 VIDEO_UNAVAILABLE (with AUTH=off only)' })) })),
     plate_model: Type.Optional(
       Type.Object(
         { model: Type.String(), precision: OneOf(['original', 'float', 'int8'] as const), setting: OneOf(['auto', 'int8', 'float', 'original'] as const), cpu: Type.String(), reason: Type.String() },

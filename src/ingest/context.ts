@@ -12,6 +12,7 @@ import type { JobQueue } from '../queue/queue.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { Admission } from './admission.js';
 import type { OptionContext } from './options.js';
+import type { VideoExt } from '../video-format.js';
 
 /** What the HTTP and WebSocket handlers need from the rest of the node. */
 export interface IngestContext {
@@ -43,4 +44,9 @@ export interface IngestContext {
   admission: Admission;
   /** Per-tenant request budget; closed with the HTTP server. */
   rateLimiter: RateLimiter;
+  /**
+   * Video uploads: `problem` says why this node cannot take them (ffmpeg missing; the video routes
+   * answer 503 VIDEO_UNAVAILABLE), `check` probes an upload and applies the video limits.
+   */
+  video?: { problem?: string; check(bytes: Buffer, format: VideoExt): Promise<unknown> };
 }

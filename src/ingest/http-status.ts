@@ -23,6 +23,12 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   IMAGE_TOO_LARGE: 422,
   UNDECODABLE_IMAGE: 422,
   ANIMATED_IMAGE: 422,
+  UNDECODABLE_VIDEO: 422,
+  NO_VIDEO_STREAM: 422,
+  VIDEO_TOO_LONG: 422,
+  VIDEO_TOO_LARGE: 422,
+  TOO_MANY_STREAMS: 422,
+  VIDEO_TIMEOUT: 422,
   QUEUE_FULL: 429,
   OVERLOADED: 429,
   RATE_LIMITED: 429,
@@ -38,6 +44,7 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   STORAGE_ERROR: 503,
   MODEL_MISSING: 503,
   MODEL_CHECKSUM: 503,
+  VIDEO_UNAVAILABLE: 503,
 });
 
 /** A code from a stored record that this build does not know (an older or newer node's) is 500. */

@@ -7,6 +7,7 @@ import { packageRoot } from '../paths.js';
 import { expectedOf } from '../schema/describe.js';
 import { sharedJobSchemas } from '../schema/job.js';
 import { JobOptionsQuerySchema, type JobOptionsQueryName } from '../schema/options-query.js';
+import { VideoOptionsQuerySchema, type VideoOptionsQueryName } from '../schema/video-options-query.js';
 import { apiSchemas } from './api-schema.js';
 
 export type Json = Record<string, unknown>;
@@ -23,9 +24,11 @@ export interface RouteDoc {
   deprecated?: boolean;
   /** Job options as query parameters (upload routes). */
   options?: boolean;
+  /** POST /v1/videos: the per-frame image options (without format and quality) and the video's own. */
+  videoOptions?: boolean;
   wait?: boolean;
   idempotency?: boolean;
-  body?: 'image' | 'batch';
+  body?: 'image' | 'batch' | 'video';
   security?: 'tenant' | 'metrics' | 'open';
   /** status → [description, component schema name, or a media type → schema map]. */
   responses: Record<string, ResponseDoc>;
@@ -36,6 +39,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // `wait` belongs to the job routes (RouteDoc.wait) and `return_image` to the WebSocket.
 const OPTION_PARAMS = (Object.keys(JobOptionsQuerySchema.properties) as JobOptionsQueryName[]).filter((name) => name !== 'wait' && name !== 'return_image');
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+const VIDEO_TYPES = ['video/mp4', 'video/quicktime', 'video/x-matroska', 'video/webm', 'video/mp2t'];
+const VIDEO_PARAMS: VideoOptionsQueryName[] = ['detect_every', 'audio', 'format'];
 const binary = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
 
 /**
@@ -66,8 +71,8 @@ export function toDocumentSchema(schema: TSchema, components: Map<string, Json>,
   return walk(schema, root) as Json;
 }
 
-function queryParameter(name: JobOptionsQueryName, components: Map<string, Json>): Json {
-  const schema = JobOptionsQuerySchema.properties[name] as TSchema;
+function queryParameter(name: JobOptionsQueryName | VideoOptionsQueryName, components: Map<string, Json>, video = false): Json {
+  const schema = (video ? VideoOptionsQuerySchema.properties[name as VideoOptionsQueryName] : JobOptionsQuerySchema.properties[name as JobOptionsQueryName]) as TSchema;
   const s = toDocumentSchema(schema, components, false);
   const isList = (schema as { type?: string }).type === 'array';
   return {
@@ -87,6 +92,10 @@ function operation(spec: { method: string; pattern: string; operationId: string 
     parameters.push({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' }, example: 'q3Xv0dY8TqK1mZs9cW2b7A' });
   }
   if (doc.options) for (const name of OPTION_PARAMS) parameters.push(queryParameter(name, components));
+  if (doc.videoOptions) {
+    for (const name of OPTION_PARAMS) if (name !== 'format' && name !== 'quality') parameters.push(queryParameter(name, components));
+    for (const name of VIDEO_PARAMS) parameters.push(queryParameter(name, components, true));
+  }
   if (doc.wait) parameters.push(queryParameter('wait', components));
   if (doc.idempotency) {
     parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retrying with the same key answers the first job instead of making another', schema: { type: 'string', maxLength: 255 }, example: 'upload-2026-12-01-0001' });
@@ -122,6 +131,16 @@ function operation(spec: { method: string; pattern: string; operationId: string 
       description: 'The image: its raw bytes with its Content-Type, or multipart with a `file` part',
       content: {
         ...Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary', contentMediaType: t } }])),
+        'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: binary } } },
+      },
+    };
+  }
+  if (doc.body === 'video') {
+    op.requestBody = {
+      required: true,
+      description: 'The video (MP4/MOV, Matroska/WebM or MPEG-TS, recognised by its bytes): its raw bytes, or multipart with a `file` part',
+      content: {
+        ...Object.fromEntries(VIDEO_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary', contentMediaType: t } }])),
         'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: binary } } },
       },
     };
@@ -181,6 +200,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], extraPa
     servers: [{ url: '/' }],
     tags: [
       { name: 'images', description: 'Uploads and jobs' },
+      { name: 'videos', description: 'Video uploads (jobs, results and erasure are the images routes)' },
       { name: 'status', description: 'Throughput, queue, health' },
       { name: 'seed aliases', description: 'The seed service\'s unversioned paths, kept for its clients' },
       { name: 'site', description: 'The demo page and these docs' },

@@ -17,7 +17,24 @@ const upload = {
   ...common,
 } as const;
 
+const videoUpload = {
+  ...upload,
+  '413': ['Over MAX_VIDEO_BYTES (PAYLOAD_TOO_LARGE)', 'Error'],
+  '415': ['Not MP4/MOV, Matroska/WebM or MPEG-TS (UNSUPPORTED_MEDIA_TYPE)', 'Error'],
+  '422': ['Not a usable video: UNDECODABLE_VIDEO, NO_VIDEO_STREAM (audio only, zero frames), VIDEO_TOO_LONG (MAX_VIDEO_SECONDS), VIDEO_TOO_LARGE (MAX_VIDEO_PIXELS), TOO_MANY_STREAMS', 'Error'],
+  '503': ['No ffmpeg on this server (VIDEO_UNAVAILABLE), or queue or storage unavailable, or the upload budget is full', 'Error'],
+} as const;
+
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  videos: {
+    summary: 'Upload one video',
+    description: 'Anonymized frame by frame (detection every detect_every frames, a tracker keeping each face and plate blurred through short misses), written as H.264 at the same size, rate and frame count with the audio copied; GET /v1/jobs/{id} shows progress while it runs, /result returns the video.',
+    tag: 'videos',
+    videoOptions: true,
+    idempotency: true,
+    body: 'video',
+    responses: { '202': ['Accepted: a job was queued (Location: its status URL)', 'Accepted'], ...videoUpload },
+  },
   images: { summary: 'Upload one image', tag: 'images', options: true, idempotency: true, body: 'image', responses: { '202': ['Accepted: a job was queued (Location: its status URL)', 'Accepted'], ...upload } },
   upload: { summary: 'Upload one image (seed alias of POST /v1/images)', tag: 'seed aliases', deprecated: true, options: true, idempotency: true, body: 'image', responses: { '202': ['Accepted', seedBody('The seed service\'s shape: job_id, filename, file_size, status, message')], ...upload } },
   images_batch: { summary: 'Upload many images, one job each', tag: 'images', options: true, idempotency: true, body: 'batch', responses: { '202': ['At least one file accepted', 'Batch'], ...upload, '400': ['No file accepted (answered with the first file\'s own code and status, every file\'s verdict in jobs), or a bad option', 'BatchRejected'] } },
@@ -31,11 +48,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   status: { summary: 'A job (seed alias of GET /v1/jobs/{id})', tag: 'seed aliases', deprecated: true, wait: true, responses: { '200': ['The job in the seed\'s shape', seedBody('job_id, status, filename, file_size, created_at, completed_at, results, error')], '404': jobNotFound, ...common } },
   job_result: {
-    summary: 'The anonymized image',
+    summary: 'The anonymized image or video',
     tag: 'images',
     wait: true,
     responses: {
-      '200': ['The image', Object.fromEntries(['image/jpeg', 'image/png', 'image/webp'].map((t) => [t, { schema: { type: 'string', format: 'binary', contentMediaType: t } }]))],
+      '200': ['The image (or video: video/mp4, video/x-matroska)', Object.fromEntries(['image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/x-matroska'].map((t) => [t, { schema: { type: 'string', format: 'binary', contentMediaType: t } }]))],
       '302': ['RESULT_DELIVERY=presign: a presigned S3 URL in Location'],
       '404': jobNotFound,
       '409': ['Not completed yet (RESULT_NOT_READY)', 'Error'],

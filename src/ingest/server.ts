@@ -7,6 +7,7 @@ import { guardHttp } from './guard.js';
 import { framingProblem, readBody, readRequest, Reply, type BodyTiming, type RequestInfo } from './http.js';
 import { isMultipart } from './multipart.js';
 import { postBatch, postImage } from './routes/images.js';
+import { postVideo } from './routes/videos.js';
 import { deleteJob, getJob, getResult } from './routes/jobs.js';
 import { docsRoutes } from './routes/docs.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -28,11 +29,14 @@ function ingestRoutes(ctx: IngestContext): RouteSpec[] {
   const max = ctx.config.maxUploadBytes;
   const single: BodyRule = { limit: (info) => (isMultipart(info.headers['content-type']) ? max + 64 * 1024 : max), setting: 'MAX_UPLOAD_BYTES' };
   const batch: BodyRule = { limit: () => ctx.config.maxBatchBytes, setting: 'MAX_BATCH_BYTES' };
+  const videoMax = ctx.config.maxVideoBytes;
+  const video: BodyRule = { limit: (info) => (isMultipart(info.headers['content-type']) ? videoMax + 64 * 1024 : videoMax), setting: 'MAX_VIDEO_BYTES' };
   return [
     { method: 'post', patterns: ['/v1/images'], name: 'images', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, acceptedView) },
     { method: 'post', patterns: ['/upload'], name: 'upload', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, unversionedAcceptedView) },
     { method: 'post', patterns: ['/v1/images:batch'], name: 'images_batch', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, batchView) },
     { method: 'post', patterns: ['/batch-upload'], name: 'batch_upload', params: 0, access: 'tenant', body: batch, handler: (c) => postBatch(ctx, c, unversionedBatchView) },
+    { method: 'post', patterns: ['/v1/videos'], name: 'videos', params: 0, access: 'tenant', body: video, handler: (c) => postVideo(ctx, c, acceptedView) },
     { method: 'get', patterns: ['/v1/jobs/:id'], name: 'job', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, jobView) },
     { method: 'get', patterns: ['/status/:id'], name: 'status', params: 1, access: 'tenant', handler: (c) => getJob(ctx, c, unversionedStatusView) },
     { method: 'del', patterns: ['/v1/jobs/:id'], name: 'job_delete', params: 1, access: 'tenant', handler: (c) => deleteJob(ctx, c) },

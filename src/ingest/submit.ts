@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import { errors, invalidOption } from '../errors.js';
 import { contentTypes, type ImageExt } from '../image-format.js';
-import { newJobId, type Job, type JobCallback, type JobOptions } from '../job.js';
+import { newJobId, type Job, type JobCallback, type JobKind, type JobOptions } from '../job.js';
+import { videoContentTypes, type VideoExt } from '../video-format.js';
 import { storageKeys } from '../storage/keys.js';
 import type { IngestContext } from './context.js';
-import { describeUnsupported, sniffImageType } from './sniff.js';
+import { describeNonVideo, describeUnsupported, sniffImageType, sniffVideoType } from './sniff.js';
 
 /** Only printable, short, path-free names are kept; the name never reaches a storage key. */
 export function cleanFilename(name: string | undefined, fallback: string): string {
@@ -61,6 +62,30 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
   if (!wanted()) throw clientGone();
   const format = sniffImageType(bytes);
   if (!format) throw errors.unsupportedMediaType(describeUnsupported(bytes));
+  return accept(ctx, bytes, { kind: 'image', format, contentType: contentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
+}
+
+/**
+ * Accepts one video as acceptImage does an image (same idempotency, storage and queue), once its
+ * container is recognised by its bytes and `check` (ffprobe and the limits, ingest's video
+ * context) found a video stream with frames within MAX_VIDEO_SECONDS and MAX_VIDEO_PIXELS.
+ */
+export async function acceptVideo(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, check: (bytes: Buffer, format: VideoExt) => Promise<unknown>, tenant?: string, idempotencyKey?: string, callback?: JobCallback, wanted: () => boolean = () => true): Promise<Accepted> {
+  if (bytes.length === 0) throw errors.emptyBody();
+  if (!wanted()) throw clientGone();
+  const format = sniffVideoType(bytes);
+  if (!format) throw errors.unsupportedVideoType(describeNonVideo(bytes));
+  await check(bytes, format);
+  return accept(ctx, bytes, { kind: 'video', format, contentType: videoContentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
+}
+
+interface Sniffed {
+  kind: JobKind;
+  format: ImageExt | VideoExt;
+  contentType: string;
+}
+
+async function accept(ctx: IngestContext, bytes: Buffer, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, idempotencyKey: string | undefined, callback: JobCallback | undefined, wanted: () => boolean): Promise<Accepted> {
   const id = newJobId();
   const scoped = idempotencyKey === undefined ? undefined : scopedKey(tenant, idempotencyKey);
   if (scoped !== undefined) {
@@ -72,18 +97,21 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
     }
   }
   try {
-    return { job: await storeAndEnqueue(ctx, id, bytes, format, filename, options, tenant, callback, wanted, scoped), replayed: false };
+    return { job: await storeAndEnqueue(ctx, id, bytes, sniffed, filename, options, tenant, callback, wanted, scoped), replayed: false };
   } catch (err) {
     if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
     throw err;
   }
 }
 
-async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, format: ImageExt, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
+async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
+  const { format } = sniffed;
   const key = storageKeys.original(id, format);
   const now = Date.now();
   const job: Job = {
     id,
+    // Images leave the kind out, so their records read as they did before videos.
+    ...(sniffed.kind === 'video' ? { kind: 'video' as const } : {}),
     status: 'queued',
     tenant,
     createdAt: now,
@@ -94,7 +122,7 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, fo
     ...(callback ? { callback } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
   };
-  await ctx.store.put(key, bytes, contentTypes[format]);
+  await ctx.store.put(key, bytes, sniffed.contentType);
   try {
     if (!wanted()) throw clientGone();
     await ctx.queue.enqueue(job);

@@ -7,7 +7,10 @@ export function jobView(job: Job) {
   const r = job.result;
   return {
     job_id: job.id,
+    kind: job.kind ?? 'image',
     status: job.status,
+    // Video jobs: frames written of the input's, while it runs (and as it ended).
+    progress: job.progress ? { frames_done: job.progress.framesDone, frames_total: job.progress.framesTotal } : null,
     created_at: iso(job.createdAt),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
@@ -27,6 +30,7 @@ export function jobView(job: Job) {
           total_ms: r.totalMs,
           timings_ms: r.timings,
           detections: r.detections,
+          ...(r.video ? { video: { frames: r.video.frames, fps: r.video.fps, duration_seconds: r.video.durationSeconds, audio_streams: r.video.audioStreams, tracks: r.video.tracks, detect_every: r.video.detectEvery } } : {}),
         }
       : null,
     error: job.error ?? null,

@@ -5,7 +5,7 @@ import type { JobOptions } from '../job.js';
 import type { InferenceStats } from '../models/inference-host.js';
 import { batchingOn, inferencePortIn, InferenceThread } from './batch-inference.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
+import type { FrameBoxInput, FrameTask, FrameTaskResult, ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 export interface ImagePoolOptions extends ThreadSetup {
   threads: number;
@@ -67,6 +67,21 @@ export class ImagePool {
     this.busy++;
     try {
       return (await this.piscina.run(task, { transferList: [buffer] })) as ImageTaskResult | ImageTaskFailure;
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /**
+   * One raw RGB video frame: detections found on it, or (with `boxes`) blurred in place. The
+   * pixels are transferred to the thread and back (the caller's ArrayBuffer is detached; use the
+   * result's). Frame tasks share the slots and threads of image jobs.
+   */
+  async runFrame(pixels: ArrayBuffer, width: number, height: number, options: JobOptions, boxes?: FrameBoxInput[]): Promise<FrameTaskResult | ImageTaskFailure> {
+    const task: FrameTask = { frame: { pixels, width, height }, options, ...(boxes ? { boxes } : {}) };
+    this.busy++;
+    try {
+      return (await this.piscina.run(task, { transferList: [pixels] })) as FrameTaskResult | ImageTaskFailure;
     } finally {
       this.busy--;
     }

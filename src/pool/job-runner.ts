@@ -1,13 +1,39 @@
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
 import { errors, isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, JobResult } from '../job.js';
 import type { JobQueue, SettledJob } from '../queue/queue.js';
 import { contentTypes, IMAGE_EXTS } from '../image-format.js';
+import { VIDEO_EXTS, videoContentTypes, type VideoExt } from '../video-format.js';
 import { storageKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { ImagePool } from './image-pool.js';
 import type { DecodeBudget } from '../pipeline/decode-budget.js';
+
+/** A finished video job's output (src/video/video-jobs.ts makes it); failures are thrown as PixveilErrors. */
+export interface VideoOutcome {
+  ok: true;
+  video: Buffer;
+  format: VideoExt;
+  width: number;
+  height: number;
+  timings: Record<string, number>;
+  models: Record<string, string>;
+  summary: NonNullable<JobResult['video']>;
+  /** Stored in the metadata record: kind, first and last frame, a box per frame. */
+  tracks: unknown[];
+}
+
+/**
+ * Runs video jobs (job.kind === 'video'); wired in by commands/node.ts because src/video/ sits
+ * above the pool. Absent: a video job fails with VIDEO_UNAVAILABLE and is retried elsewhere.
+ */
+export interface VideoJobRunner {
+  /** `fetchOriginal` streams the stored upload into the file named (the runner's storage retries included). */
+  run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: { onProgress: (framesDone: number, framesTotal: number) => void; signal: AbortSignal }): Promise<VideoOutcome>;
+}
 
 /** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
 export type ImageRunner = Pick<ImagePool, 'run' | 'capacity' | 'threads'>;
@@ -33,6 +59,8 @@ export interface JobRunnerOptions {
   decodeBudget?: Pick<DecodeBudget, 'reserveFor'>;
   /** Called for each job this node finished (completed or failed for good), for metrics; never for an attempt that lost the race. */
   onJobFinished?: (job: Job) => void;
+  /** Video jobs; see VideoJobRunner. */
+  videos?: VideoJobRunner;
 }
 
 /**
@@ -48,6 +76,8 @@ export class JobRunner {
   private slotFreed?: () => void;
   /** Set when the shutdown grace ran out: jobs still running are left to be reclaimed, not failed. */
   private abandoned = false;
+  /** Video jobs running here: aborted (their ffmpeg killed) when the shutdown grace runs out. */
+  private readonly videoAborts = new Set<AbortController>();
 
   constructor(
     private readonly queue: JobQueue,
@@ -121,10 +151,10 @@ export class JobRunner {
     const written: string[] = [];
     try {
       const storeStart = performance.now();
-      const original = await this.storing(() => this.store.get(job.input.key));
+      // A video is fetched straight into the file ffmpeg reads (runVideo), never held in memory whole.
+      const original = job.kind === 'video' ? undefined : await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
-      const release = await this.options.decodeBudget?.reserveFor(original);
-      const outcome = await this.pool.run(original, job.options).finally(() => release?.());
+      const outcome = original === undefined ? await this.runVideo(job, log) : await this.runImage(job, original);
       leftPool();
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
@@ -137,8 +167,9 @@ export class JobRunner {
       const metadataKey = storageKeys.metadata(job.id, job.attempts);
       const putStart = performance.now();
       written.push(processedKey);
-      const image = Buffer.from(outcome.image);
-      await this.storing(() => this.store.put(processedKey, image, contentTypes[outcome.format]));
+      const image = 'video' in outcome ? outcome.video : Buffer.from(outcome.image);
+      const contentType = 'video' in outcome ? videoContentTypes[outcome.format] : contentTypes[outcome.format];
+      await this.storing(() => this.store.put(processedKey, image, contentType));
       const timings: Record<string, number> = { queue_wait: Math.max(0, (job.startedAt ?? Date.now()) - job.createdAt), fetch_original: round(fetchMs), ...outcome.timings };
       const result: JobResult = {
         processedKey,
@@ -146,12 +177,13 @@ export class JobRunner {
         format: outcome.format,
         width: outcome.width,
         height: outcome.height,
-        detections: outcome.detections,
+        detections: 'video' in outcome ? [] : outcome.detections,
         timings,
         totalMs: 0,
         models: outcome.models,
+        ...('video' in outcome ? { video: outcome.summary } : {}),
       };
-      const record = metadataRecord(job, result);
+      const record = { ...metadataRecord(job, result), ...('video' in outcome ? { video: outcome.summary, tracks: outcome.tracks } : {}) };
       written.push(metadataKey);
       const metadata = Buffer.from(JSON.stringify(record, null, 2));
       await this.storing(() => this.store.put(metadataKey, metadata, 'application/json'));
@@ -191,6 +223,52 @@ export class JobRunner {
       await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }, job.attempts))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
+    }
+  }
+
+  private async runImage(job: Job, original: Buffer) {
+    const release = await this.options.decodeBudget?.reserveFor(original);
+    return this.pool.run(original, job.options).finally(() => release?.());
+  }
+
+  /**
+   * A video job, with its progress recorded (at most twice a second) for GET /v1/jobs/:id. When
+   * the record is gone (DELETE while it runs) the job is stopped at once rather than at the end.
+   */
+  private async runVideo(job: Job, log: Logger): Promise<VideoOutcome | { ok: false; code: string; message: string; retryable: boolean }> {
+    if (!this.options.videos) return { ok: false, code: 'VIDEO_UNAVAILABLE', message: 'This worker cannot run video jobs (no ffmpeg); another worker may', retryable: true };
+    const abort = new AbortController();
+    this.videoAborts.add(abort);
+    let lastReport = 0;
+    let reporting: Promise<unknown> = Promise.resolve();
+    const onProgress = (framesDone: number, framesTotal: number) => {
+      const now = Date.now();
+      if (now - lastReport < 500 && framesDone < framesTotal) return;
+      lastReport = now;
+      reporting = reporting.then(async () => {
+        const present = await this.queue.reportProgress?.(job.id, { framesDone, framesTotal }).catch((err) => {
+          log.debug('could not record progress', { error: (err as Error).message });
+          return true;
+        });
+        if (present === false) abort.abort(errors.jobNotFound(job.id));
+      });
+    };
+    try {
+      // Retried through STORAGE_ERROR like any fetch; a retry starts the file again.
+      const fetchTo = (file: string) =>
+        this.storing(async () => {
+          const { stream } = await this.store.getStream(job.input.key);
+          await pipeline(stream, fs.createWriteStream(file));
+        });
+      return await this.options.videos.run(job, fetchTo, { onProgress, signal: abort.signal });
+    } catch (err) {
+      // Erased while it ran: the recording step below answers JOB_NOT_FOUND and deletes what was stored.
+      if (isPixveilError(err) && err.code === 'JOB_NOT_FOUND') throw err;
+      if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
+      throw err;
+    } finally {
+      this.videoAborts.delete(abort);
+      await reporting;
     }
   }
 
@@ -262,6 +340,8 @@ export class JobRunner {
     await within(this.loop?.catch(() => {}) ?? Promise.resolve());
     await within(Promise.allSettled([...this.inFlight]));
     if (this.inFlight.size > 0) this.abandoned = true;
+    // Their ffmpeg processes end with them; the jobs are reclaimed and run again elsewhere.
+    for (const abort of this.videoAborts) abort.abort();
     return this.inFlight.size;
   }
 }
@@ -270,7 +350,7 @@ export class JobRunner {
 function earlierAttemptKeys(job: Job): string[] {
   const keys: string[] = [];
   for (let attempt = 1; attempt < job.attempts; attempt++) {
-    for (const ext of IMAGE_EXTS) keys.push(storageKeys.processed(job.id, ext, attempt));
+    for (const ext of [...IMAGE_EXTS, ...VIDEO_EXTS]) keys.push(storageKeys.processed(job.id, ext, attempt));
     keys.push(storageKeys.metadata(job.id, attempt));
   }
   return keys;

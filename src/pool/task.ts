@@ -1,7 +1,8 @@
 import type { ErrorCode } from '../errors.js';
 import type { DetectionSettings } from '../config/detection.js';
+import type { FrameDetection } from '../pipeline/frame.js';
 import type { ProcessedImage } from '../pipeline/process-image.js';
-import type { JobOptions } from '../job.js';
+import type { DetectionKind, JobOptions } from '../job.js';
 
 /** Settings every pool thread needs to build its detectors; fixed for the pool's lifetime. */
 export interface ThreadSetup {
@@ -52,4 +53,35 @@ export interface ThreadReport {
   ok: true;
   threadId: number;
   sessions: number;
+}
+
+/**
+ * Main thread → pool thread: one raw RGB video frame (`pixels`, transferred) to detect on or to
+ * blur. `boxes` present: blur them (the tracker's final boxes); absent: detect. The pixels come
+ * back transferred either way, so a frame is never copied between threads.
+ */
+export interface FrameTask {
+  frame: { pixels: ArrayBuffer; width: number; height: number };
+  options: JobOptions;
+  boxes?: FrameBoxInput[];
+}
+
+/** A box to blur in a frame (src/pipeline/frame.ts FrameDetection, score not needed). */
+export interface FrameBoxInput {
+  kind: DetectionKind;
+  label: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Pool thread → main thread: the frame's pixels back (blurred when boxes were sent), the detections found otherwise. */
+export interface FrameTaskResult {
+  ok: true;
+  pixels: ArrayBuffer;
+  detections: FrameDetection[];
+  /** Milliseconds per stage of this task (detect_faces, detect_plates, ..., blur). */
+  timings: Record<string, number>;
+  models: Record<string, string>;
 }

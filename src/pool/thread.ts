@@ -11,7 +11,8 @@ import { loadManifests } from '../models/manifest.js';
 import { modelPath } from '../models/files.js';
 import { processImage } from '../pipeline/process-image.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
-import type { ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
+import { runFrameTask } from './frame-task.js';
+import type { FrameTask, FrameTaskResult, ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 import { batchingOn, openRemoteDetector } from './batch-inference.js';
 
 // One libvips thread per pool thread: the pool already spreads work over the cores.
@@ -45,9 +46,10 @@ const detectorsReady = loadDetectors(setup.models, loadManifests(setup.extraMani
 // Surface a load failure on the first task rather than as an unhandled rejection.
 detectorsReady.catch(() => {});
 
-export default async function runImageTask(task: ImageTask | { warmup: true }): Promise<ImageTaskResult | ImageTaskFailure | ThreadReport> {
+export default async function runImageTask(task: ImageTask | FrameTask | { warmup: true }): Promise<ImageTaskResult | FrameTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
   if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
+  if ('frame' in task) return runFrameTask(task, detectors, setup.detection);
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);
     const image = ownedArrayBuffer(result.image);

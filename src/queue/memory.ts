@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { defaults } from '../config/defaults.js';
 import { errors } from '../errors.js';
-import { isFinished, type Job, type JobResult } from '../job.js';
+import { isFinished, type Job, type JobProgress, type JobResult } from '../job.js';
 import { pickFairly, webhookLane, type DeliveryShares } from './webhook-lanes.js';
 import type { FailureReport, JobQueue, QueueStats, Settlement, SettledJob, WebhookDelivery, WebhookPolicy, WebhookQueue } from './queue.js';
 
@@ -81,6 +81,13 @@ export class MemoryJobQueue implements JobQueue {
 
   async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
     if (this.idempotency.get(key)?.jobId === jobId) this.idempotency.delete(key);
+  }
+
+  async reportProgress(id: string, progress: JobProgress): Promise<boolean> {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    if (job.status === 'processing') job.progress = { ...progress };
+    return true;
   }
 
   async claim(max: number, blockMs: number): Promise<Job[]> {

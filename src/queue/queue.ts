@@ -1,4 +1,4 @@
-import type { Job, JobError, JobResult, WebhookEvent } from '../job.js';
+import type { Job, JobError, JobProgress, JobResult, WebhookEvent } from '../job.js';
 import type { DeliveryShares } from './webhook-lanes.js';
 
 export interface QueueStats {
@@ -114,6 +114,11 @@ export interface JobQueue {
    */
   fail(id: string, failure: FailureReport, attempt?: number): Promise<SettledJob>;
   get(id: string): Promise<Job | undefined>;
+  /**
+   * Records how far a running video job is (GET /v1/jobs/:id shows it). Returns false when the
+   * job is no longer there (erased), so the worker can stop it; a finished job keeps its last value.
+   */
+  reportProgress?(id: string, progress: JobProgress): Promise<boolean>;
   /**
    * Forgets the job (DELETE /v1/jobs/:id): its record goes and it is never claimed again; a worker
    * still running it is refused at complete/fail (JOB_NOT_FOUND) and deletes what it stored.

@@ -10,6 +10,7 @@ export const queueScripts = new ScriptSet('queue', {
   claimWebhooks: 'claim-webhooks-1.lua',
   recordWebhook: 'record-webhook-2.lua',
   heartbeat: 'heartbeat-1.lua',
+  progress: 'progress-1.lua',
   forgetConsumer: 'forget-consumer-1.lua',
   retryDead: 'retry-dead-3.lua',
   reserveIdempotency: 'reserve-idempotency-1.lua',

@@ -5,6 +5,7 @@ import type { Job, JobStatus, WebhookState } from '../job.js';
 // fields below, so they never re-encode JSON (cjson turns [] into {}).
 //   status, attempts, updatedAt, startedAt, finishedAt  plain values
 //   result, error                                      JSON written once
+//   framesDone, framesTotal                            a video job's progress (progress-1.lua)
 //   entry                                              stream entry id of the current delivery
 //   webhookDelivery, webhookEvent, webhookStatus,      the finished job's one webhook delivery
 //   webhookAttempts, webhookError
@@ -13,7 +14,7 @@ export type JobFields = Record<string, string>;
 
 /** The immutable part of a job, stored once at enqueue. */
 export function encodeJobBase(job: Job): string {
-  const { status: _s, attempts: _a, updatedAt: _u, startedAt: _st, finishedAt: _f, result: _r, error: _e, webhook: _w, ...base } = job;
+  const { status: _s, attempts: _a, updatedAt: _u, startedAt: _st, finishedAt: _f, result: _r, error: _e, webhook: _w, progress: _p, ...base } = job;
   return JSON.stringify(base);
 }
 
@@ -40,6 +41,7 @@ export function decodeJob(reply: unknown): Job | undefined {
   if (fields.finishedAt) job.finishedAt = Number(fields.finishedAt);
   if (fields.result) job.result = JSON.parse(fields.result);
   if (fields.error) job.error = JSON.parse(fields.error);
+  if (fields.framesTotal) job.progress = { framesDone: Number(fields.framesDone ?? 0), framesTotal: Number(fields.framesTotal) };
   if (fields.webhookDelivery) {
     job.webhook = {
       deliveryId: fields.webhookDelivery,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { defaults } from '../config/defaults.js';
 import { errors, invalidOption } from '../errors.js';
-import { isFinished, type Job, type JobResult } from '../job.js';
+import { isFinished, type Job, type JobProgress, type JobResult } from '../job.js';
 import { createConnection, isNoGroupError, toRedisError } from '../redis/connection.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { RedisDeadLetters } from './dead-letter.js';
@@ -327,6 +327,11 @@ export class RedisStreamQueue implements JobQueue {
     this.held.delete(id);
     const settlement: Settlement = outcome === 'completed' || outcome === 'failed' || outcome === 'retrying' ? outcome : 'stale';
     return { ...job, settlement };
+  }
+
+  async reportProgress(id: string, progress: JobProgress): Promise<boolean> {
+    const present = await this.guard(() => queueScripts.run(this.redis, 'progress', this.keys.job(id), progress.framesDone, progress.framesTotal));
+    return Number(present) === 1;
   }
 
   async get(id: string): Promise<Job | undefined> {

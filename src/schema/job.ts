@@ -12,6 +12,13 @@ export const BLUR_STYLES = ['gaussian', 'pixelate', 'solid'] as const;
 export const BLUR_SHAPES = ['box', 'ellipse'] as const;
 export const METADATA_POLICY_NAMES = ['strip', 'safe'] as const;
 export const OUTPUT_FORMATS = ['same', 'jpeg', 'png', 'webp'] as const;
+/** What a job anonymizes; absent on a job means image (jobs queued before videos existed). */
+export const JOB_KINDS = ['image', 'video'] as const;
+export const AUDIO_POLICIES = ['keep', 'drop'] as const;
+/** Containers a video job writes, H.264 in each (video-format.ts VIDEO_OUTPUTS). */
+export const VIDEO_CONTAINERS = ['mp4', 'mkv'] as const;
+/** Largest detect_every: past it a face crossing the frame could go unseen. */
+export const MAX_DETECT_EVERY = 30;
 
 export const BlurStyleSchema = OneOf(BLUR_STYLES, { description: 'How regions are hidden' });
 export const BlurShapeSchema = OneOf(BLUR_SHAPES, { description: 'The shape blurred inside each box' });
@@ -23,6 +30,16 @@ function perKind<T extends TSchema>(keys: string[], field: () => T): TObject<Rec
   return Type.Object(Object.fromEntries(keys.map((k) => [k, field()])));
 }
 export const QualitySchema = Type.Integer({ minimum: 1, maximum: 100, description: 'JPEG/WebP quality' });
+
+/** What only a video job has (POST /v1/videos), validated and filled by ingest/video-options.ts. */
+export const VideoOptionsSchema = Type.Object(
+  {
+    detectEvery: Type.Integer({ minimum: 1, maximum: MAX_DETECT_EVERY, description: 'Detection runs on every n-th frame; the tracker carries boxes in between' }),
+    audio: OneOf(AUDIO_POLICIES, { description: 'keep: audio streams copied as they are (re-encoded to AAC only where the container cannot hold them); drop: none' }),
+    container: OneOf(VIDEO_CONTAINERS, { description: 'Container of the anonymized video (H.264 inside)' }),
+  },
+  { $id: 'VideoOptions', additionalProperties: false },
+);
 
 /** Per-request processing options, validated and filled (see ingest/options.ts). */
 export const JobOptionsSchema = Type.Object(
@@ -36,6 +53,7 @@ export const JobOptionsSchema = Type.Object(
     // Absent: JPEG → JPEG keeps the input's blocks where nothing was blurred; other outputs use 90.
     quality: Type.Optional(QualitySchema),
     metadata: Type.Optional(MetadataPolicySchema),
+    video: Type.Optional(VideoOptionsSchema),
   },
   { $id: 'JobOptions', additionalProperties: false },
 );
@@ -57,4 +75,4 @@ export const DetectionSchema = Type.Object(
 );
 
 /** Schemas with an $id are listed once under the document's components and referenced from there. */
-export const sharedJobSchemas: TSchema[] = [BoxSchema, DetectionSchema, JobOptionsSchema];
+export const sharedJobSchemas: TSchema[] = [BoxSchema, DetectionSchema, VideoOptionsSchema, JobOptionsSchema];

@@ -1,6 +1,7 @@
 // Every object key pixveil writes is built here from a job id it generated itself,
 // so no user-supplied string (file name, header) can reach a key.
 import { IMAGE_EXTS, type ImageExt } from '../image-format.js';
+import { VIDEO_EXTS, type VideoExt } from '../video-format.js';
 import { isJobId } from '../job.js';
 
 function checkedId(jobId: string): string {
@@ -9,7 +10,7 @@ function checkedId(jobId: string): string {
 }
 
 function checkedExt(ext: string): string {
-  if (!(IMAGE_EXTS as readonly string[]).includes(ext)) throw new Error(`Refusing to build a storage key with extension ${JSON.stringify(ext)}`);
+  if (!(IMAGE_EXTS as readonly string[]).includes(ext) && !(VIDEO_EXTS as readonly string[]).includes(ext)) throw new Error(`Refusing to build a storage key with extension ${JSON.stringify(ext)}`);
   return ext;
 }
 
@@ -21,8 +22,8 @@ function checkedAttempt(attempt: number): number {
 // Outputs are attempt-scoped: two attempts of one job (a stalled one finishing late, and its
 // reclaim) never write the same object, so the one the queue records first keeps its bytes.
 export const storageKeys = {
-  original: (jobId: string, ext: ImageExt) => `original/${checkedId(jobId)}.${checkedExt(ext)}`,
-  processed: (jobId: string, ext: ImageExt, attempt: number) => `processed/${checkedId(jobId)}.${checkedAttempt(attempt)}.${checkedExt(ext)}`,
+  original: (jobId: string, ext: ImageExt | VideoExt) => `original/${checkedId(jobId)}.${checkedExt(ext)}`,
+  processed: (jobId: string, ext: ImageExt | VideoExt, attempt: number) => `processed/${checkedId(jobId)}.${checkedAttempt(attempt)}.${checkedExt(ext)}`,
   metadata: (jobId: string, attempt: number) => `metadata/${checkedId(jobId)}.${checkedAttempt(attempt)}.json`,
 };
 

@@ -4,11 +4,13 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { errors } from '../errors.js';
 import { contentTypes, imageExtOf } from '../image-format.js';
+import { isVideoExt, videoContentTypes } from '../video-format.js';
 import type { ObjectStore, StoredObject } from './storage.js';
 
 function contentTypeOf(file: string): string | undefined {
   const ext = path.extname(file).slice(1);
   if (ext === 'json') return 'application/json';
+  if (isVideoExt(ext)) return videoContentTypes[ext];
   const image = imageExtOf(ext);
   return image && contentTypes[image];
 }

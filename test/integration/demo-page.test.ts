@@ -7,6 +7,7 @@ import { chromium, type Browser, type FileChooser, type Page } from 'playwright-
 import WebSocket from 'ws';
 import { packageRoot } from '../../src/paths.js';
 import { startCluster, type Cluster } from '../../harness/cluster.js';
+import { makeClip } from '../../harness/clips.js';
 import { facesDir, fixture } from '../../harness/fixtures.js';
 import { startTestNode, type TestNode } from '../../harness/server.js';
 
@@ -235,6 +236,34 @@ describe('demo page in Chromium', () => {
       assert.deepEqual([secondJob.options.blur, secondJob.options.shape], ['pixelate', 'ellipse'], 'the options chosen in the page reach the job');
       assert.equal(second.faces, secondJob.result.detections.filter((d: any) => d.kind === 'face').length);
       await screenshot(page, 'refused-415');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  test('a video plays before and after: the card shows the job\'s frames and tracks, both players load', async () => {
+    const server = await startTestNode({}, 'serve', { WORKERS: '1' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    try {
+      await page.goto(`${server.url}/`);
+      const clip = makeClip({ photo: path.join(facesDir, 'uf_3.jpg'), width: 320, height: 240, crop: { width: 960, height: 720 }, panPerFrame: 2, fps: 10, frames: 6, audio: true, format: 'mp4', ext: 'mp4' });
+      await upload(page, [{ name: 'drive.mp4', mimeType: 'video/mp4', buffer: fs.readFileSync(clip) }], 'input');
+      const card = page.locator('.card').nth(0);
+      assert.equal(await card.locator('.state').getAttribute('data-state'), 'completed', (await card.locator('.error').textContent()) ?? '');
+      const job = await jobRecord(server.url, (await card.getAttribute('data-job-id'))!);
+      assert.equal(job.kind, 'video');
+      assert.match((await card.locator('.counts').textContent())!, new RegExp(`^${job.result.video.frames} frames, \\d+ face`));
+      // Both players have the video's metadata: the browser can play what the service wrote.
+      const players = () => card.locator('video').evaluateAll((videos) => videos.map((v) => ({ ready: (v as HTMLVideoElement).readyState, network: (v as HTMLVideoElement).networkState, error: (v as HTMLVideoElement).error?.message ?? null, src: (v as HTMLVideoElement).src.slice(0, 12) })));
+      for (let i = 0; i < 100 && !(await players()).every((p) => p.ready >= 1); i++) await page.waitForTimeout(200);
+      assert.ok((await players()).every((p) => p.ready >= 1), JSON.stringify(await players()));
+      const sizes = await card.locator('video').evaluateAll((videos) => videos.map((v) => [(v as HTMLVideoElement).videoWidth, (v as HTMLVideoElement).videoHeight]));
+      assert.deepEqual(sizes, [[320, 240], [320, 240]]);
+      await screenshot(page, 'video');
       assert.deepEqual(problems, []);
     } finally {
       await page.close();

@@ -72,6 +72,25 @@ function contract(backend: string, factory: Factory): void {
       assert.deepEqual([stats.completed, stats.failed, stats.waiting, stats.processing], [1, 0, 0, 0]);
     });
 
+    test('a video job: its kind is kept, progress is recorded only while it runs and seen from every node; erased, it says so', async (t) => {
+      const open = factory(t);
+      const [ingest, worker] = [await open(), await open()];
+      const job: Job = { ...makeJob(), kind: 'video' };
+      await ingest.enqueue(job);
+      assert.equal((await ingest.get(job.id))?.kind, 'video');
+      assert.equal(await worker.reportProgress!(job.id, { framesDone: 1, framesTotal: 9 }), true);
+      assert.equal((await ingest.get(job.id))?.progress, undefined, 'not while queued');
+      await claimOne(worker);
+      assert.equal(await worker.reportProgress!(job.id, { framesDone: 4, framesTotal: 9 }), true);
+      assert.deepEqual((await ingest.get(job.id))?.progress, { framesDone: 4, framesTotal: 9 });
+      await worker.complete(job.id, makeResult(job.id));
+      assert.equal(await worker.reportProgress!(job.id, { framesDone: 5, framesTotal: 9 }), true);
+      assert.deepEqual((await ingest.get(job.id))?.progress, { framesDone: 4, framesTotal: 9 }, 'a finished job keeps its last value');
+      assert.equal(await ingest.erase(job.id), true);
+      assert.equal(await worker.reportProgress!(job.id, { framesDone: 6, framesTotal: 9 }), false);
+      assert.equal(await ingest.get(job.id), undefined, 'progress does not bring an erased job back');
+    });
+
     test('waitForFinish returns the job as it stands once the timeout passes', async (t) => {
       const queue = await factory(t)();
       const job = makeJob();

@@ -2,6 +2,7 @@ import { errors } from '../../errors.js';
 import { invalidOption } from '../../errors.js';
 import { isJobId } from '../../job.js';
 import { IMAGE_EXTS } from '../../image-format.js';
+import { VIDEO_EXTS } from '../../video-format.js';
 import { storageKeys } from '../../storage/keys.js';
 import { deleteJobObjects } from '../../storage/expiry.js';
 import { tenantOf, type Call } from '../access.js';
@@ -45,7 +46,7 @@ export async function getJob(ctx: IngestContext, call: Call, view: (job: Job) =>
   call.reply.json(200, view(job));
 }
 
-/** GET /v1/jobs/:id/result — the anonymized image, streamed or as a presigned redirect. */
+/** GET /v1/jobs/:id/result — the anonymized image or video, streamed or as a presigned redirect. */
 export async function getResult(ctx: IngestContext, call: Call): Promise<void> {
   const { reply } = call;
   const job = await findJob(ctx, call, waitMs(call.info));
@@ -87,7 +88,7 @@ export async function deleteJob(ctx: IngestContext, call: Call): Promise<void> {
   const job = await findJob(ctx, call, 0);
   // Outputs are attempt-scoped (storage/keys.ts): every attempt that may have stored some.
   const attempts = Array.from({ length: Math.max(job.attempts, ctx.config.maxAttempts, 1) }, (_, i) => i + 1);
-  const outputs = attempts.flatMap((n) => [storageKeys.metadata(job.id, n), ...IMAGE_EXTS.map((ext) => storageKeys.processed(job.id, ext, n))]);
+  const outputs = attempts.flatMap((n) => [storageKeys.metadata(job.id, n), ...[...IMAGE_EXTS, ...VIDEO_EXTS].map((ext) => storageKeys.processed(job.id, ext, n))]);
   const keys = [job.input.key, ...outputs];
   if (job.result) keys.push(job.result.processedKey, job.result.metadataKey);
   await Promise.all([...new Set(keys)].map((key) => ctx.store.delete(key)));

@@ -28,11 +28,11 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const STATUS_LINE: Record<number, string> = { 200: '200 OK', 304: '304 Not Modified', 404: '404 Not Found', 405: '405 Method Not Allowed' };
 
-// The page talks to the API on its own origin only; images shown are blob: URLs made in the page.
+// The page talks to the API on its own origin only; images and videos shown are blob: URLs made in the page.
 const PAGE_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 export interface SiteAsset {

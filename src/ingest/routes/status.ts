@@ -88,6 +88,8 @@ export function getHealth(ctx: IngestContext, reply: Reply): void {
     models: ctx.modelProviders,
     ...(ctx.plateModel ? { plate_model: { model: ctx.plateModel.model, precision: ctx.plateModel.precision, setting: ctx.plateModel.setting, cpu: ctx.plateModel.cpu, reason: ctx.plateModel.reason } } : {}),
     ...(ctx.jpegBlocks ? { jpeg_blocks: ctx.jpegBlocks } : {}),
+    // The reason names binary paths: like the store's, shown only where the route is not open to anyone.
+    ...(ctx.video ? { video: { available: !ctx.video.problem, ...(ctx.video.problem && !ctx.auth.required ? { detail: ctx.video.problem } : {}) } } : {}),
     timestamp: new Date().toISOString(),
   });
 }

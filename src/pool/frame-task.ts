@@ -1,0 +1,40 @@
+// A pool thread's side of a video frame: detect on it or blur it, in place, and hand the pixels back.
+import { performance } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import type { DetectionSettings } from '../config/detection.js';
+import { isPixveilError } from '../errors.js';
+import { blurFrame, detectOnFrame } from '../pipeline/frame.js';
+import type { Detectors } from '../pipeline/process-image.js';
+import type { FrameTask, FrameTaskResult, ImageTaskFailure } from './task.js';
+
+export async function runFrameTask(task: FrameTask, detectors: Detectors, settings: DetectionSettings): Promise<FrameTaskResult | ImageTaskFailure> {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[stage] = (timings[stage] ?? 0) + Math.round((performance.now() - start) * 100) / 100;
+    }
+  };
+  try {
+    const { pixels, width, height } = task.frame;
+    if (pixels.byteLength !== width * height * 3) throw new Error(`A ${width}x${height} RGB frame needs ${width * height * 3} bytes, got ${pixels.byteLength}`);
+    const frame = { data: new Uint8Array(pixels), width, height, channels: 3 as const };
+    const detections = task.boxes ? [] : await detectOnFrame(frame, task.options, detectors, settings, timed);
+    if (task.boxes) {
+      const boxes = task.boxes;
+      await timed('blur', () => blurFrame(frame, boxes, task.options, settings));
+    }
+    const models: Record<string, string> = {};
+    for (const slot of ['faces', 'plates', 'objects'] as const) {
+      const detector = detectors[slot];
+      if (detector && task.options.detect[slot]) models[slot] = detector.manifest.name;
+    }
+    const reply: FrameTaskResult = { ok: true, pixels, detections, timings, models };
+    return Piscina.move({ [Piscina.transferableSymbol]: [pixels], [Piscina.valueSymbol]: reply } as never) as unknown as FrameTaskResult;
+  } catch (err) {
+    if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
+    return { ok: false, code: 'PROCESSING_ERROR', message: (err as Error).message, retryable: true };
+  }
+}

@@ -1,0 +1,72 @@
+// The command lines of a video job's two ffmpeg processes: one decodes the input to raw RGB frames
+// on its stdout, the other reads the anonymized frames on its stdin and writes the output file.
+import type { MetadataPolicy, VideoOptions } from '../job.js';
+import type { VideoInfo } from './probe.js';
+
+/** Audio codecs an MP4 holds as they are; others are re-encoded to AAC there (Matroska holds them all). */
+const MP4_AUDIO = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac', 'opus', 'flac']);
+
+/**
+ * Container tags metadata=safe keeps, as images keep camera, dates, artist and copyright; never a
+ * location (`location`, `com.apple.quicktime.location.ISO6709`, ...), nor anything unnamed here.
+ */
+const SAFE_TAGS = new Set([
+  'creation_time',
+  'date',
+  'artist',
+  'copyright',
+  'make',
+  'model',
+  'com.apple.quicktime.make',
+  'com.apple.quicktime.model',
+  'com.apple.quicktime.creationdate',
+  'com.apple.quicktime.software',
+]);
+
+/**
+ * Decoding: the chosen video stream only, rotation applied (so a phone clip's frames are upright
+ * and the output needs no rotation flag), every decoded frame once (no frame dropped or doubled
+ * for a variable rate), as packed RGB.
+ */
+export function decodeArgs(input: string, info: VideoInfo): string[] {
+  return ['-hide_banner', '-nostdin', '-v', 'error', '-i', input, '-map', `0:${info.videoIndex}`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+}
+
+export interface EncodeChoice {
+  video: VideoOptions;
+  metadata: MetadataPolicy;
+}
+
+/**
+ * Encoding: H.264 (libx264) at the input's size, rate and frame count from the raw frames on
+ * stdin, the audio streams copied from the input file, nothing else: subtitle and data streams
+ * (dash-cam GPS tracks), chapters and attachments never reach the output, and the container's
+ * tags only under metadata=safe (SAFE_TAGS).
+ */
+export function encodeArgs(input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${info.width}x${info.height}`, '-framerate', String(info.fps)];
+  // The video's first frame keeps its place after the file's start, so the copied audio stays in sync.
+  if (info.videoOffsetSeconds > 0.0005) args.push('-itsoffset', info.videoOffsetSeconds.toFixed(6));
+  args.push('-i', 'pipe:0');
+  const audio = choice.video.audio === 'keep' ? info.audio : [];
+  if (audio.length > 0) args.push('-i', input);
+  args.push('-map', '0:v:0');
+  audio.forEach((a) => args.push('-map', `1:${a.index}`));
+  // 4:2:0 plays everywhere but needs even sides; an odd-sized video keeps its size in 4:4:4.
+  const even = info.width % 2 === 0 && info.height % 2 === 0;
+  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', even ? 'yuv420p' : 'yuv444p');
+  audio.forEach((a, i) => {
+    const copy = choice.video.container === 'mkv' || MP4_AUDIO.has(a.codec);
+    args.push(`-c:a:${i}`, copy ? 'copy' : 'aac');
+    if (!copy) args.push(`-b:a:${i}`, '192k');
+  });
+  args.push('-map_metadata', '-1', '-map_chapters', '-1');
+  if (choice.metadata === 'safe') {
+    for (const [key, value] of Object.entries(info.tags)) if (SAFE_TAGS.has(key.toLowerCase())) args.push('-metadata', `${key}=${value}`);
+  }
+  // MP4 writes tags outside its own short list (make, model) only as metadata tags.
+  if (choice.video.container === 'mp4') args.push('-movflags', choice.metadata === 'safe' ? '+faststart+use_metadata_tags' : '+faststart', '-f', 'mp4');
+  else args.push('-f', 'matroska');
+  args.push('-y', output);
+  return args;
+}

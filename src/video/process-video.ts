@@ -1,0 +1,181 @@
+// One video through the pipeline: ffmpeg decodes to raw frames on a pipe → detection in the pool
+// (every detect_every-th frame) → the tracker links boxes across frames and settles each frame's
+// boxes `lookahead` frames later → blur in the pool → a second ffmpeg encodes. Frames are
+// transferred to the threads and back, never copied; the frames in memory at once are the
+// detections in flight, the tracker's look-ahead window and the blurs in flight, whatever the length.
+import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
+import { errors, PixveilError } from '../errors.js';
+import type { JobOptions } from '../job.js';
+import type { FrameBoxInput, FrameTaskResult, ImageTaskFailure } from '../pool/task.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import { decodeArgs, encodeArgs } from './ffmpeg-args.js';
+import { firstLine, startProcess } from './ffmpeg.js';
+import { readFrames } from './frame-reader.js';
+import type { VideoInfo } from './probe.js';
+import type { FrameBox, FrameTracker, TrackRecord } from './tracker.js';
+
+/** What a video job needs of the pool. */
+export type FrameRunner = Pick<ImagePool, 'runFrame' | 'capacity'>;
+
+export interface VideoRun {
+  ffmpeg: string;
+  input: string;
+  output: string;
+  info: VideoInfo;
+  options: JobOptions & { video: NonNullable<JobOptions['video']> };
+  frames: FrameRunner;
+  tracker: FrameTracker;
+  /** Aborts on timeout, erasure or shutdown: both ffmpeg processes are killed. */
+  signal: AbortSignal;
+  /** Frames written to the encoder so far, of info.frames. */
+  onProgress?: (framesDone: number) => void;
+}
+
+export interface VideoProcessed {
+  frames: number;
+  tracks: TrackRecord[];
+  /** Milliseconds: decode (waiting on ffmpeg for frames), detect, blur, encode (waiting on ffmpeg to take them), summed over frames where they ran in threads. */
+  timings: Record<string, number>;
+  models: Record<string, string>;
+}
+
+interface Detected {
+  frame: number;
+  pixels: ArrayBuffer;
+  boxes: FrameBox[] | null;
+}
+
+function unwrap(outcome: FrameTaskResult | ImageTaskFailure): FrameTaskResult {
+  if (!outcome.ok) throw new PixveilError(outcome.code, outcome.message, { retryable: outcome.retryable });
+  return outcome;
+}
+
+/** Resolves once the stream took the chunk (after 'drain' when its buffer is full); rejects if it errors or closes first. */
+function write(stream: Writable, chunk: Uint8Array): Promise<void> {
+  const closed = () => new Error('the encoder closed its input');
+  if (stream.destroyed) return Promise.reject(closed());
+  if (stream.write(chunk)) return Promise.resolve();
+  // Already closed (the encoder died): 'close' has been emitted and 'drain' never will be.
+  if (stream.destroyed) return Promise.reject(closed());
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onError = (err: Error) => settle(err);
+    const onClose = () => settle(closed());
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
+}
+
+export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
+  const { info, options } = run;
+  const frameBytes = info.width * info.height * 3;
+  const timings: Record<string, number> = { decode: 0, encode: 0 };
+  const models: Record<string, string> = {};
+  const addTimings = (t: Record<string, number>) => {
+    for (const [stage, ms] of Object.entries(t)) timings[stage] = (timings[stage] ?? 0) + ms;
+  };
+  // One frame per pool slot in detection and as many in blur: the threads stay busy, memory stays bounded.
+  const inFlight = Math.max(1, run.frames.capacity);
+  const detectEvery = options.video.detectEvery;
+
+  const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info), run.signal);
+  const encoder = startProcess(run.ffmpeg, encodeArgs(run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }), run.signal);
+  decoder.child.stdin.end();
+  // A frame task that fails while an earlier one is awaited must not surface as an unhandled rejection.
+  const quiet = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => {});
+    return p;
+  };
+  let written = 0;
+  try {
+    const detecting: Array<Promise<Detected>> = [];
+    const held = new Map<number, ArrayBuffer>();
+    const blurring: Array<Promise<ArrayBuffer>> = [];
+
+    const writeOne = async () => {
+      const pixels = await blurring.shift()!;
+      const start = performance.now();
+      await write(encoder.child.stdin, new Uint8Array(pixels));
+      timings.encode += performance.now() - start;
+      written++;
+      run.onProgress?.(written);
+    };
+    const settle = async (final: Array<{ frame: number; boxes: FrameBox[] }>) => {
+      for (const { frame, boxes } of final) {
+        const pixels = held.get(frame);
+        if (!pixels) throw errors.internal(`the tracker settled frame ${frame}, which it was not given`);
+        held.delete(frame);
+        const blur: FrameBoxInput[] = boxes.map((b) => ({ kind: b.kind as FrameBoxInput['kind'], label: b.label ?? b.kind, x: b.x, y: b.y, width: b.width, height: b.height }));
+        blurring.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options, blur).then((r) => {
+          const done = unwrap(r);
+          addTimings(done.timings);
+          return done.pixels;
+        })));
+        while (blurring.length >= inFlight) await writeOne();
+      }
+    };
+    const takeDetected = async () => {
+      const d = await detecting.shift()!;
+      held.set(d.frame, d.pixels);
+      await settle(run.tracker.push(d.frame, d.boxes));
+    };
+
+    let index = 0;
+    let waitStart = performance.now();
+    for await (const pixels of readFrames(decoder.child.stdout, frameBytes)) {
+      timings.decode += performance.now() - waitStart;
+      const frame = index++;
+      if (frame % detectEvery === 0) {
+        detecting.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options).then((r) => {
+          const done = unwrap(r);
+          addTimings(done.timings);
+          Object.assign(models, done.models);
+          return { frame, pixels: done.pixels, boxes: done.detections.map((d) => ({ kind: d.kind, label: d.label, score: d.score, x: d.x, y: d.y, width: d.width, height: d.height })) };
+        })));
+      } else {
+        detecting.push(Promise.resolve({ frame, pixels, boxes: null }));
+      }
+      while (detecting.length >= inFlight) await takeDetected();
+      waitStart = performance.now();
+    }
+    while (detecting.length > 0) await takeDetected();
+    await settle(run.tracker.flush());
+    while (blurring.length > 0) await writeOne();
+
+    const decoded = await decoder.exited;
+    if (run.signal.aborted) throw abortReason(run.signal);
+    if (decoded.code !== 0) throw errors.undecodableVideo(`ffmpeg stopped decoding after ${index} frames: ${firstLine(decoded.stderr)}`);
+    if (index === 0) throw errors.noVideoStream('no frame could be decoded');
+    encoder.child.stdin.end();
+    const encoded = await encoder.exited;
+    if (run.signal.aborted) throw abortReason(run.signal);
+    if (encoded.code !== 0) throw errors.internal(`ffmpeg could not encode the output: ${firstLine(encoded.stderr)}`);
+    for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
+    return { frames: written, tracks: run.tracker.tracks(), timings, models };
+  } catch (err) {
+    decoder.kill();
+    encoder.kill();
+    await Promise.all([decoder.exited, encoder.exited]);
+    if (run.signal.aborted) throw abortReason(run.signal);
+    // A write into an encoder that died, or a decoder that died mid-frame: ffmpeg's own words say why.
+    if (!(err instanceof PixveilError)) {
+      const [d, e] = await Promise.all([decoder.exited, encoder.exited]);
+      if (e.code !== 0 && e.code !== null && e.signal === null) throw errors.internal(`ffmpeg could not encode the output: ${firstLine(e.stderr)}`);
+      if (d.code !== 0 && d.code !== null && d.signal === null) throw errors.undecodableVideo(firstLine(d.stderr));
+    }
+    throw err;
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof PixveilError ? signal.reason : errors.internal('the video job was stopped');
+}

@@ -1,0 +1,171 @@
+// The worker side of a video job: the original goes to a temporary file (ffmpeg seeks in it:
+// an MP4's index may sit at its end), is probed and checked again, runs through processVideo,
+// and the output file comes back as the job's result. The directory is removed however it ends.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { errors } from '../errors.js';
+import type { Job, JobOptions, VideoOptions, VideoSummary } from '../job.js';
+import type { VideoJobRunner, VideoOutcome } from '../pool/job-runner.js';
+import { isVideoExt } from '../video-format.js';
+import { checkVideoLimits, type VideoLimits } from './limits.js';
+import { processVideo, type FrameRunner } from './process-video.js';
+import { probeVideo, type VideoInfo } from './probe.js';
+import { createTracker, type FrameTracker, type TrackRecord } from './tracker.js';
+
+export interface VideoJobsOptions extends VideoLimits {
+  ffmpeg: string;
+  ffprobe: string;
+  /** VIDEO_TIMEOUT_SECONDS: one attempt is stopped after this. */
+  timeoutSeconds: number;
+  frames: FrameRunner;
+  /** Where the temporary input and output files go (default: the OS's temp directory). */
+  tempDir?: string;
+  /** A tracker per job; tests may hand in another. */
+  tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
+}
+
+export interface VideoFileRun {
+  ffmpeg: string;
+  ffprobe: string;
+  input: string;
+  output: string;
+  options: JobOptions & { video: VideoOptions };
+  frames: FrameRunner;
+  limits: VideoLimits;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  onProgress: (framesDone: number, framesTotal: number) => void;
+  tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
+}
+
+export interface VideoFileDone {
+  info: VideoInfo;
+  frames: number;
+  tracks: TrackRecord[];
+  timings: Record<string, number>;
+  models: Record<string, string>;
+  summary: VideoSummary;
+}
+
+/**
+ * One video file on disk anonymized into another: probe, limits, processVideo; stopped (ffmpeg
+ * killed) when `signal` aborts or `timeoutSeconds` pass (VIDEO_TIMEOUT). The service's video jobs
+ * and `pixveil process` both run this.
+ */
+export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDone> {
+  const timeout = AbortSignal.timeout(run.timeoutSeconds * 1000);
+  // The reason a timeout aborts with is a TimeoutError; processVideo answers with this instead.
+  const stopped = new AbortController();
+  const stop = () => stopped.abort(timeout.aborted ? errors.videoTimeout(run.timeoutSeconds) : run.signal.reason);
+  const signal = AbortSignal.any([run.signal, timeout]);
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  try {
+    const probeStart = performance.now();
+    const info = await probeVideo(run.ffprobe, run.input, stopped.signal);
+    checkVideoLimits(info, run.limits);
+    const probeMs = performance.now() - probeStart;
+    run.onProgress(0, info.frames);
+    const video = run.options.video;
+    const done = await processVideo({
+      ffmpeg: run.ffmpeg,
+      input: run.input,
+      output: run.output,
+      info,
+      options: run.options,
+      frames: run.frames,
+      tracker: (run.tracker ?? createTracker)(video.detectEvery, info.width, info.height),
+      signal: stopped.signal,
+      onProgress: (framesDone) => run.onProgress(framesDone, Math.max(info.frames, framesDone)),
+    });
+    run.onProgress(done.frames, done.frames);
+    const tracks: Record<string, number> = {};
+    for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
+    const summary: VideoSummary = {
+      frames: done.frames,
+      fps: Math.round(info.fps * 1000) / 1000,
+      durationSeconds: Math.round((done.frames / info.fps) * 1000) / 1000,
+      audioStreams: video.audio === 'keep' ? info.audio.length : 0,
+      tracks,
+      detectEvery: video.detectEvery,
+    };
+    return { info, frames: done.frames, tracks: done.tracks, timings: { probe: Math.round(probeMs * 100) / 100, ...done.timings }, models: done.models, summary };
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/** Temporary folders are named with the worker's pid, so a later worker can tell a dead one's leftovers. */
+const TEMP_PREFIX = 'pixveil-video-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders of workers that died mid-video (kill -9, OOM): their input and
+ * partial output would otherwise stay on disk. Their ffmpeg processes end by themselves: the
+ * decoder on its closed stdout, the encoder at the end of its stdin.
+ */
+export async function sweepDeadWorkersTemp(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await fs.rm(path.join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+export class VideoJobs implements VideoJobRunner {
+  constructor(private readonly options: VideoJobsOptions) {
+    void sweepDeadWorkersTemp(options.tempDir ?? os.tmpdir());
+  }
+
+  async run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: Parameters<VideoJobRunner['run']>[2]): Promise<VideoOutcome> {
+    const video = job.options.video;
+    if (!video || !isVideoExt(job.input.format)) throw errors.internal(`job ${job.id} is not a video job`);
+    const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+    try {
+      const input = path.join(dir, `input.${job.input.format}`);
+      const output = path.join(dir, `output.${video.container}`);
+      const fetchStart = performance.now();
+      await fetchOriginal(input);
+      const fetchMs = performance.now() - fetchStart;
+      const done = await anonymizeVideoFile({
+        ffmpeg: this.options.ffmpeg,
+        ffprobe: this.options.ffprobe,
+        input,
+        output,
+        options: { ...job.options, video },
+        frames: this.options.frames,
+        limits: this.options,
+        timeoutSeconds: this.options.timeoutSeconds,
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        tracker: this.options.tracker,
+      });
+      return {
+        ok: true,
+        video: await fs.readFile(output),
+        format: video.container,
+        width: done.info.width,
+        height: done.info.height,
+        timings: { fetch_original: Math.round(fetchMs * 100) / 100, ...done.timings },
+        models: done.models,
+        summary: done.summary,
+        tracks: done.tracks,
+      };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+}
