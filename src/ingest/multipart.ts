@@ -50,3 +50,14 @@ export function parseMultipart(contentType: string, body: Buffer, limits: Multip
 export function isMultipart(contentType: string | undefined): boolean {
   return (contentType ?? '').toLowerCase().startsWith('multipart/form-data');
 }
+
+/**
+ * The file of a single-file upload route: the raw body (its name from X-Filename), or the one file of
+ * a multipart body under one of `fields` (MISSING_FILE when there is none).
+ */
+export async function singleUpload(contentType: string | undefined, body: Buffer, headerName: string | undefined, limits: { maxFileBytes: number; fields: string[] }): Promise<{ bytes: Buffer; filename: string | undefined }> {
+  if (!isMultipart(contentType)) return { bytes: body, filename: headerName };
+  const files = await parseMultipart(contentType!, body, { maxFiles: 1, maxFileBytes: limits.maxFileBytes, fields: limits.fields });
+  if (files.length === 0) throw errors.missingFile('file');
+  return { bytes: files[0].data, filename: files[0].filename };
+}

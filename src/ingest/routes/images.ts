@@ -4,7 +4,7 @@ import { httpStatusOf } from '../http-status.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import type { JobCallback, JobOptions } from '../../job.js';
-import { isMultipart, parseMultipart, type UploadedFile } from '../multipart.js';
+import { isMultipart, parseMultipart, singleUpload, type UploadedFile } from '../multipart.js';
 import { callbackFor } from '../callback.js';
 import { parseJobOptions } from '../options.js';
 import { acceptImage, batchFileKey, idempotencyKeyOf } from '../submit.js';
@@ -18,7 +18,7 @@ function countOutcome(ctx: IngestContext, err: unknown): void {
  * Whether an upload is still worth accepting: not once its connection closed (nobody would learn
  * the job's id), unless it carries an Idempotency-Key, whose retry gets the job.
  */
-function wantedBy(call: Call, idempotencyKey: string | undefined): () => boolean {
+export function wantedBy(call: Call, idempotencyKey: string | undefined): () => boolean {
   return () => idempotencyKey !== undefined || !call.reply.aborted;
 }
 
@@ -33,14 +33,7 @@ export async function postImage(ctx: IngestContext, call: Call, view: AcceptedVi
     const contentType = info.headers['content-type'];
     const body = await call.body!;
     release = ctx.admission.admit(1);
-    let bytes = body;
-    let filename: string | undefined = info.headers['x-filename'];
-    if (isMultipart(contentType)) {
-      const files = await parseMultipart(contentType!, body, { maxFiles: 1, maxFileBytes: ctx.config.maxUploadBytes, fields: ['file', 'image'] });
-      if (files.length === 0) throw errors.missingFile('file');
-      bytes = files[0].data;
-      filename = files[0].filename;
-    }
+    const { bytes, filename } = await singleUpload(contentType, body, info.headers['x-filename'], { maxFileBytes: ctx.config.maxUploadBytes, fields: ['file', 'image'] });
     const { job, replayed } = await acceptImage(ctx, bytes, filename, options, tenantOf(call.principal), idempotencyKey, callback, wantedBy(call, idempotencyKey));
     reply.jobIds.push(job.id);
     ctx.metrics.uploads.inc({ outcome: replayed ? 'replayed' : 'accepted' });

@@ -2,7 +2,8 @@ import { errors } from '../../errors.js';
 import { tenantOf, type Call } from '../access.js';
 import { callbackFor } from '../callback.js';
 import type { IngestContext } from '../context.js';
-import { isMultipart, parseMultipart } from '../multipart.js';
+import { singleUpload } from '../multipart.js';
+import { wantedBy } from './images.js';
 import { acceptVideo, idempotencyKeyOf } from '../submit.js';
 import { parseVideoJobOptions } from '../video-options.js';
 import type { AcceptedView } from '../views.js';
@@ -24,16 +25,8 @@ export async function postVideo(ctx: IngestContext, call: Call, view: AcceptedVi
     const contentType = info.headers['content-type'];
     const body = await call.body!;
     release = ctx.admission.admit(1);
-    let bytes = body;
-    let filename: string | undefined = info.headers['x-filename'];
-    if (isMultipart(contentType)) {
-      const files = await parseMultipart(contentType!, body, { maxFiles: 1, maxFileBytes: ctx.config.maxVideoBytes, fields: ['file', 'video'] });
-      if (files.length === 0) throw errors.missingFile('file');
-      bytes = files[0].data;
-      filename = files[0].filename;
-    }
-    const wanted = () => idempotencyKey !== undefined || !reply.aborted;
-    const { job, replayed } = await acceptVideo(ctx, bytes, filename, options, (b, f) => video.check(b, f), tenantOf(call.principal), idempotencyKey, callback, wanted);
+    const { bytes, filename } = await singleUpload(contentType, body, info.headers['x-filename'], { maxFileBytes: ctx.config.maxVideoBytes, fields: ['file', 'video'] });
+    const { job, replayed } = await acceptVideo(ctx, bytes, filename, options, (b, f) => video.check(b, f), tenantOf(call.principal), idempotencyKey, callback, wantedBy(call, idempotencyKey));
     reply.jobIds.push(job.id);
     ctx.metrics.uploads.inc({ outcome: replayed ? 'replayed' : 'accepted' });
     reply.json(202, view(job), { Location: `/v1/jobs/${job.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
