@@ -56,8 +56,9 @@ export class InferenceHost {
 
   /** Fails what waits with `reason`, then releases every session; later requests fail with it too. */
   async close(reason: string): Promise<void> {
-    this.closed = reason;
-    for (const { port, request } of this.queue.drain()) reply(port, { id: request.id, ok: false, message: `Model inference failed: ${reason}` });
+    // Said as the inference thread stopping, whatever the reason: that is what the job's owner must know.
+    this.closed = /inference thread/.test(reason) ? reason : `the inference thread stopped: ${reason}`;
+    for (const { port, request } of this.queue.drain()) reply(port, { id: request.id, ok: false, message: `Model inference failed: ${this.closed}` });
     for (const model of this.models.values()) await model.then((m) => m.session.release(), () => {});
     this.models.clear();
   }
