@@ -49,9 +49,9 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
   // BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
   // The server runs with the threadpool size its entry point sets (bin/threadpool.cjs), passed on
   // explicitly so the CPU split below counts the same libuv threads.
-  const uvThreads = serverThreadpoolSize(process.env);
+  const uvThreads = serverThreadpoolSize({ ...process.env, ...env });
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(packageRoot, 'bin', 'pixveil.cjs'), 'serve'], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(uvThreads), ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000', LATENCY_SLO_SECONDS: '0' },
+    env: { ...process.env, ...env, UV_THREADPOOL_SIZE: String(uvThreads), PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUE_SIZE: '100000', LATENCY_SLO_SECONDS: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -66,7 +66,7 @@ export async function httpLoad(images: Buffer[], count: number, inFlight: number
     let next = 0;
     let failed = 0;
     // The server's threads and this process (the load generator shares the machine's cores).
-    const serverSplit = startCpuSplit(child.pid!, Number(env.UV_THREADPOOL_SIZE ?? uvThreads));
+    const serverSplit = startCpuSplit(child.pid!, uvThreads);
     const clientCpu = process.cpuUsage();
     const start = performance.now();
     const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight * 2 });

@@ -146,33 +146,26 @@ void EncodeBand(Session* s, const JpegBlocksJob& job, jvirt_barray_ptr* coefs, i
 // band's leftmost to rightmost touched column), so far-apart faces do not re-encode the rows between.
 size_t RewriteTouched(Session* s, const JpegBlocksJob& job, jvirt_barray_ptr* coefs, int mcusX, int mcusY) {
   size_t rewritten = 0;
-  int my = 0;
-  while (my < mcusY) {
-    const auto rowSpan = [&](int row, int* lo, int* hi) {
-      *lo = mcusX;
-      *hi = -1;
-      for (int mx = 0; mx < mcusX; mx++) {
-        if (!s->touched[static_cast<size_t>(row) * mcusX + mx]) continue;
-        *lo = std::min(*lo, mx);
-        *hi = mx;
-        rewritten++;
-      }
-      return *hi >= 0;
-    };
-    int lo, hi;
-    if (!rowSpan(my, &lo, &hi)) {
-      my++;
-      continue;
+  int bandStart = -1, lo = mcusX, hi = -1;
+  // One row past the last closes a band that reaches the bottom.
+  for (int my = 0; my <= mcusY; my++) {
+    int rowLo = mcusX, rowHi = -1;
+    for (int mx = 0; my < mcusY && mx < mcusX; mx++) {
+      if (!s->touched[static_cast<size_t>(my) * mcusX + mx]) continue;
+      rowLo = std::min(rowLo, mx);
+      rowHi = mx;
+      rewritten++;
     }
-    const int first = my;
-    int l, h;
-    while (my + 1 < mcusY && rowSpan(my + 1, &l, &h)) {
-      lo = std::min(lo, l);
-      hi = std::max(hi, h);
-      my++;
+    if (rowHi >= 0) {
+      if (bandStart < 0) bandStart = my;
+      lo = std::min(lo, rowLo);
+      hi = std::max(hi, rowHi);
+    } else if (bandStart >= 0) {
+      EncodeBand(s, job, coefs, mcusX, lo, hi, bandStart, my - 1);
+      bandStart = -1;
+      lo = mcusX;
+      hi = -1;
     }
-    EncodeBand(s, job, coefs, mcusX, lo, hi, first, my);
-    my++;
   }
   return rewritten;
 }

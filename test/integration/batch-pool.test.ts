@@ -3,35 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
-import { DEFAULT_THRESHOLDS, type Detection, type JobOptions } from '../../src/job.js';
-import { ImagePool, type ImagePoolOptions } from '../../src/pool/image-pool.js';
+import type { Detection } from '../../src/job.js';
+import { ImagePool } from '../../src/pool/image-pool.js';
 import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
-import { facesDir, modelDir, platesDir } from '../../harness/fixtures.js';
+import { facesDir, platesDir } from '../../harness/fixtures.js';
+import { everyDetectorOptions, testPoolOptions } from '../../harness/pool.js';
 
-const options: JobOptions = {
-  blur: 'gaussian',
-  shape: 'box',
-  detect: { faces: true, plates: true, objects: true },
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  blurClasses: ['person'],
-  format: 'same',
-  quality: 85,
-};
+const options = everyDetectorOptions;
 
 // The default models: YuNet-n (dynamic batch axis: joined across images), YOLOX-nano and the
 // YOLOv9-t plate export (batch 1: one run per image).
-const base: ImagePoolOptions = {
-  threads: 2,
-  concurrencyPerThread: 2,
-  modelDir,
-  models: { faces: 'yunet-n', objects: 'yolox-nano', plates: 'yolov9-t-plates' },
-  intraOpThreads: 1,
-  executionProviders: ['cpu'],
-  maxPixels: 50_000_000,
-  maxDimension: 20_000,
-  detection: DEFAULT_DETECTION_SETTINGS,
-};
+const base = testPoolOptions({ threads: 2, concurrencyPerThread: 2, models: { faces: 'yunet-n', objects: 'yolox-nano', plates: 'yolov9-t-plates' } });
 
 /** Real photos; the first four (in flight together) at one size, so YuNet's full-frame inputs share a shape and can be joined. */
 async function photos(): Promise<Array<{ name: string; bytes: Buffer }>> {

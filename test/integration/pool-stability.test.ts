@@ -3,35 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
-import { DEFAULT_THRESHOLDS } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { ownedArrayBuffer } from '../../src/pool/owned-array-buffer.js';
-import type { JobOptions } from '../../src/job.js';
-import { darknetDir, facesDir, modelDir, platesDir } from '../../harness/fixtures.js';
+import { darknetDir, facesDir, platesDir } from '../../harness/fixtures.js';
+import { everyDetectorOptions, testPoolOptions } from '../../harness/pool.js';
 
-const options: JobOptions = {
-  blur: 'gaussian',
-  shape: 'box',
-  detect: { faces: true, plates: true, objects: true },
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  blurClasses: ['person'],
-  format: 'same',
-  quality: 85,
-};
+const options = everyDetectorOptions;
 
 function createPool(): ImagePool {
-  return new ImagePool({
-    threads: 2,
-    concurrencyPerThread: 2,
-    modelDir,
-    models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' },
-    intraOpThreads: 1,
-    executionProviders: ['cpu'],
-    maxPixels: 50_000_000,
-    maxDimension: 20_000,
-    detection: DEFAULT_DETECTION_SETTINGS,
-  });
+  return new ImagePool(testPoolOptions({ threads: 2, concurrencyPerThread: 2, models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' } }));
 }
 
 /** Real photos in every accepted format and a range of sizes, plus a few broken files. */

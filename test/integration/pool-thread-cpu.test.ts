@@ -4,26 +4,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { DEFAULT_THRESHOLDS, type JobOptions } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { classify, readThreads, startCpuSplit } from '../../bench/thread-cpu.js';
-import { darknetDir, modelDir } from '../../harness/fixtures.js';
+import { darknetDir } from '../../harness/fixtures.js';
+import { testPoolOptions } from '../../harness/pool.js';
 
 const options: JobOptions = { blur: 'gaussian', shape: 'box', detect: { faces: true, plates: true, objects: true }, thresholds: { ...DEFAULT_THRESHOLDS }, blurClasses: [], format: 'same', quality: 85 };
 
 test('pool threads are named pool-<id> and the CPU split counts their work as pool work', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
-  const pool = new ImagePool({
-    threads: 2,
-    concurrencyPerThread: 1,
-    modelDir,
-    models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' },
-    intraOpThreads: 1,
-    executionProviders: ['cpu'],
-    maxPixels: 50_000_000,
-    maxDimension: 20_000,
-    detection: DEFAULT_DETECTION_SETTINGS,
-  });
+  const pool = new ImagePool(testPoolOptions({ threads: 2, concurrencyPerThread: 1, models: { faces: 'ultraface-rfb-320', plates: 'hyperlpr-y5fu-320', objects: 'yolox-nano' } }));
   try {
     await pool.warmUp();
     const groups = classify(readThreads(process.pid), process.pid);

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_DETECTION_SETTINGS } from '../../src/config/detection.js';
 import { isPixveilError } from '../../src/errors.js';
 import { DEFAULT_THRESHOLDS, type Job, type JobOptions } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
@@ -12,7 +11,8 @@ import { sweepDeadWorkersTemp, VideoJobs } from '../../src/video/video-jobs.js';
 import { spawnSync } from 'node:child_process';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { makeClip } from '../../harness/clips.js';
-import { facesDir, modelDir } from '../../harness/fixtures.js';
+import { facesDir } from '../../harness/fixtures.js';
+import { testPoolOptions } from '../../harness/pool.js';
 
 const options: JobOptions = {
   blur: 'gaussian',
@@ -124,7 +124,7 @@ test('a worker killed mid-video leaves its temporary folder; the next worker rem
 describe('frame tasks in the real pool', () => {
   let pool: ImagePool;
   before(async () => {
-    pool = new ImagePool({ threads: 1, concurrencyPerThread: 1, modelDir, models: { faces: 'yunet-n', objects: '', plates: '' }, intraOpThreads: 1, executionProviders: ['cpu'], maxPixels: 50_000_000, maxDimension: 20_000, detection: DEFAULT_DETECTION_SETTINGS });
+    pool = new ImagePool(testPoolOptions({ threads: 1, concurrencyPerThread: 1, models: { faces: 'yunet-n', objects: '', plates: '' } }));
     await pool.warmUp();
   });
   after(async () => pool.close());
