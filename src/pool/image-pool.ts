@@ -26,6 +26,12 @@ export class ImagePool {
   readonly inference?: InferenceThread;
   readonly threads: number;
   readonly capacity: number;
+  /**
+   * Errors piscina raised outside any task: a thread that died while idle, or a reply it could not
+   * match to a task (a thread's reply racing its own crash). Counted here instead of thrown, since an
+   * 'error' event without a listener would end the whole service; the tasks themselves are failed by piscina.
+   */
+  readonly strayErrors: Error[] = [];
 
   constructor(options: ImagePoolOptions) {
     const { threads, concurrencyPerThread, ...setup } = options;
@@ -39,6 +45,9 @@ export class ImagePool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
       execArgv: process.execArgv,
+    });
+    this.piscina.on('error', (err: Error) => {
+      if (this.strayErrors.length < 16) this.strayErrors.push(err);
     });
     if (batchingOn(setup)) {
       const inference = new InferenceThread(setup);
