@@ -4,7 +4,8 @@
 // also prints each detector's model alone beside its stage (bench/model-only.ts) and where the CPU
 // went, per kind of thread, in the pool and in the HTTP server (bench/thread-cpu.ts).
 // `--profiles=default,ultraface-tiled` picks profiles; `--quick` runs fewer images. Prints tables and
-// writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models).
+// writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models with the plate
+// model's derived files, bench/model-dir.ts), the plate file chosen as the service chooses it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +17,14 @@ import { configuredModels, defaultThresholds, modelNames } from '../src/models/c
 import { loadDetectors, releaseDetectors } from '../src/models/load-detectors.js';
 import { modelPath } from '../src/models/files.js';
 import { loadManifests } from '../src/models/manifest.js';
+import { resolvePlateModel, type PlateModelChoice } from '../src/models/plate-precision.js';
 import { packageRoot } from '../src/paths.js';
 import { processImage, type Detectors } from '../src/pipeline/process-image.js';
 import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
-import { modelDir as sharedModelDir } from '../harness/fixtures.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
+import { benchModelDir, type BenchModelDir } from './model-dir.js';
 import { modelOnlyTimes } from './model-only.js';
 import { batchedPoolRows } from './batched-pool.js';
 import { benchStages, round } from './stages.js';
@@ -36,10 +38,13 @@ const cores = os.availableParallelism();
 let config: Config;
 let manifests: ReturnType<typeof loadManifests>;
 let options: JobOptions;
+let plateChoice: PlateModelChoice | undefined;
 
-function useProfile(profile: Profile) {
-  config = loadConfig({ ...process.env, PROFILE: profile, MODEL_DIR: process.env.MODEL_DIR ?? sharedModelDir });
-  manifests = loadManifests(config.modelManifestDir || undefined);
+/** The profile's settings as `pixveil serve` would resolve them here, the plate file included. */
+async function useProfile(profile: Profile, models: BenchModelDir) {
+  const loaded = loadConfig({ ...process.env, PROFILE: profile, MODEL_DIR: models.dir });
+  manifests = loadManifests(loaded.modelManifestDir || undefined);
+  ({ config, choice: plateChoice } = await resolvePlateModel(loaded, manifests));
   options = defaultJobOptions(config, defaultThresholds(configuredModels(config, manifests)));
 }
 
@@ -77,11 +82,12 @@ function printSplit(title: string, split: CpuSplit) {
   console.table(split.groups);
 }
 
-async function runProfile(profile: Profile, sets: CorpusSet[]) {
-  useProfile(profile);
+async function runProfile(profile: Profile, sets: CorpusSet[], models: BenchModelDir) {
+  await useProfile(profile, models);
   const loadAtStart = loadAverage();
   const hd = sets[0];
   console.log(`\n=== profile ${profile} ===\npixveil bench: ${cores} cores, ${os.cpus()[0]?.model}, pixel ops ${pixelOps.implementation}, pool ${config.poolThreads} threads × ${config.tasksPerThread} tasks, models ${Object.values(modelNames(config)).filter(Boolean).join(' + ')}`);
+  if (plateChoice) console.log(`plate model file: ${plateChoice.model} (${plateChoice.reason}); model folder: ${models.derived}`);
 
   const single = await mainThreadDetectors(1);
   const stages = await benchStages(hd, single, options, config.maxPixels, config.detection);
@@ -132,7 +138,7 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
   return {
     profile,
     load_average: { start: loadAtStart, end: loadAverage() },
-    settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: modelNames(config) },
+    settings: { pixel_ops: pixelOps.implementation, detection: config.detection, pool_threads: config.poolThreads, tasks_per_thread: config.tasksPerThread, models: modelNames(config), plate_precision: plateChoice?.precision, plate_reason: plateChoice?.reason },
     stages: stages.rows,
     pipeline_stage_means_ms: stages.pipelineStages,
     single_thread_ms_per_image: stages.singleThreadMsPerImage,
@@ -151,8 +157,9 @@ async function runProfile(profile: Profile, sets: CorpusSet[]) {
 async function main() {
   const hd = await buildCorpus(1920, 1080, '1080p');
   const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
+  const models = await benchModelDir();
   const profiles = [];
-  for (const profile of PROFILES) profiles.push(await runProfile(profile, sets));
+  for (const profile of PROFILES) profiles.push(await runProfile(profile, sets, models));
   console.log(`\nSide by side (1080p; limit = cores ÷ single-thread ms per image; load average now ${loadAverage()}):`);
   console.table(
     profiles.map((p) => ({

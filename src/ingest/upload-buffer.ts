@@ -6,7 +6,8 @@ const INITIAL_BYTES = 256 * 1024;
  * so bytes are copied in once. The buffer grows with what arrived (doubling, never
  * Buffer.concat per chunk, which is quadratic), so a body that declares 50 MB and trickles holds
  * at most twice what it sent (or 256 KiB), and the upload budget is charged for what it holds; with a Content-Length the last step lands
- * on exactly that size.
+ * on exactly that size. While one buffer is copied into the next, both are alive (up to three times what
+ * arrived, for that moment): the budget counts only the one that stays.
  */
 export class UploadBuffer {
   private buffer: Buffer;
