@@ -1,5 +1,6 @@
 // The command lines of a video job's two ffmpeg processes: one decodes the input to raw RGB frames
-// on its stdout, the other reads the anonymized frames on its stdin and writes the output file.
+// on its stdout (their times on fd 3), the other reads the anonymized frames, each with its time,
+// on its stdin and writes the output file.
 import type { MetadataPolicy, VideoOptions } from '../job.js';
 import type { VideoInfo } from './probe.js';
 
@@ -51,10 +52,10 @@ export interface EncodeChoice {
 /**
  * Encoding: H.264 (libx264) at the input's size and frame count from the raw frames on stdin, in
  * Matroska (matroska-writer.ts) so each frame keeps its own time: passed through as it is (no
- * frame dropped or doubled), in the input stream's time base, so a variable-rate video keeps
- * every frame's time and a constant-rate one its rate; the audio streams copied from the input file, nothing else: subtitle and data streams
- * (dash-cam GPS tracks), chapters and attachments never reach the output, and the container's
- * tags only under metadata=safe (SAFE_TAGS).
+ * frame dropped or doubled) in the input stream's time base, so a variable-rate video keeps every
+ * frame's time and a constant-rate one its rate. The audio streams are copied from the input
+ * file, nothing else: subtitle and data streams (dash-cam GPS tracks), chapters and attachments
+ * never reach the output, and the container's tags only under metadata=safe (SAFE_TAGS).
  */
 export function encodeArgs(input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'matroska'];

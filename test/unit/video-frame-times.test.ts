@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
+import { DecodedFrameTimes } from '../../src/video/frame-times.js';
 import { matroskaFrameHeader, matroskaHeader, tickNsFor } from '../../src/video/matroska-writer.js';
 import { OutputClock } from '../../src/video/output-clock.js';
 
@@ -65,5 +67,22 @@ describe('output timestamps', () => {
     assert.equal(clock.ticksFor(undefined), 100_012 + 33_333, 'a frame without a time comes one average frame later');
     assert.equal(clock.ticksFor(Number.NaN), 100_012 + 2 * 33_333);
     assert.ok(Math.abs(clock.durationSeconds() - (0.166678 + 1 / 30)) < 1e-9);
+  });
+});
+
+describe('the decoder\'s frame-time listing', () => {
+  test('pts in its time base, lines split anywhere across chunks; a frame waits for its line; NOPTS and a listing cut short', async () => {
+    const listing = new PassThrough();
+    const times = new DecodedFrameTimes(listing);
+    const first = times.secondsAt(0);
+    listing.write('#software: Lavf59.27.100\n#tb 0: 1/90000\n#media_type 0: video\n0,     126000,     126000,     3003,      472, 0xd70a16c6\n0,     12');
+    assert.equal(await first, 1.4);
+    const second = times.secondsAt(1);
+    listing.write('9003,     129003,     3003,      472, 0x000616f8\n0, -9223372036854775808, -9223372036854775808, 0, 472, 0x0\n');
+    assert.equal(await second, 129003 / 90000);
+    assert.ok(Number.isNaN(await times.secondsAt(2)), 'a frame without a pts');
+    const missing = times.secondsAt(3);
+    listing.end();
+    assert.equal(await missing, undefined);
   });
 });
