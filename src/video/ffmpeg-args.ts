@@ -1,5 +1,6 @@
 // The command lines of a video job's two ffmpeg processes: one decodes the input to raw RGB frames
-// on its stdout, the other reads the anonymized frames on its stdin and writes the output file.
+// on its stdout (their times on fd 3), the other reads the anonymized frames, each with its time,
+// on its stdin and writes the output file.
 import type { MetadataPolicy, VideoOptions } from '../job.js';
 import type { VideoInfo } from './probe.js';
 
@@ -23,13 +24,24 @@ const SAFE_TAGS = new Set([
   'com.apple.quicktime.software',
 ]);
 
+/** The file descriptor the decoder writes its frame-time listing to (after stdin, stdout, stderr). */
+export const FRAME_TIMES_FD = 3;
+
 /**
  * Decoding: the chosen video stream only, rotation applied (so a phone clip's frames are upright
  * and the output needs no rotation flag), every decoded frame once (no frame dropped or doubled
- * for a variable rate), as packed RGB.
+ * for a variable rate), as packed RGB on stdout. A second output lists each frame's pts on fd 3
+ * (framecrc of the frames wrapped, not copied: a few dozen bytes a frame), in the stream's own
+ * time base (`-enc_time_base -1`; the default, 1/average rate, would round a variable rate's
+ * times), flushed per frame and written before the frame's pixels.
  */
 export function decodeArgs(input: string, info: VideoInfo): string[] {
-  return ['-hide_banner', '-nostdin', '-v', 'error', '-i', input, '-map', `0:${info.videoIndex}`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const stream = ['-map', `0:${info.videoIndex}`, '-fps_mode', 'passthrough', '-enc_time_base', '-1'];
+  return [
+    '-hide_banner', '-nostdin', '-v', 'error', '-i', input,
+    ...stream, '-c:v', 'wrapped_avframe', '-flush_packets', '1', '-f', 'framecrc', `pipe:${FRAME_TIMES_FD}`,
+    ...stream, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
 }
 
 export interface EncodeChoice {
@@ -38,13 +50,15 @@ export interface EncodeChoice {
 }
 
 /**
- * Encoding: H.264 (libx264) at the input's size, rate and frame count from the raw frames on
- * stdin, the audio streams copied from the input file, nothing else: subtitle and data streams
- * (dash-cam GPS tracks), chapters and attachments never reach the output, and the container's
- * tags only under metadata=safe (SAFE_TAGS).
+ * Encoding: H.264 (libx264) at the input's size and frame count from the raw frames on stdin, in
+ * Matroska (matroska-writer.ts) so each frame keeps its own time: passed through as it is (no
+ * frame dropped or doubled) in the input stream's time base, so a variable-rate video keeps every
+ * frame's time and a constant-rate one its rate. The audio streams are copied from the input
+ * file, nothing else: subtitle and data streams (dash-cam GPS tracks), chapters and attachments
+ * never reach the output, and the container's tags only under metadata=safe (SAFE_TAGS).
  */
 export function encodeArgs(input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${info.width}x${info.height}`, '-framerate', String(info.fps)];
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'matroska'];
   // The video's first frame keeps its place after the file's start, so the copied audio stays in sync.
   if (info.videoOffsetSeconds > 0.0005) args.push('-itsoffset', info.videoOffsetSeconds.toFixed(6));
   args.push('-i', 'pipe:0');
@@ -54,6 +68,7 @@ export function encodeArgs(input: string, output: string, info: VideoInfo, choic
   audio.forEach((a) => args.push('-map', `1:${a.index}`));
   // 4:2:0 plays everywhere but needs even sides; an odd-sized video keeps its size in 4:4:4.
   const even = info.width % 2 === 0 && info.height % 2 === 0;
+  args.push('-fps_mode:v', 'passthrough', '-enc_time_base:v', `${info.timeBase.num}/${info.timeBase.den}`);
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', even ? 'yuv420p' : 'yuv444p');
   audio.forEach((a, i) => {
     const copy = choice.video.container === 'mkv' || MP4_AUDIO.has(a.codec);

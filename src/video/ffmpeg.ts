@@ -20,9 +20,10 @@ export interface RunningProcess {
   kill(): void;
 }
 
-/** Starts `bin args`; killed with SIGKILL when `signal` aborts. */
-export function startProcess(bin: string, args: string[], signal?: AbortSignal): RunningProcess {
-  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts `bin args`, with `extraOutputs` more pipes from it after stderr (fd 3, ...); killed with SIGKILL when `signal` aborts. */
+export function startProcess(bin: string, args: string[], signal?: AbortSignal, extraOutputs = 0): RunningProcess {
+  const stdio: Array<'pipe'> = Array.from({ length: 3 + extraOutputs }, () => 'pipe' as const);
+  const child = spawn(bin, args, { stdio }) as ChildProcessWithoutNullStreams;
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
@@ -30,6 +31,7 @@ export function startProcess(bin: string, args: string[], signal?: AbortSignal):
   // A closed pipe (the other side died) is reported through the exit, not as an unhandled error.
   child.stdin.on('error', () => {});
   child.stdout.on('error', () => {});
+  for (const extra of child.stdio.slice(3)) extra?.on('error', () => {});
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };

@@ -3,6 +3,7 @@
 // by the worker that runs the job.
 import { errors } from '../errors.js';
 import { firstLine, runToEnd } from './ffmpeg.js';
+import type { TimeBase } from './frame-times.js';
 
 export interface AudioStreamInfo {
   /** Stream index in the input file (for -map). */
@@ -21,8 +22,10 @@ export interface VideoInfo {
   height: number;
   /** Degrees of the display rotation the file declares (phone clips), 0 when none. */
   rotation: number;
-  /** Frames per second the output is written at (the average rate: frame count and duration stay). */
+  /** Average frames per second (a variable-rate video's frames keep their own times; this is what ffmpeg reports). */
   fps: number;
+  /** The video stream's time base (seconds per pts tick): the output's video is written in it. */
+  timeBase: TimeBase;
   /** Video frames counted by reading every packet (not the container's claim). */
   frames: number;
   /** Seconds: the longest of the container's and the video stream's declared durations. */
@@ -43,6 +46,7 @@ interface ProbeStream {
   width?: number;
   height?: number;
   avg_frame_rate?: string;
+  time_base?: string;
   r_frame_rate?: string;
   nb_read_packets?: string;
   duration?: string;
@@ -61,6 +65,12 @@ function rate(text: string | undefined): number {
   const [num, den] = (text ?? '').split('/').map(Number);
   if (!Number.isFinite(num) || !Number.isFinite(den) || den <= 0 || num <= 0) return 0;
   return num / den;
+}
+
+/** A stream without a readable time base gets microseconds (the finest the output keeps). */
+function timeBaseOf(text: string | undefined): TimeBase {
+  const [num, den] = (text ?? '').split('/').map(Number);
+  return Number.isSafeInteger(num) && Number.isSafeInteger(den) && num > 0 && den > 0 ? { num, den } : { num: 1, den: 1_000_000 };
 }
 
 const seconds = (text: string | undefined) => (text !== undefined && Number.isFinite(Number(text)) ? Number(text) : 0);
@@ -112,6 +122,7 @@ export function describe(parsed: ProbeOutput): VideoInfo {
     height: sideways ? video.width : video.height,
     rotation,
     fps,
+    timeBase: timeBaseOf(video.time_base),
     frames,
     durationSeconds,
     videoOffsetSeconds: Math.max(0, seconds(video.start_time) - seconds(format.start_time)),

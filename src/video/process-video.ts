@@ -4,14 +4,17 @@
 // transferred to the threads and back, never copied; the frames in memory at once are the
 // detections in flight, the tracker's look-ahead window and the blurs in flight, whatever the length.
 import { performance } from 'node:perf_hooks';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { errors, PixveilError } from '../errors.js';
 import type { JobOptions } from '../job.js';
 import type { FrameBoxInput, FrameTaskResult, ImageTaskFailure } from '../pool/task.js';
 import type { ImagePool } from '../pool/image-pool.js';
-import { decodeArgs, encodeArgs } from './ffmpeg-args.js';
+import { decodeArgs, encodeArgs, FRAME_TIMES_FD } from './ffmpeg-args.js';
 import { firstLine, startProcess } from './ffmpeg.js';
 import { readFrames } from './frame-reader.js';
+import { DecodedFrameTimes } from './frame-times.js';
+import { matroskaFrameHeader, matroskaHeader, tickNsFor } from './matroska-writer.js';
+import { OutputClock } from './output-clock.js';
 import type { VideoInfo } from './probe.js';
 import type { FrameBox, FrameTracker, TrackRecord } from './tracker.js';
 
@@ -34,6 +37,8 @@ export interface VideoRun {
 
 export interface VideoProcessed {
   frames: number;
+  /** Seconds from the first frame's time to the end of the last, as written (the last lasting 1/average rate). */
+  durationSeconds: number;
   tracks: TrackRecord[];
   /** Milliseconds: decode (waiting on ffmpeg for frames), detect, blur, encode (waiting on ffmpeg to take them), summed over frames where they ran in threads. */
   timings: Record<string, number>;
@@ -87,9 +92,13 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
   const inFlight = Math.max(1, run.frames.capacity);
   const detectEvery = options.video.detectEvery;
 
-  const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info), run.signal);
+  const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info), run.signal, 1);
   const encoder = startProcess(run.ffmpeg, encodeArgs(run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }), run.signal);
   decoder.child.stdin.end();
+  const times = new DecodedFrameTimes(decoder.child.stdio[FRAME_TIMES_FD] as Readable);
+  const clock = new OutputClock(tickNsFor(info.timeBase.num, info.timeBase.den), 1 / info.fps);
+  // Buffered by the pipe until the encoder reads it; each frame's own header goes just before its pixels.
+  encoder.child.stdin.write(matroskaHeader({ width: info.width, height: info.height, tickNs: clock.tickNs, frameDurationNs: 1e9 / info.fps }));
   // A frame task that fails while an earlier one is awaited must not surface as an unhandled rejection.
   const quiet = <T>(p: Promise<T>): Promise<T> => {
     p.catch(() => {});
@@ -103,7 +112,9 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
 
     const writeOne = async () => {
       const pixels = await blurring.shift()!;
+      const ticks = clock.ticksFor(await times.secondsAt(written));
       const start = performance.now();
+      encoder.child.stdin.write(matroskaFrameHeader(ticks, frameBytes));
       await write(encoder.child.stdin, new Uint8Array(pixels));
       timings.encode += performance.now() - start;
       written++;
@@ -160,7 +171,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     if (run.signal.aborted) throw abortReason(run.signal);
     if (encoded.code !== 0) throw errors.internal(`ffmpeg could not encode the output: ${firstLine(encoded.stderr)}`);
     for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
-    return { frames: written, tracks: run.tracker.tracks(), timings, models };
+    return { frames: written, durationSeconds: clock.durationSeconds(), tracks: run.tracker.tracks(), timings, models };
   } catch (err) {
     decoder.kill();
     encoder.kill();

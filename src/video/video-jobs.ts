@@ -85,8 +85,9 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
     for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
     const summary: VideoSummary = {
       frames: done.frames,
-      fps: Math.round(info.fps * 1000) / 1000,
-      durationSeconds: Math.round((done.frames / info.fps) * 1000) / 1000,
+      // From the frames' own times (as written): the average rate over them, and the span they cover.
+      fps: Math.round((done.durationSeconds > 0 ? done.frames / done.durationSeconds : info.fps) * 1000) / 1000,
+      durationSeconds: Math.round(done.durationSeconds * 1000) / 1000,
       audioStreams: video.audio === 'keep' ? info.audio.length : 0,
       tracks,
       detectEvery: video.detectEvery,
