@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defaultJobOptions, type JobOptions } from '../src/job.js';
 import { pixelOps } from '../src/addon/index.js';
+import { tuneAllocator } from '../src/addon/allocator.js';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { configuredModels, defaultThresholds, modelNames } from '../src/models/configured.js';
 import { loadDetectors, releaseDetectors } from '../src/models/load-detectors.js';
@@ -157,6 +158,9 @@ async function runProfile(profile: Profile, sets: CorpusSet[], models: BenchMode
 async function main() {
   const hd = await buildCorpus(1920, 1080, '1080p');
   const sets = [hd, await buildCorpus(3840, 2160, '4K'), await buildCorpus(640, 480, '480p')];
+  // As \`pixveil serve\` does at start (the HTTP server the bench starts does it for itself).
+  const allocator = tuneAllocator(loadConfig(process.env).allocatorTuning);
+  console.log(`allocator: ${allocator.detail}`);
   const models = await benchModelDir();
   const profiles = [];
   for (const profile of PROFILES) profiles.push(await runProfile(profile, sets, models));

@@ -10,7 +10,7 @@ import type { RegionTensorPlan } from './region-plan.js';
 import type { BlurRegion, BlurSpec, JpegBlocksOutcome, JpegBlocksRequest, PyramidLevel, RawImage, TensorSpec } from './types.js';
 
 /** Must equal kAbiVersion in native/src/addon.cc; a stale build is refused rather than misread. */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 export const nativeAddonPath = path.join(packageRoot, 'build', 'Release', 'pixveil_native.node');
 
 export type NativeBackend = 'cpu' | 'cuda';
@@ -50,6 +50,8 @@ export interface NativeAddon {
   ): void;
   nms(options: { boxes: Float32Array; scores: Float32Array; iouThreshold: number; classes: Int32Array | undefined }): Int32Array;
   cudaAvailable(): CudaStatus;
+  /** glibc malloc thresholds for the whole process (allocator.cc); applied false elsewhere. */
+  tuneAllocator(options: { mmapThreshold: number; trimThreshold: number }): { applied: boolean; reason: string };
   keepJpegBlocks(options: {
     jpeg: Uint8Array;
     pixels: Uint8Array;

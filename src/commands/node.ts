@@ -1,5 +1,6 @@
 // One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
 import { checkPixelOps, jpegBlocks, pixelOps } from '../addon/index.js';
+import { tuneAllocator } from '../addon/allocator.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
 import type { Config } from '../config/config.js';
@@ -67,6 +68,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     checkExecutionProviders(config.executionProviders);
     checkPixelOps();
   }
+  // Before the pool allocates its first image buffers; the api role decodes nothing.
+  const allocator = role === 'api' ? undefined : tuneAllocator(config.allocatorTuning);
   // Which plate model file runs (PLATE_MODEL_PRECISION and the CPU): PLATE_MODEL then names it for the pool.
   let plateChoice: PlateModelChoice | undefined;
   if (role !== 'api') {
@@ -192,7 +195,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);
-  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, pool_threads: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available });
+  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, pool_threads: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available, ...(allocator ? { allocator: allocator.detail } : {}) });
   if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
   }

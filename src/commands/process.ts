@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { tuneAllocator } from '../addon/allocator.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { PixveilError, type ErrorCode } from '../errors.js';
 import { outputExt, type ImageExt } from '../image-format.js';
@@ -249,6 +250,7 @@ export async function processDirectory(config: Config, input: string, outDir: st
   await checkProvidersStart(config.executionProviders, needed[0] && modelPath(config.modelDir, needed[0]));
   // Said once the run can start at all, so a set-up error stays the only line printed.
   if (plate.choice) process.stderr.write(`plate model ${plate.choice.model} (${plate.choice.precision}): ${plate.choice.reason}\n`);
+  tuneAllocator(config.allocatorTuning);
   const pool = new ImagePool(poolOptions);
   const budget = decodeBudgetFromConfig(config);
   const progress = createProgress(process.stderr, total, flags.progressEvery);

@@ -34,6 +34,7 @@ export const defaults = Object.freeze({
   admissionWaitFraction: 0.75,
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
+  allocatorTuning: true,
   ortIntraOpThreads: 1,
   /** Every model session's providers, in order; the CUDA image and the gpu overlay set cuda,cpu. */
   executionProviders: Object.freeze(['cpu']) as readonly ExecutionProvider[],
