@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
@@ -14,11 +14,10 @@ import { pixelOps } from '../../src/addon/index.js';
 import { loadConfig } from '../../src/config/config.js';
 import { defaultJobOptions, type Detection, type JobOptions } from '../../src/job.js';
 import { configuredModels, defaultThresholds } from '../../src/models/configured.js';
-import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
-import type { Detectors } from '../../src/pipeline/detect.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import { modelDir } from '../../harness/fixtures.js';
+import { detectorsForSuite } from '../../harness/suite-detectors.js';
 
 const config = loadConfig({});
 const manifests = loadManifests();
@@ -36,16 +35,7 @@ const hits = (boxes: Array<[number, number, number, number]>, detections: Detect
 const labelled = (image: string, cls: 'face' | 'plate') => gt.find((g) => g.image === image)!.objects.filter((o) => o.class === cls).map((o) => o.box);
 
 describe('default models and passes on real photos', () => {
-  const detectors: Detectors = {};
-  before(async () => {
-    const load = (m = models.faces!) => Detector.load(m, path.join(modelDir, m.file), { intraOpThreads: 1, executionProviders: ['cpu'] });
-    detectors.faces = await load(models.faces);
-    detectors.plates = await load(models.plates);
-    detectors.objects = await load(models.objects);
-  });
-  after(async () => {
-    for (const d of [detectors.faces, detectors.plates, detectors.objects]) await d?.release();
-  });
+  const detectors = detectorsForSuite(config);
   const run = (input: Buffer) => processImage(input, options, detectors, { maxPixels: 50e6 }, config.detection);
 
   test('the defaults are YuNet-n and YOLOv9-t at the plate threshold of its manifest', () => {

@@ -4,20 +4,17 @@
 // 453×446 "face" at 0.64 on the car's lights), at the defaults and with the rules turned off.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadGroundTruth, resolveImage } from '../../eval/ground-truth.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { DetectionSettings } from '../../src/config/detection.js';
 import { defaultJobOptions, type Detection, type JobOptions } from '../../src/job.js';
 import { configuredModels, defaultThresholds } from '../../src/models/configured.js';
-import { Detector } from '../../src/models/detector.js';
 import { loadManifests } from '../../src/models/manifest.js';
 import type { RawDetection } from '../../src/models/postprocess/candidates.js';
-import type { Detectors } from '../../src/pipeline/detect.js';
 import { plausible } from '../../src/pipeline/plausibility.js';
 import { processImage } from '../../src/pipeline/process-image.js';
-import { modelDir } from '../../harness/fixtures.js';
+import { detectorsForSuite } from '../../harness/suite-detectors.js';
 
 const config = loadConfig({});
 const rules = config.detection.plausibility;
@@ -46,16 +43,7 @@ describe('the photos of issue 21', () => {
   const manifests = loadManifests();
   const models = configuredModels(config, manifests);
   const options: JobOptions = { ...defaultJobOptions(config, defaultThresholds(models)), format: 'png' };
-  const detectors: Detectors = {};
-  before(async () => {
-    const load = (m = models.faces!) => Detector.load(m, path.join(modelDir, m.file), { intraOpThreads: 1, executionProviders: ['cpu'] });
-    detectors.faces = await load(models.faces);
-    detectors.plates = await load(models.plates);
-    detectors.objects = await load(models.objects);
-  });
-  after(async () => {
-    for (const d of [detectors.faces, detectors.plates, detectors.objects]) await d?.release();
-  });
+  const detectors = detectorsForSuite(config);
   const off: DetectionSettings = { ...config.detection, plausibility: { face: { largeShare: 1, largeMinScore: 0 }, plate: { largeShare: 1, largeMinScore: 0, minAspect: 0, maxAspect: 100 } } };
   const run = (image: string, settings = config.detection) => processImage(fs.readFileSync(resolveImage(image)), options, detectors, { maxPixels: config.maxPixels }, settings);
   const share = (d: Detection, r: { width: number; height: number }) => (d.box.width * d.box.height) / (r.width * r.height);
