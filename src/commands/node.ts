@@ -122,7 +122,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       onJobFinished: (job) => recordJobMetrics(metrics, job),
       videos: videoProblem
         ? undefined
-        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, frames: pool, ...videoLimits }),
+        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, frames: pool, tempDir: config.videoTempDir || undefined, ...videoLimits }),
     });
     runner.start();
     // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
@@ -188,7 +188,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     auth,
     admission,
     rateLimiter: createRateLimiter(config, log),
-    video: { problem: videoProblem, check: (bytes, format) => checkVideoUpload(bytes, format, config.ffprobePath, videoLimits) },
+    video: { problem: videoProblem, check: (file) => checkVideoUpload(file, config.ffprobePath, videoLimits) },
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);

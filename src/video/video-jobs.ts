@@ -1,6 +1,7 @@
 // The worker side of a video job: the original goes to a temporary file (ffmpeg seeks in it:
 // an MP4's index may sit at its end), is probed and checked again, runs through processVideo,
-// and the output file comes back as the job's result. The directory is removed however it ends.
+// and the output file comes back as the job's result: the runner stores it from disk and then
+// removes the directory (removeFiles); on any failure here it is removed at once.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,6 +135,8 @@ export class VideoJobs implements VideoJobRunner {
     const video = job.options.video;
     if (!video || !isVideoExt(job.input.format)) throw errors.internal(`job ${job.id} is not a video job`);
     const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+    const removeFiles = () => fs.rm(dir, { recursive: true, force: true });
+    let handedOver = false;
     try {
       const input = path.join(dir, `input.${job.input.format}`);
       const output = path.join(dir, `output.${video.container}`);
@@ -153,9 +156,13 @@ export class VideoJobs implements VideoJobRunner {
         onProgress: hooks.onProgress,
         tracker: this.options.tracker,
       });
+      // The input is no longer needed: only the output stays on disk until the runner stored it.
+      await fs.rm(input, { force: true });
+      handedOver = true;
       return {
         ok: true,
-        video: await fs.readFile(output),
+        file: output,
+        removeFiles,
         format: video.container,
         width: done.info.width,
         height: done.info.height,
@@ -165,7 +172,7 @@ export class VideoJobs implements VideoJobRunner {
         tracks: done.tracks,
       };
     } finally {
-      await fs.rm(dir, { recursive: true, force: true });
+      if (!handedOver) await removeFiles();
     }
   }
 }

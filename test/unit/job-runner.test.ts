@@ -1,6 +1,7 @@
 // JobRunner against a fake queue, store and pool: the order "store outputs, then complete",
 // failures and their retryability, recording through a queue outage, and abandoning at shutdown.
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import { test } from 'node:test';
 import { errors } from '../../src/errors.js';
 import { newJobId, type Job, type JobResult } from '../../src/job.js';
@@ -101,6 +102,9 @@ class FakeStore implements ObjectStore {
     }
     this.objects.set(key, body);
     this.events.push(`put:${key}`);
+  }
+  async putFile(key: string, file: string): Promise<void> {
+    await this.put(key, await fs.readFile(file));
   }
   async get(key: string): Promise<Buffer> {
     const body = this.objects.get(key);
