@@ -270,18 +270,31 @@ export function readBodyInto<T>(res: HttpResponse, reply: Reply, info: RequestIn
       return;
     }
     let settled = false;
+    let paused = false;
     let timer: NodeJS.Timeout | undefined;
     const started = Date.now();
+    // A response that was answered or aborted is gone in uWS: touching it would throw.
+    const usable = () => !reply.aborted && !reply.done;
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
       clearInterval(timer);
+      // Paused by the last chunk's write: the connection must be read again for its next request.
+      flow.resume();
       if (err) reject(err);
       else sink.finish().then(resolve, reject);
     };
     const flow: BodyFlow = {
-      pause: () => !reply.aborted && res.pause(),
-      resume: () => !reply.aborted && !settled && res.resume(),
+      pause: () => {
+        if (paused || !usable()) return;
+        paused = true;
+        res.pause();
+      },
+      resume: () => {
+        if (!paused || !usable()) return;
+        paused = false;
+        res.resume();
+      },
       fail: (err) => {
         reply.forceClose = true;
         settle(err);
