@@ -1,4 +1,5 @@
 // One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
+import os from 'node:os';
 import { checkPixelOps, jpegBlocks, pixelOps } from '../addon/index.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
@@ -31,7 +32,7 @@ import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
 import { ffmpegProblem } from '../video/ffmpeg.js';
 import { checkVideoUpload } from '../video/upload-check.js';
-import { VideoJobs } from '../video/video-jobs.js';
+import { sweepDeadWorkersTemp, VideoJobs } from '../video/video-jobs.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -103,6 +104,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   const videoProblem = await ffmpegProblem({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
   if (videoProblem) log.warn('video jobs unavailable on this node', { reason: videoProblem });
   const videoLimits = { maxSeconds: config.maxVideoSeconds, maxPixels: config.maxVideoPixels };
+  // Nodes that run jobs sweep when their VideoJobs starts; an API node removes dead nodes' unfinished uploads here.
+  if (role === 'api') void sweepDeadWorkersTemp(config.videoTempDir || os.tmpdir());
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;

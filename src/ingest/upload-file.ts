@@ -36,7 +36,8 @@ export class UploadFile {
   constructor(tempDir: string, private readonly limit: number, allowance?: BodyAllowance) {
     allowance?.take(UPLOAD_FILE_WINDOW_BYTES);
     try {
-      this.dir = fs.mkdtempSync(path.join(tempDir, 'pixveil-upload-'));
+      // The pid lets a later node tell a dead one's leftovers (sweepDeadWorkersTemp).
+      this.dir = fs.mkdtempSync(path.join(tempDir, `pixveil-upload-${process.pid}-`));
     } catch (err) {
       throw errors.storage('write', `a temporary file in ${tempDir}`, err);
     }

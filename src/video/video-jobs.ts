@@ -100,6 +100,8 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
 
 /** Temporary folders are named with the worker's pid, so a later worker can tell a dead one's leftovers. */
 const TEMP_PREFIX = 'pixveil-video-';
+/** What ingest names an upload's folder (src/ingest/upload-file.ts), with its process's pid the same way. */
+const UPLOAD_PREFIX = 'pixveil-upload-';
 
 function alive(pid: number): boolean {
   try {
@@ -113,12 +115,13 @@ function alive(pid: number): boolean {
 /**
  * Removes the temporary folders of workers that died mid-video (kill -9, OOM): their input and
  * partial output would otherwise stay on disk. Their ffmpeg processes end by themselves: the
- * decoder on its closed stdout, the encoder at the end of its stdin.
+ * decoder on its closed stdout, the encoder at the end of its stdin. Uploads a dead API node was
+ * receiving are removed the same way.
  */
 export async function sweepDeadWorkersTemp(dir: string): Promise<number> {
   let removed = 0;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    const pid = Number(new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(new RegExp(`^(?:${TEMP_PREFIX}|${UPLOAD_PREFIX})(\\d+)-`).exec(name)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
     await fs.rm(path.join(dir, name), { recursive: true, force: true });
     removed++;

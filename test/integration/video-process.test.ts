@@ -116,15 +116,19 @@ describe('a video job stops cleanly', () => {
   });
 });
 
-test('a worker killed mid-video leaves its temporary folder; the next worker removes it, never a live one\'s', async () => {
+test('a worker killed mid-video (or a node mid-upload) leaves its temporary folder; the next node removes it, never a live one\'s', async () => {
   const tmp = fs.mkdtempSync(path.join('/tmp', 'pixveil-sweep-test-'));
   const dead = spawnSync('true').pid!;
   fs.mkdirSync(path.join(tmp, `pixveil-video-${dead}-abc`));
   fs.writeFileSync(path.join(tmp, `pixveil-video-${dead}-abc`, 'input.mp4'), 'x');
   fs.mkdirSync(path.join(tmp, `pixveil-video-${process.pid}-def`));
+  // An API node killed while it received an upload, and one still receiving.
+  fs.mkdirSync(path.join(tmp, `pixveil-upload-${dead}-ghi`));
+  fs.writeFileSync(path.join(tmp, `pixveil-upload-${dead}-ghi`, 'body'), 'x');
+  fs.mkdirSync(path.join(tmp, `pixveil-upload-${process.pid}-jkl`));
   fs.mkdirSync(path.join(tmp, 'something-else'));
-  assert.equal(await sweepDeadWorkersTemp(tmp), 1);
-  assert.deepEqual(fs.readdirSync(tmp).sort(), [`pixveil-video-${process.pid}-def`, 'something-else']);
+  assert.equal(await sweepDeadWorkersTemp(tmp), 2);
+  assert.deepEqual(fs.readdirSync(tmp).sort(), [`pixveil-upload-${process.pid}-jkl`, `pixveil-video-${process.pid}-def`, 'something-else']);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
