@@ -1,4 +1,5 @@
 // One pixveil node: the wiring of ingest, queue, pool and storage that `serve`, `api` and `worker` run.
+import os from 'node:os';
 import { checkPixelOps, jpegBlocks, pixelOps } from '../addon/index.js';
 import { tuneAllocator } from '../addon/allocator.js';
 import { Authenticator } from '../auth/authenticator.js';
@@ -32,7 +33,7 @@ import { jobView } from '../ingest/views.js';
 import type { ObjectStore } from '../storage/storage.js';
 import { ffmpegProblem } from '../video/ffmpeg.js';
 import { checkVideoUpload } from '../video/upload-check.js';
-import { VideoJobs } from '../video/video-jobs.js';
+import { sweepDeadWorkersTemp, VideoJobs } from '../video/video-jobs.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -106,6 +107,8 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   const videoProblem = await ffmpegProblem({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
   if (videoProblem) log.warn('video jobs unavailable on this node', { reason: videoProblem });
   const videoLimits = { maxSeconds: config.maxVideoSeconds, maxPixels: config.maxVideoPixels };
+  // Nodes that run jobs sweep when their VideoJobs starts; an API node removes dead nodes' unfinished uploads here.
+  if (role === 'api') void sweepDeadWorkersTemp(config.videoTempDir || os.tmpdir());
 
   let pool: ImagePool | undefined;
   let runner: JobRunner | undefined;
@@ -125,7 +128,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       onJobFinished: (job) => recordJobMetrics(metrics, job),
       videos: videoProblem
         ? undefined
-        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, frames: pool, ...videoLimits }),
+        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, frames: pool, tempDir: config.videoTempDir || undefined, ...videoLimits }),
     });
     runner.start();
     // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).
@@ -191,7 +194,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
     auth,
     admission,
     rateLimiter: createRateLimiter(config, log),
-    video: { problem: videoProblem, check: (bytes, format) => checkVideoUpload(bytes, format, config.ffprobePath, videoLimits) },
+    video: { problem: videoProblem, check: (file) => checkVideoUpload(file, config.ffprobePath, videoLimits) },
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);

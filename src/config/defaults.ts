@@ -137,8 +137,10 @@ export const defaults = Object.freeze({
   /** Debian's ffmpeg and ffprobe, looked up on PATH. */
   ffmpegPath: 'ffmpeg',
   ffprobePath: 'ffprobe',
-  /** 256 MiB: a quarter of UPLOAD_BUDGET_BYTES, so a video upload never holds the whole budget. */
+  /** 256 MiB. Uploads go to disk as they arrive, so this bounds disk, not memory. */
   maxVideoBytes: 256 * 1024 * 1024,
+  /** The OS temp directory (TMPDIR). */
+  videoTempDir: '',
   /** 10 minutes: a dash-cam file is usually 1 to 5. */
   maxVideoSeconds: 600,
   /** 4K UHD (3840x2160); 8K frames are refused. */

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { errors, isPixveilError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Reply, RequestInfo } from './http.js';
+import type { SpooledBody } from './upload-file.js';
 import type { HttpResponse } from './uws.js';
 
 // Who is calling, whose jobs they touch, which budgets they spend, and the audit line:
@@ -19,6 +20,8 @@ export interface Call {
   principal: Principal;
   /** Started before authentication (uWS drops body bytes not claimed at once); present on upload routes. */
   body?: Promise<Buffer>;
+  /** The same for routes whose body goes to a temporary file (BodyRule.onDisk); removed when the route ends. */
+  upload?: Promise<SpooledBody>;
 }
 
 /** open: health, readiness; metrics: open unless METRICS_TOKEN; tenant: needs credentials when AUTH=on. */

@@ -12,7 +12,6 @@ import type { JobQueue } from '../queue/queue.js';
 import type { ObjectStore } from '../storage/storage.js';
 import type { Admission } from './admission.js';
 import type { OptionContext } from './options.js';
-import type { VideoExt } from '../video-format.js';
 
 /** What the HTTP and WebSocket handlers need from the rest of the node. */
 export interface IngestContext {
@@ -46,7 +45,7 @@ export interface IngestContext {
   rateLimiter: RateLimiter;
   /**
    * Video uploads: `problem` says why this node cannot take them (ffmpeg missing; the video routes
-   * answer 503 VIDEO_UNAVAILABLE), `check` probes an upload and applies the video limits.
+   * answer 503 VIDEO_UNAVAILABLE), `check` probes an upload's file and applies the video limits.
    */
-  video?: { problem?: string; check(bytes: Buffer, format: VideoExt): Promise<unknown> };
+  video?: { problem?: string; check(file: string): Promise<unknown> };
 }

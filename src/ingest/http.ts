@@ -221,14 +221,42 @@ export interface BodyTiming {
 
 const RATE_GRACE_MS = 5000;
 
+/** The body's flow, for a sink that writes somewhere slower than the network (a file). */
+export interface BodyFlow {
+  /** Stops uWS reading the body (backpressure) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Ends the read with this error (the connection is closed: the rest of the body is not read). */
+  fail(err: Error): void;
+}
+
+/** Where a body's bytes go as they arrive: memory (UploadBuffer) or a temporary file (upload-file.ts). */
+export interface BodySink<T> {
+  /** false when the body would exceed the limit (nothing is kept then); may throw to refuse it (SERVER_BUSY). */
+  append(chunk: ArrayBuffer): boolean;
+  /** The whole body, once every byte is kept. */
+  finish(): Promise<T>;
+}
+
 /**
- * Reads the body into one buffer, refusing it past `limit` (413) as soon as the
- * Content-Length or the bytes received say so, cutting off a body that trickles
- * (408, connection closed), and charging the buffer to `allowance` as it grows with the bytes that arrive (503
- * SERVER_BUSY, connection closed, when the node's upload budget is full). Call it
- * synchronously in the route handler: uWS drops body bytes that arrive before onData is registered.
+ * Reads the body into one buffer, charging the buffer to `allowance` as it grows with the bytes
+ * that arrive (503 SERVER_BUSY, connection closed, when the node's upload budget is full).
+ * readBodyInto says the rest.
  */
 export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing?: BodyTiming, limitSetting = 'MAX_UPLOAD_BYTES', allowance?: BodyAllowance): Promise<Buffer> {
+  return readBodyInto(res, reply, info, limit, timing, limitSetting, (declared) => {
+    const body = new UploadBuffer(limit, declared, (bytes) => allowance?.take(bytes));
+    return { append: (chunk) => body.append(chunk), finish: async () => body.bytes() };
+  });
+}
+
+/**
+ * Reads the body into the sink `open` makes, refusing it past `limit` (413) as soon as the
+ * Content-Length or the bytes received say so, and cutting off a body that trickles (408,
+ * connection closed). Call it synchronously in the route handler: uWS drops body bytes that
+ * arrive before onData is registered.
+ */
+export function readBodyInto<T>(res: HttpResponse, reply: Reply, info: RequestInfo, limit: number, timing: BodyTiming | undefined, limitSetting: string, open: (declared: number | undefined, flow: BodyFlow) => BodySink<T>): Promise<T> {
   const raw = info.headers['content-length'];
   const declared = raw === undefined ? undefined : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   const progress: BodyProgress = (reply.body = { received: 0, declared: Number.isNaN(declared) ? undefined : declared, done: false });
@@ -241,24 +269,45 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
       reject(errors.payloadTooLarge(limit, limitSetting));
       return;
     }
-    let body: UploadBuffer;
+    let settled = false;
+    let paused = false;
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    // A response that was answered or aborted is gone in uWS: touching it would throw.
+    const usable = () => !reply.aborted && !reply.done;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      // Paused by the last chunk's write: the connection must be read again for its next request.
+      flow.resume();
+      if (err) reject(err);
+      else sink.finish().then(resolve, reject);
+    };
+    const flow: BodyFlow = {
+      pause: () => {
+        if (paused || !usable()) return;
+        paused = true;
+        res.pause();
+      },
+      resume: () => {
+        if (!paused || !usable()) return;
+        paused = false;
+        res.resume();
+      },
+      fail: (err) => {
+        reply.forceClose = true;
+        settle(err);
+      },
+    };
+    let sink: BodySink<T>;
     try {
-      body = new UploadBuffer(limit, declared, (bytes) => allowance?.take(bytes));
+      sink = open(declared, flow);
     } catch (err) {
       reply.forceClose = true;
       reject(err);
       return;
     }
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const started = Date.now();
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      if (err) reject(err);
-      else resolve(body.bytes());
-    };
     reply.onAbort(() => settle(errors.requestTimeout('the client went away')));
     if (timing) {
       const every = Math.min(1000, Math.max(50, Math.floor(timing.timeoutMs / 10)));
@@ -282,7 +331,7 @@ export function readBody(res: HttpResponse, reply: Reply, info: RequestInfo, lim
       progress.received += chunk.byteLength;
       let appended: boolean;
       try {
-        appended = body.append(chunk);
+        appended = sink.append(chunk);
       } catch (err) {
         // The upload budget is full (SERVER_BUSY): the rest of the body is not read.
         reply.forceClose = true;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { errors } from '../errors.js';
 
@@ -60,4 +62,46 @@ export async function singleUpload(contentType: string | undefined, body: Buffer
   const files = await parseMultipart(contentType!, body, { maxFiles: 1, maxFileBytes: limits.maxFileBytes, fields: limits.fields });
   if (files.length === 0) throw errors.missingFile('file');
   return { bytes: files[0].data, filename: files[0].filename };
+}
+
+/**
+ * The file of a single-file multipart body that sits on disk (a video upload), written to
+ * `target` as busboy reads it: memory holds a stream's buffers, never the file. undefined when
+ * the body has no part under one of `fields`; the same codes as parseMultipart otherwise.
+ */
+export async function multipartFileToDisk(contentType: string, source: string, target: string, limits: { maxFileBytes: number; fields: readonly string[]; setting: string }): Promise<{ filename: string | undefined; size: number } | undefined> {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fileSize: limits.maxFileBytes, fields: 100, parts: 101, headerPairs: 50 } });
+  } catch (err) {
+    throw errors.badMultipart((err as Error).message);
+  }
+  let failure: Error | undefined;
+  let written: Promise<string | undefined> | undefined;
+  parser.on('file', (field, stream, info) => {
+    stream.on('error', (err: Error) => (failure ??= errors.badMultipart(err.message)));
+    stream.on('limit', () => (failure ??= errors.payloadTooLarge(limits.maxFileBytes, limits.setting)));
+    if (written || !limits.fields.includes(field)) {
+      stream.resume();
+      return;
+    }
+    written = pipeline(stream, fs.createWriteStream(target, { flags: 'wx' })).then(() => info.filename);
+    written.catch(() => {});
+  });
+  parser.on('filesLimit', () => (failure ??= errors.tooManyFiles(1)));
+  parser.on('partsLimit', () => (failure ??= errors.tooManyFiles(1)));
+  try {
+    await pipeline(fs.createReadStream(source), parser);
+  } catch (err) {
+    throw failure ?? errors.badMultipart((err as Error).message);
+  }
+  let filename: string | undefined;
+  try {
+    filename = await written;
+  } catch (err) {
+    throw failure ?? errors.badMultipart((err as Error).message);
+  }
+  if (failure) throw failure;
+  if (!written) return undefined;
+  return { filename, size: (await fs.promises.stat(target)).size };
 }

@@ -11,6 +11,8 @@ export interface BodyRule {
   limit: (info: RequestInfo) => number;
   /** The setting a 413 names. */
   setting: string;
+  /** Written to a temporary file as it arrives (videos) instead of held in memory: the route gets Call.upload. */
+  onDisk?: boolean;
 }
 
 export type RouteMethod = 'get' | 'post' | 'del';

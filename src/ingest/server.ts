@@ -1,10 +1,11 @@
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { IngestContext } from './context.js';
 import { errors, isPixveilError } from '../errors.js';
 import { Access, limitKey } from './access.js';
 import { allowedMethods, httpMethodOf, type BodyRule, type RouteSpec } from './route.js';
 import { guardHttp } from './guard.js';
-import { framingProblem, readBody, readRequest, Reply, type BodyTiming, type RequestInfo } from './http.js';
+import { framingProblem, readBody, readBodyInto, readRequest, Reply, type BodyTiming, type RequestInfo } from './http.js';
 import { isMultipart } from './multipart.js';
 import { postBatch, postImage } from './routes/images.js';
 import { postVideo } from './routes/videos.js';
@@ -15,6 +16,7 @@ import { ROUTE_DOCS, SITE_PATHS } from './route-docs.js';
 import { registerSite } from './routes/site.js';
 import { getHealth, getMetrics, getQueue, getReady, getStats } from './routes/status.js';
 import { UploadBudget, type BodyAllowance } from './upload-budget.js';
+import { UPLOAD_FILE_WINDOW_BYTES, UploadFile, type SpooledBody } from './upload-file.js';
 import { UploadSlots } from './upload-slots.js';
 import { closeListenSocket, createApp, listenPort, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { acceptedView, batchView, queueView, unversionedAcceptedView, unversionedBatchView, unversionedQueueView, unversionedStatsView, unversionedStatusView, statsView, jobView } from './views.js';
@@ -30,7 +32,7 @@ function ingestRoutes(ctx: IngestContext): RouteSpec[] {
   const single: BodyRule = { limit: (info) => (isMultipart(info.headers['content-type']) ? max + 64 * 1024 : max), setting: 'MAX_UPLOAD_BYTES' };
   const batch: BodyRule = { limit: () => ctx.config.maxBatchBytes, setting: 'MAX_BATCH_BYTES' };
   const videoMax = ctx.config.maxVideoBytes;
-  const video: BodyRule = { limit: (info) => (isMultipart(info.headers['content-type']) ? videoMax + 64 * 1024 : videoMax), setting: 'MAX_VIDEO_BYTES' };
+  const video: BodyRule = { limit: (info) => (isMultipart(info.headers['content-type']) ? videoMax + 64 * 1024 : videoMax), setting: 'MAX_VIDEO_BYTES', onDisk: true };
   return [
     { method: 'post', patterns: ['/v1/images'], name: 'images', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, acceptedView) },
     { method: 'post', patterns: ['/upload'], name: 'upload', params: 0, access: 'tenant', body: single, handler: (c) => postImage(ctx, c, unversionedAcceptedView) },
@@ -124,9 +126,13 @@ function buildApp(ctx: IngestContext): TemplatedApp {
     if (refuseEarly(ctx, reply, request)) return undefined;
     let allowance: BodyAllowance | undefined;
     let body: Promise<Buffer> | undefined;
+    let file: UploadFile | undefined;
+    let upload: Promise<SpooledBody> | undefined;
     if (spec.body) {
       const limit = spec.body.limit(request);
-      const declared = Number(request.headers['content-length']);
+      const onDisk = spec.body.onDisk === true;
+      // A body going to disk holds a fixed window of memory, whatever it declares.
+      const declared = onDisk ? UPLOAD_FILE_WINDOW_BYTES : Number(request.headers['content-length']);
       try {
         // An overloaded cluster refuses before the body is read: reading images only to turn
         // them away would take CPU from the work that drains the backlog. The route checks again.
@@ -139,14 +145,22 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         // Charged as bytes arrive; refused at once only when the declared size does not fit beside
         // the bytes already held (a chunked body declares nothing).
         allowance = budget.open(Number.isInteger(declared) && declared >= 0 ? Math.min(declared, limit) : 0);
+        if (onDisk) file = new UploadFile(ctx.config.videoTempDir || os.tmpdir(), limit, allowance);
       } catch (err) {
         // The body is not read, so the connection cannot carry another request.
+        allowance?.release();
         reply.forceClose = true;
         reply.error(err);
         return undefined;
       }
-      body = readBody(res, reply, request, limit, timing, spec.body.setting, allowance);
-      body.catch(() => {});
+      if (file) {
+        const sinkOf = file;
+        upload = readBodyInto(res, reply, request, limit, timing, spec.body.setting, (_, flow) => sinkOf.sink(flow));
+        upload.catch(() => {});
+      } else {
+        body = readBody(res, reply, request, limit, timing, spec.body.setting, allowance);
+        body.catch(() => {});
+      }
     }
     running = true;
     return (async () => {
@@ -155,7 +169,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         reply.principal = principal;
         const release = spec.body ? slots.acquire(limitKey(principal, request.remoteAddress)) : undefined;
         try {
-          await spec.handler({ reply, info: request, res, principal, body });
+          await spec.handler({ reply, info: request, res, principal, body, upload });
         } finally {
           release?.();
         }
@@ -165,6 +179,7 @@ function buildApp(ctx: IngestContext): TemplatedApp {
         reply.error(err);
       } finally {
         allowance?.release();
+        await file?.remove().catch((err) => ctx.log.warn('could not remove an upload\'s temporary file', { path: file?.dir, error: (err as Error).message }));
         running = false;
         if (lateStatus !== undefined) audit(lateStatus);
       }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import { errors, invalidOption } from '../errors.js';
 import { contentTypes, type ImageExt } from '../image-format.js';
 import { newJobId, type Job, type JobCallback, type JobKind, type JobOptions } from '../job.js';
@@ -51,6 +52,12 @@ function scopedKey(tenant: string | undefined, key: string): string {
   return crypto.createHash('sha256').update(`${tenant ?? ''}\n${key}`).digest('hex');
 }
 
+/** What is stored as the job's original: its size, and how it gets to storage (from memory or from a file). */
+interface Body {
+  size: number;
+  put(key: string, contentType: string): Promise<void>;
+}
+
 /**
  * Accepts one image: sniff, store the original, enqueue. If enqueue fails, or `wanted` turns
  * false before it (the client went away), the original is deleted again, so a refused upload
@@ -62,21 +69,44 @@ export async function acceptImage(ctx: IngestContext, bytes: Buffer, filename: s
   if (!wanted()) throw clientGone();
   const format = sniffImageType(bytes);
   if (!format) throw errors.unsupportedMediaType(describeUnsupported(bytes));
-  return accept(ctx, bytes, { kind: 'image', format, contentType: contentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
+  const body: Body = { size: bytes.length, put: (key, contentType) => ctx.store.put(key, bytes, contentType) };
+  return accept(ctx, body, { kind: 'image', format, contentType: contentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
+}
+
+/** Enough of a file's start for sniffVideoType (three MPEG-TS packets) and describeNonVideo. */
+const VIDEO_HEAD_BYTES = 4096;
+
+async function headOf(file: string): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(VIDEO_HEAD_BYTES), 0, VIDEO_HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A video upload as ingest holds it: a temporary file the route removes when the request ends. */
+export interface UploadedVideo {
+  file: string;
+  size: number;
 }
 
 /**
  * Accepts one video as acceptImage does an image (same idempotency, storage and queue), once its
- * container is recognised by its bytes and `check` (ffprobe and the limits, ingest's video
- * context) found a video stream with frames within MAX_VIDEO_SECONDS and MAX_VIDEO_PIXELS.
+ * container is recognised by its first bytes and `check` (ffprobe and the limits, ingest's video
+ * context) found a video stream with frames within MAX_VIDEO_SECONDS and MAX_VIDEO_PIXELS. The
+ * video goes from its file to storage (ObjectStore.putFile), never read into memory whole.
  */
-export async function acceptVideo(ctx: IngestContext, bytes: Buffer, filename: string | undefined, options: JobOptions, check: (bytes: Buffer, format: VideoExt) => Promise<unknown>, tenant?: string, idempotencyKey?: string, callback?: JobCallback, wanted: () => boolean = () => true): Promise<Accepted> {
-  if (bytes.length === 0) throw errors.emptyBody();
+export async function acceptVideo(ctx: IngestContext, upload: UploadedVideo, filename: string | undefined, options: JobOptions, check: (file: string) => Promise<unknown>, tenant?: string, idempotencyKey?: string, callback?: JobCallback, wanted: () => boolean = () => true): Promise<Accepted> {
+  if (upload.size === 0) throw errors.emptyBody();
   if (!wanted()) throw clientGone();
-  const format = sniffVideoType(bytes);
-  if (!format) throw errors.unsupportedVideoType(describeNonVideo(bytes));
-  await check(bytes, format);
-  return accept(ctx, bytes, { kind: 'video', format, contentType: videoContentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
+  const head = await headOf(upload.file);
+  const format = sniffVideoType(head);
+  if (!format) throw errors.unsupportedVideoType(describeNonVideo(head));
+  await check(upload.file);
+  const body: Body = { size: upload.size, put: (key, contentType) => ctx.store.putFile(key, upload.file, contentType) };
+  return accept(ctx, body, { kind: 'video', format, contentType: videoContentTypes[format] }, filename, options, tenant, idempotencyKey, callback, wanted);
 }
 
 interface Sniffed {
@@ -85,7 +115,7 @@ interface Sniffed {
   contentType: string;
 }
 
-async function accept(ctx: IngestContext, bytes: Buffer, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, idempotencyKey: string | undefined, callback: JobCallback | undefined, wanted: () => boolean): Promise<Accepted> {
+async function accept(ctx: IngestContext, body: Body, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, idempotencyKey: string | undefined, callback: JobCallback | undefined, wanted: () => boolean): Promise<Accepted> {
   const id = newJobId();
   const scoped = idempotencyKey === undefined ? undefined : scopedKey(tenant, idempotencyKey);
   if (scoped !== undefined) {
@@ -97,14 +127,14 @@ async function accept(ctx: IngestContext, bytes: Buffer, sniffed: Sniffed, filen
     }
   }
   try {
-    return { job: await storeAndEnqueue(ctx, id, bytes, sniffed, filename, options, tenant, callback, wanted, scoped), replayed: false };
+    return { job: await storeAndEnqueue(ctx, id, body, sniffed, filename, options, tenant, callback, wanted, scoped), replayed: false };
   } catch (err) {
     if (scoped !== undefined) await ctx.queue.releaseIdempotencyKey(scoped, id).catch(() => {});
     throw err;
   }
 }
 
-async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
+async function storeAndEnqueue(ctx: IngestContext, id: string, body: Body, sniffed: Sniffed, filename: string | undefined, options: JobOptions, tenant: string | undefined, callback: JobCallback | undefined, wanted: () => boolean, idempotencyKey: string | undefined): Promise<Job> {
   const { format } = sniffed;
   const key = storageKeys.original(id, format);
   const now = Date.now();
@@ -118,11 +148,11 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, sn
     updatedAt: now,
     attempts: 0,
     options,
-    input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: bytes.length, format },
+    input: { key, filename: cleanFilename(filename, `upload.${format}`), bytes: body.size, format },
     ...(callback ? { callback } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
   };
-  await ctx.store.put(key, bytes, sniffed.contentType);
+  await body.put(key, sniffed.contentType);
   try {
     if (!wanted()) throw clientGone();
     await ctx.queue.enqueue(job);
@@ -131,6 +161,6 @@ async function storeAndEnqueue(ctx: IngestContext, id: string, bytes: Buffer, sn
     await ctx.store.delete(key).catch(() => {});
     throw err;
   }
-  ctx.metrics.uploadBytes.observe(bytes.length);
+  ctx.metrics.uploadBytes.observe(body.size);
   return job;
 }

@@ -15,7 +15,10 @@ import type { DecodeBudget } from '../pipeline/decode-budget.js';
 /** A finished video job's output (src/video/video-jobs.ts makes it); failures are thrown as PixveilErrors. */
 export interface VideoOutcome {
   ok: true;
-  video: Buffer;
+  /** The anonymized video on local disk: stored from there (ObjectStore.putFile), never read into memory whole. */
+  file: string;
+  /** Removes `file` and whatever else the job left on disk; the runner calls it once it is done with the outcome. */
+  removeFiles(): Promise<void>;
   format: VideoExt;
   width: number;
   height: number;
@@ -149,6 +152,8 @@ export class JobRunner {
     let recording = false;
     // This attempt's outputs so far, deleted again if the attempt does not become the job's result.
     const written: string[] = [];
+    // A video's output file, removed however the attempt ends.
+    let videoOutput: VideoOutcome | undefined;
     try {
       const storeStart = performance.now();
       // A video is fetched straight into the file ffmpeg reads (runVideo), never held in memory whole.
@@ -156,6 +161,7 @@ export class JobRunner {
       const fetchMs = performance.now() - storeStart;
       const outcome = original === undefined ? await this.runVideo(job, log) : await this.runImage(job, original);
       leftPool();
+      if (outcome.ok && 'file' in outcome) videoOutput = outcome;
       if (!outcome.ok) {
         log.warn('job failed', { code: outcome.code, error: outcome.message, retryable: outcome.retryable, attempt: job.attempts });
         recording = true;
@@ -167,9 +173,8 @@ export class JobRunner {
       const metadataKey = storageKeys.metadata(job.id, job.attempts);
       const putStart = performance.now();
       written.push(processedKey);
-      const image = 'video' in outcome ? outcome.video : Buffer.from(outcome.image);
-      const contentType = 'video' in outcome ? videoContentTypes[outcome.format] : contentTypes[outcome.format];
-      await this.storing(() => this.store.put(processedKey, image, contentType));
+      if ('file' in outcome) await this.storing(() => this.store.putFile(processedKey, outcome.file, videoContentTypes[outcome.format]));
+      else await this.storing(() => this.store.put(processedKey, Buffer.from(outcome.image), contentTypes[outcome.format]));
       const timings: Record<string, number> = { queue_wait: Math.max(0, (job.startedAt ?? Date.now()) - job.createdAt), fetch_original: round(fetchMs), ...outcome.timings };
       const result: JobResult = {
         processedKey,
@@ -177,13 +182,13 @@ export class JobRunner {
         format: outcome.format,
         width: outcome.width,
         height: outcome.height,
-        detections: 'video' in outcome ? [] : outcome.detections,
+        detections: 'file' in outcome ? [] : outcome.detections,
         timings,
         totalMs: 0,
         models: outcome.models,
-        ...('video' in outcome ? { video: outcome.summary } : {}),
+        ...('file' in outcome ? { video: outcome.summary } : {}),
       };
-      const record = { ...metadataRecord(job, result), ...('video' in outcome ? { video: outcome.summary, tracks: outcome.tracks } : {}) };
+      const record = { ...metadataRecord(job, result), ...('file' in outcome ? { video: outcome.summary, tracks: outcome.tracks } : {}) };
       written.push(metadataKey);
       const metadata = Buffer.from(JSON.stringify(record, null, 2));
       await this.storing(() => this.store.put(metadataKey, metadata, 'application/json'));
@@ -223,6 +228,8 @@ export class JobRunner {
       await this.settle(() => this.queue.fail(job.id, { code, message: (err as Error).message, retryable }, job.attempts))
         .then((j) => this.report(j))
         .catch((e) => log.error('could not record failure; the job will be reclaimed', { error: (e as Error).message }));
+    } finally {
+      await videoOutput?.removeFiles().catch((err) => log.warn('could not remove a video job\'s temporary files', { error: (err as Error).message }));
     }
   }
 

@@ -30,11 +30,20 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer): Promise<void> {
+    await this.writeAtomically(key, (tmp) => fs.writeFile(tmp, body));
+  }
+
+  /** A kernel copy (copy_file_range, or a reflink where the filesystem has them): no bytes pass through the process. */
+  async putFile(key: string, file: string): Promise<void> {
+    await this.writeAtomically(key, (tmp) => fs.copyFile(file, tmp));
+  }
+
+  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const full = this.pathOf(key);
     const tmp = `${full}.${crypto.randomBytes(6).toString('hex')}.tmp`;
     try {
       await fs.mkdir(path.dirname(full), { recursive: true });
-      await fs.writeFile(tmp, body);
+      await write(tmp);
       await fs.rename(tmp, full);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => {});

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -53,6 +56,14 @@ function normalizePrefix(prefix: string): string {
 function sha256Hex(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+type PutParams = { Bucket: string; Key: string; ContentType: string; CacheControl: string; Metadata: Record<string, string> };
 
 /** Objects in one S3 (or S3-compatible) bucket under an optional key prefix. */
 export class S3ObjectStore implements ObjectStore {
@@ -126,16 +137,43 @@ export class S3ObjectStore implements ObjectStore {
           }),
         );
       } else {
-        await this.putMultipart(common, body);
+        await this.putMultipart(common, body, body.length);
       }
     } catch (err) {
       throw errors.storage('put', Key, err);
     }
   }
 
-  private async putMultipart(params: { Bucket: string; Key: string; ContentType: string; CacheControl: string; Metadata: Record<string, string> }, body: Buffer): Promise<void> {
-    const partSize = Math.max(MIN_PART_BYTES, this.opts.partSizeBytes, Math.ceil(body.length / MAX_PARTS));
-    // Parts are subarrays of body, so memory stays at one copy of the object whatever its size.
+  /**
+   * Under the multipart threshold the file is read whole (at most S3_MULTIPART_THRESHOLD_BYTES):
+   * as a Buffer the SDK retries it, where it never retries a stream body. From the threshold up it
+   * streams through a multipart upload, holding about S3_PART_CONCURRENCY + 1 parts at a time.
+   */
+  async putFile(key: string, file: string, contentType: string): Promise<void> {
+    const Key = this.objectKey(key);
+    let size: number;
+    let small: Buffer | undefined;
+    try {
+      size = (await fs.stat(file)).size;
+      if (size < this.opts.multipartThresholdBytes) small = await fs.readFile(file);
+    } catch (err) {
+      throw errors.storage('put', Key, err);
+    }
+    if (small) return this.put(key, small, contentType);
+    try {
+      // A first pass over the file: its digest goes in the upload's metadata, sent before any part.
+      const sha256 = await sha256OfFile(file);
+      const common = { Bucket: this.opts.bucket, Key, ContentType: contentType, CacheControl: this.opts.cacheControl, Metadata: { sha256 } };
+      await this.putMultipart(common, createReadStream(file), size);
+    } catch (err) {
+      throw errors.storage('put', Key, err);
+    }
+  }
+
+  private async putMultipart(params: PutParams, body: Buffer | Readable, size: number): Promise<void> {
+    const partSize = Math.max(MIN_PART_BYTES, this.opts.partSizeBytes, Math.ceil(size / MAX_PARTS));
+    // A Buffer's parts are subarrays of it, so memory stays at one copy of the object whatever its
+    // size; a stream is cut into parts as it is read, about queueSize + 1 of them held at once.
     // Each part carries x-amz-checksum-sha256 (Content-MD5 cannot be set per part through Upload).
     const upload = new Upload({
       client: this.client,

@@ -12,6 +12,12 @@ export interface ObjectStore {
   /** Human-readable location for logs and /v1/health, e.g. `local:/srv/data` or `s3://bucket/prefix`. */
   readonly description: string;
   put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /**
+   * Stores the file at `file` under `key` without reading it into memory whole (videos): the
+   * caller keeps the file and removes it when it likes. A file, not a stream, so a store can read
+   * it twice (S3 hashes it before the upload starts) and a retry can start it again.
+   */
+  putFile(key: string, file: string, contentType: string): Promise<void>;
   get(key: string): Promise<Buffer>;
   /** Streams an object for GET /v1/jobs/:id/result; size lets the server set Content-Length. */
   getStream(key: string): Promise<{ stream: Readable; size: number; contentType: string }>;

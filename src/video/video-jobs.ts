@@ -1,6 +1,7 @@
 // The worker side of a video job: the original goes to a temporary file (ffmpeg seeks in it:
 // an MP4's index may sit at its end), is probed and checked again, runs through processVideo,
-// and the output file comes back as the job's result. The directory is removed however it ends.
+// and the output file comes back as the job's result: the runner stores it from disk and then
+// removes the directory (removeFiles); on any failure here it is removed at once.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +101,8 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
 
 /** Temporary folders are named with the worker's pid, so a later worker can tell a dead one's leftovers. */
 const TEMP_PREFIX = 'pixveil-video-';
+/** What ingest names an upload's folder (src/ingest/upload-file.ts), with its process's pid the same way. */
+const UPLOAD_PREFIX = 'pixveil-upload-';
 
 function alive(pid: number): boolean {
   try {
@@ -113,12 +116,13 @@ function alive(pid: number): boolean {
 /**
  * Removes the temporary folders of workers that died mid-video (kill -9, OOM): their input and
  * partial output would otherwise stay on disk. Their ffmpeg processes end by themselves: the
- * decoder on its closed stdout, the encoder at the end of its stdin.
+ * decoder on its closed stdout, the encoder at the end of its stdin. Uploads a dead API node was
+ * receiving are removed the same way.
  */
 export async function sweepDeadWorkersTemp(dir: string): Promise<number> {
   let removed = 0;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-    const pid = Number(new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(new RegExp(`^(?:${TEMP_PREFIX}|${UPLOAD_PREFIX})(\\d+)-`).exec(name)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
     await fs.rm(path.join(dir, name), { recursive: true, force: true });
     removed++;
@@ -135,6 +139,8 @@ export class VideoJobs implements VideoJobRunner {
     const video = job.options.video;
     if (!video || !isVideoExt(job.input.format)) throw errors.internal(`job ${job.id} is not a video job`);
     const dir = await fs.mkdtemp(path.join(this.options.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+    const removeFiles = () => fs.rm(dir, { recursive: true, force: true });
+    let handedOver = false;
     try {
       const input = path.join(dir, `input.${job.input.format}`);
       const output = path.join(dir, `output.${video.container}`);
@@ -154,9 +160,13 @@ export class VideoJobs implements VideoJobRunner {
         onProgress: hooks.onProgress,
         tracker: this.options.tracker,
       });
+      // The input is no longer needed: only the output stays on disk until the runner stored it.
+      await fs.rm(input, { force: true });
+      handedOver = true;
       return {
         ok: true,
-        video: await fs.readFile(output),
+        file: output,
+        removeFiles,
         format: video.container,
         width: done.info.width,
         height: done.info.height,
@@ -166,7 +176,7 @@ export class VideoJobs implements VideoJobRunner {
         tracks: done.tracks,
       };
     } finally {
-      await fs.rm(dir, { recursive: true, force: true });
+      if (!handedOver) await removeFiles();
     }
   }
 }

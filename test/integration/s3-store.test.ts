@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config/config.js';
 import { isPixveilError } from '../../src/errors.js';
@@ -141,6 +142,36 @@ test('a body under the threshold goes up with one PutObject carrying Content-MD5
   const sent = s3.requests.slice(before);
   assert.deepEqual(sent.map((r) => r.method), ['PUT']);
   assert.doesNotMatch(sent[0]!.url, /partNumber|uploadId/);
+});
+
+test('putFile: a video file over the threshold streams up as a multipart upload, one under it as one PutObject; both download byte for byte', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pixveil-s3-putfile-'));
+  try {
+    for (const [size, requests] of [[23 * MiB + 777, 'multipart'], [MiB + 3, 'single']] as const) {
+      const file = path.join(dir, `video-${size}.mp4`);
+      const body = randomBytes(size);
+      await fs.writeFile(file, body);
+      const key = storageKeys.processed(jobId(), 'mp4', 1);
+      const before = s3.requests.length;
+      await store.putFile(key, file, 'video/mp4');
+      const sent = s3.requests.slice(before);
+      if (requests === 'multipart') {
+        assert.equal(sent.filter((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url)).length, 5, '23 MiB in 5 MiB parts');
+        assert.equal(sent.filter((r) => r.method === 'POST' && /[?&]uploadId=/.test(r.url)).length, 1, 'one CompleteMultipartUpload');
+      } else {
+        assert.deepEqual(sent.map((r) => r.method), ['PUT']);
+      }
+      // get() checks the sha256 stored with the object, so a digest that did not match the parts would fail here.
+      const got = await store.get(key);
+      assert.equal(sha256(got), sha256(body), requests);
+      const { size: streamed, contentType } = await store.getStream(key);
+      assert.equal(streamed, size);
+      assert.equal(contentType, 'video/mp4');
+    }
+    await expectStorageError(store.putFile(storageKeys.processed(jobId(), 'mp4', 1), path.join(dir, 'missing.mp4'), 'video/mp4'), 2000, /missing\.mp4|ENOENT/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a presigned URL downloads the object with plain fetch()', async () => {

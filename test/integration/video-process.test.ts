@@ -98,26 +98,37 @@ describe('a video job stops cleanly', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('with no detections: every frame written, the audio stream kept, no tracks', async () => {
+  test('with no detections: every frame written, the audio stream kept, no tracks; the output stays on disk until removeFiles', async () => {
     const clip = fs.readFileSync(makeClip({ ...clipSpec, frames: 12 }));
-    const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(0) });
+    const tempDir = fs.mkdtempSync(path.join('/tmp', 'pixveil-video-test-'));
+    const jobs = new VideoJobs({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', timeoutSeconds: 60, maxSeconds: 600, maxPixels: 1e8, frames: slowFrames(0), tempDir });
     const out = await jobs.run(videoJob(clip.length), async (file) => fs.writeFileSync(file, clip), { onProgress: () => {}, signal: new AbortController().signal });
     assert.equal(out.summary.frames, 12);
     assert.equal(out.summary.audioStreams, 1);
     assert.deepEqual(out.tracks, []);
-    assert.ok(out.video.length > 1000);
+    assert.ok(fs.statSync(out.file).size > 1000);
+    assert.equal(path.dirname(path.dirname(out.file)), tempDir);
+    // Only the output is left: the input went as soon as ffmpeg was done with it.
+    assert.deepEqual(fs.readdirSync(path.dirname(out.file)), [path.basename(out.file)]);
+    await out.removeFiles();
+    assert.deepEqual(fs.readdirSync(tempDir), []);
+    fs.rmSync(tempDir, { recursive: true, force: true });
   });
 });
 
-test('a worker killed mid-video leaves its temporary folder; the next worker removes it, never a live one\'s', async () => {
+test('a worker killed mid-video (or a node mid-upload) leaves its temporary folder; the next node removes it, never a live one\'s', async () => {
   const tmp = fs.mkdtempSync(path.join('/tmp', 'pixveil-sweep-test-'));
   const dead = spawnSync('true').pid!;
   fs.mkdirSync(path.join(tmp, `pixveil-video-${dead}-abc`));
   fs.writeFileSync(path.join(tmp, `pixveil-video-${dead}-abc`, 'input.mp4'), 'x');
   fs.mkdirSync(path.join(tmp, `pixveil-video-${process.pid}-def`));
+  // An API node killed while it received an upload, and one still receiving.
+  fs.mkdirSync(path.join(tmp, `pixveil-upload-${dead}-ghi`));
+  fs.writeFileSync(path.join(tmp, `pixveil-upload-${dead}-ghi`, 'body'), 'x');
+  fs.mkdirSync(path.join(tmp, `pixveil-upload-${process.pid}-jkl`));
   fs.mkdirSync(path.join(tmp, 'something-else'));
-  assert.equal(await sweepDeadWorkersTemp(tmp), 1);
-  assert.deepEqual(fs.readdirSync(tmp).sort(), [`pixveil-video-${process.pid}-def`, 'something-else']);
+  assert.equal(await sweepDeadWorkersTemp(tmp), 2);
+  assert.deepEqual(fs.readdirSync(tmp).sort(), [`pixveil-upload-${process.pid}-jkl`, `pixveil-video-${process.pid}-def`, 'something-else']);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

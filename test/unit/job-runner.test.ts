@@ -1,14 +1,20 @@
 // JobRunner against a fake queue, store and pool: the order "store outputs, then complete",
 // failures and their retryability, recording through a queue outage, and abandoning at shutdown.
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { errors } from '../../src/errors.js';
 import { newJobId, type Job, type JobResult } from '../../src/job.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ImageTaskFailure, ImageTaskResult } from '../../src/pool/task.js';
-import { JobRunner, type ImageRunner, type JobRunnerOptions } from '../../src/pool/job-runner.js';
+import { JobRunner, type ImageRunner, type JobRunnerOptions, type VideoJobRunner } from '../../src/pool/job-runner.js';
 import type { FailureReport, JobQueue, QueueStats, SettledJob } from '../../src/queue/queue.js';
+import { LocalObjectStore } from '../../src/storage/local.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
+import { peakLiveBuffers } from '../../harness/live-memory.js';
 import { processedResult } from '../../harness/pool-result.js';
 
 type Call = { op: 'complete'; id: string; result: JobResult } | { op: 'fail'; id: string; failure: FailureReport };
@@ -102,13 +108,18 @@ class FakeStore implements ObjectStore {
     this.objects.set(key, body);
     this.events.push(`put:${key}`);
   }
+  async putFile(key: string, file: string): Promise<void> {
+    await this.put(key, await fs.readFile(file));
+  }
   async get(key: string): Promise<Buffer> {
     const body = this.objects.get(key);
     if (!body) throw errors.storage('get', key, new Error('no such key'));
     return body;
   }
-  async getStream(): Promise<never> {
-    throw new Error('not used by the runner');
+  /** Video jobs fetch their original this way. */
+  async getStream(key: string) {
+    const body = await this.get(key);
+    return { stream: Readable.from([body]), size: body.length, contentType: 'application/octet-stream' };
   }
   async *list(prefix: string) {
     for (const key of this.objects.keys()) if (key.startsWith(prefix)) yield { key, modifiedAt: 0 };
@@ -157,8 +168,8 @@ function setup(jobs: Job[], run: ImageRunner['run'], options: Partial<JobRunnerO
   return { queue, store, runner, events, finished };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+async function until(check: () => boolean, what: string, withinMs = 5000): Promise<void> {
+  const deadline = Date.now() + withinMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -340,4 +351,80 @@ test('jobs still storing their outputs hold no pool slot: the pool keeps getting
   }
   await runner.stop(1000);
   assert.equal(poolCalls, 12);
+});
+
+/** A video runner that fetches the original and "anonymizes" it into an output of `outputBytes` on disk. */
+function fileVideos(outputBytes: number, removed: string[]): VideoJobRunner {
+  return {
+    run: async (job, fetchOriginal) => {
+      const work = await fs.mkdtemp(path.join(os.tmpdir(), 'pixveil-fake-video-'));
+      await fetchOriginal(path.join(work, 'input.mp4'));
+      const file = path.join(work, 'output.mp4');
+      const block = Buffer.alloc(MiB, job.id);
+      const out = await fs.open(file, 'w');
+      for (let left = outputBytes; left > 0; left -= block.length) await out.write(block, 0, Math.min(left, block.length));
+      await out.close();
+      return {
+        ok: true,
+        file,
+        removeFiles: async () => {
+          removed.push(work);
+          await fs.rm(work, { recursive: true, force: true });
+        },
+        format: 'mp4',
+        width: 16,
+        height: 16,
+        timings: {},
+        models: {},
+        summary: { frames: 1, fps: 1, durationSeconds: 1, audioStreams: 0, tracks: {}, detectEvery: 1 },
+        tracks: [],
+      };
+    },
+  };
+}
+
+const MiB = 1024 * 1024;
+
+function videoJob(): Job {
+  const job = makeJob();
+  return { ...job, kind: 'video', input: { ...job.input, key: `original/${job.id}.mp4`, format: 'mp4' } };
+}
+
+test('a video\'s output goes from its file to storage, never read whole (100 MB stored holding a few MiB of buffers), and its files are removed', async () => {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pixveil-runner-video-'));
+  const store = new LocalObjectStore(dataDir);
+  const job = videoJob();
+  await store.put(job.input.key, Buffer.from('an original'));
+  const events: string[] = [];
+  const queue = new FakeQueue([job], events);
+  const removed: string[] = [];
+  const runner = new JobRunner(queue, store, { run: async () => processed(), capacity: 1, threads: 1 }, silentLogger, {
+    keepOriginals: true, claimBlockMs: 20, errorBackoffMs: 5, settleRetryMs: 2000, storageRetryMs: 50, videos: fileVideos(100 * MiB, removed),
+  });
+  const { peakBytes } = await peakLiveBuffers(async () => {
+    runner.start();
+    await until(() => queue.calls.length === 1 && removed.length === 1, 'the job completed and its files removed', 60_000);
+  });
+  await runner.stop(1000);
+  const [call] = queue.calls;
+  assert.equal(call.op, 'complete', JSON.stringify(call));
+  if (call.op !== 'complete') return;
+  const stored = await fs.stat(path.join(dataDir, call.result.processedKey));
+  assert.equal(stored.size, 100 * MiB);
+  assert.ok(peakBytes < 16 * MiB, `held ${(peakBytes / MiB).toFixed(1)} MiB of buffers at once for a 100 MiB output`);
+  await assert.rejects(fs.access(removed[0]), 'the output file and its folder are gone');
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+test('a video whose output cannot be stored fails the attempt (retryable) and its files are removed all the same', async () => {
+  const job = videoJob();
+  const removed: string[] = [];
+  const { queue, store, runner } = setup([job], async () => processed(), { videos: fileVideos(MiB, removed) });
+  store.failPuts = true;
+  runner.start();
+  await until(() => queue.calls.length === 1 && removed.length === 1, 'the attempt failed and its files removed');
+  await runner.stop(1000);
+  const [call] = queue.calls;
+  assert.equal(call.op === 'fail' && call.failure.code, 'STORAGE_ERROR');
+  await assert.rejects(fs.access(removed[0]));
 });

@@ -14,6 +14,9 @@ class MapStore implements ObjectStore {
   async put(key: string): Promise<void> {
     this.objects.set(key, Date.now());
   }
+  async putFile(key: string): Promise<void> {
+    this.objects.set(key, Date.now());
+  }
   async get(): Promise<Buffer> {
     return Buffer.alloc(0);
   }
