@@ -1,7 +1,7 @@
 // What ffprobe says about an upload: its streams, frame size (after rotation), rate, frame count
 // and duration. Read once at upload (limits, a clear error before anything is queued) and again
 // by the worker that runs the job.
-import { errors } from '../errors.js';
+import { errors, isPixveilError } from '../errors.js';
 import { firstLine, runToEnd } from './ffmpeg.js';
 import type { TimeBase } from './frame-times.js';
 
@@ -85,7 +85,9 @@ function rotationOf(stream: ProbeStream): number {
 export async function probeVideo(ffprobe: string, file: string, signal?: AbortSignal): Promise<VideoInfo> {
   const out = await runToEnd(ffprobe, ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', file], signal);
   if (out.code === null && out.signal === null) throw errors.videoUnavailable(`${ffprobe} could not be started: ${firstLine(out.stderr)}`);
-  if (signal?.aborted) throw errors.videoTimeout(0);
+  // Stopped by its caller: the reason says why (a worker's VIDEO_TIMEOUT, an erasure); a bare timeout
+  // (the upload check's) means ffprobe could not read the file in time.
+  if (signal?.aborted) throw isPixveilError(signal.reason) ? signal.reason : errors.undecodableVideo('ffprobe did not finish reading it in time');
   if (out.code !== 0) throw errors.undecodableVideo(firstLine(out.stderr));
   let parsed: ProbeOutput;
   try {
