@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { after, before } from 'node:test';
+import { S3Client } from '@aws-sdk/client-s3';
 
 // s3rver ships no types; this is the part of its API the helper uses.
 interface S3rverInstance {
@@ -103,4 +105,29 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<Tes
       await fs.rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For one describe: s3rver started before its tests, with the AWS credential variables set to its
+ * keys (the store reads the standard chain, as in production) and an S3 client on it; all undone after.
+ * The fields are filled before the first test runs.
+ */
+export function s3ServerForSuite(): { s3: TestS3Server; client: S3Client } {
+  const suite = {} as { s3: TestS3Server; client: S3Client };
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  before(async () => {
+    suite.s3 = await startS3Server();
+    process.env.AWS_ACCESS_KEY_ID = suite.s3.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = suite.s3.credentials.secretAccessKey;
+    suite.client = new S3Client({ endpoint: suite.s3.endpoint, region: suite.s3.region, forcePathStyle: true, credentials: suite.s3.credentials });
+  });
+  after(async () => {
+    suite.client?.destroy();
+    await suite.s3?.stop();
+    for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  return suite;
 }

@@ -1,51 +1,35 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config/config.js';
 import { startNode } from '../../src/commands/node.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { darknetDir, facesDir, modelDir, readFixture } from '../../harness/fixtures.js';
-import { startS3Server, type TestS3Server } from '../../harness/s3-server.js';
+import { s3ServerForSuite } from '../../harness/s3-server.js';
 import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
 describe('the service on S3 storage (s3rver)', () => {
-  let s3: TestS3Server;
-  let client: S3Client;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-
-  before(async () => {
-    s3 = await startS3Server();
-    // The store takes credentials from the standard AWS chain, as in production.
-    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-    client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials });
-  });
-  after(async () => {
-    client.destroy();
-    await s3.stop();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-  });
+  const suite = s3ServerForSuite();
 
   const s3Env = (extra: Record<string, string> = {}) => ({
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: suite.s3.bucket,
+    S3_ENDPOINT: suite.s3.endpoint,
     S3_FORCE_PATH_STYLE: 'true',
-    AWS_REGION: s3.region,
+    AWS_REGION: suite.s3.region,
     S3_PREFIX: `run-${crypto.randomBytes(4).toString('hex')}`,
     ...extra,
   });
 
   async function keys(prefix: string): Promise<string[]> {
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
+    const listed = await suite.client.send(new ListObjectsV2Command({ Bucket: suite.s3.bucket, Prefix: prefix }));
     return (listed.Contents ?? []).map((o) => o.Key!).sort();
   }
 
   async function getBytes(key: string): Promise<Buffer> {
-    const out = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    const out = await suite.client.send(new GetObjectCommand({ Bucket: suite.s3.bucket, Key: key }));
     return Buffer.from(await out.Body!.transformToByteArray());
   }
 
@@ -93,13 +77,13 @@ describe('the service on S3 storage (s3rver)', () => {
     test('DELETE while S3 refuses deletes → 503 and the job stays, so the erasure can be retried', async () => {
       const res = await uploadFile(server.url, readFixture(darknetDir, 'dog.jpg'), 'dog.jpg');
       const job = await waitForJob(server.url, (await res.json()).job_id);
-      s3.inject({ match: (r) => r.method === 'DELETE', status: 503, code: 'SlowDown', times: Infinity });
+      suite.s3.inject({ match: (r) => r.method === 'DELETE', status: 503, code: 'SlowDown', times: Infinity });
       try {
         const refused = await fetch(`${server.url}/v1/jobs/${job.job_id}`, { method: 'DELETE' });
         assert.equal(refused.status, 503);
         assert.equal((await refused.json()).error.code, 'STORAGE_ERROR');
       } finally {
-        s3.clearFaults();
+        suite.s3.clearFaults();
       }
       assert.equal((await fetch(`${server.url}/v1/jobs/${job.job_id}`)).status, 200, 'the record is still there');
       assert.equal((await fetch(`${server.url}/v1/jobs/${job.job_id}`, { method: 'DELETE' })).status, 204);
@@ -108,7 +92,7 @@ describe('the service on S3 storage (s3rver)', () => {
 
     test('an S3 that fails while storing outputs: the job is retried and completes once; nothing is marked completed early', async () => {
       // Every PUT of a processed image fails for one whole attempt (the SDK's own 4 tries), then S3 recovers.
-      s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes('/processed/'), status: 500, code: 'InternalError', times: 4 });
+      suite.s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes('/processed/'), status: 500, code: 'InternalError', times: 4 });
       const res = await uploadFile(server.url, readFixture(darknetDir, 'dog.jpg'), 'dog.jpg');
       const job = await waitForJob(server.url, (await res.json()).job_id, 60_000);
       assert.equal(job.status, 'completed');
@@ -118,7 +102,7 @@ describe('the service on S3 storage (s3rver)', () => {
     });
 
     test('an S3 that keeps failing: the job ends failed with STORAGE_ERROR, never completed, no result object', async () => {
-      s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes('/processed/'), status: 503, code: 'SlowDown', times: Infinity });
+      suite.s3.inject({ match: (r) => r.method === 'PUT' && r.url.includes('/processed/'), status: 503, code: 'SlowDown', times: Infinity });
       try {
         const res = await uploadFile(server.url, readFixture(darknetDir, 'dog.jpg'), 'dog.jpg');
         const job = await waitForJob(server.url, (await res.json()).job_id, 90_000);
@@ -128,7 +112,7 @@ describe('the service on S3 storage (s3rver)', () => {
         assert.deepEqual(await keys(`${env.S3_PREFIX}/processed/${job.job_id}`), []);
         assert.equal((await fetch(`${server.url}/v1/jobs/${job.job_id}/result`)).status, 409);
       } finally {
-        s3.clearFaults();
+        suite.s3.clearFaults();
       }
     });
   });
@@ -156,7 +140,7 @@ describe('the service on S3 storage (s3rver)', () => {
     const config = loadConfig({ MODEL_DIR: modelDir, PORT: '0', MODEL_PULL_ON_START: 'false', ...s3Env({ S3_BUCKET: 'no-such-bucket' }) });
     await assert.rejects(startNode(config, 'serve', silentLogger), (err: Error) => {
       assert.match(err.message, /no-such-bucket/);
-      assert.ok(err.message.includes(s3.endpoint), err.message);
+      assert.ok(err.message.includes(suite.s3.endpoint), err.message);
       return true;
     });
   });

@@ -10,13 +10,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { newJobId } from '../../src/job.js';
 import { packageRoot } from '../../src/paths.js';
 import { storageKeys } from '../../src/storage/keys.js';
 import { darknetDir, readFixture } from '../../harness/fixtures.js';
 import { connectQueue, makeJob, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
-import { startS3Server, type TestS3Server } from '../../harness/s3-server.js';
+import { s3ServerForSuite } from '../../harness/s3-server.js';
 import { startTestNode, uploadFile, waitForJob, type TestNode } from '../../harness/server.js';
 
 const TTL_S = 3;
@@ -168,30 +168,16 @@ test('pixveil dlq retry leaves a dead letter whose original expired with its rec
 });
 
 describe('stored objects expire with their job record (S3, s3rver)', () => {
-  let s3: TestS3Server;
-  let client: S3Client;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  before(async () => {
-    s3 = await startS3Server();
-    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-    client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials });
-  });
-  after(async () => {
-    client.destroy();
-    await s3.stop();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-  });
+  const suite = s3ServerForSuite();
 
   async function keysOf(prefix: string, id: string): Promise<string[]> {
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
+    const listed = await suite.client.send(new ListObjectsV2Command({ Bucket: suite.s3.bucket, Prefix: prefix }));
     return (listed.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(id)).sort();
   }
 
   test('the sweep deletes an expired job\'s objects from the bucket, and only those', async () => {
     const prefix = `run-${crypto.randomBytes(4).toString('hex')}`;
-    const server = await startTestNode({}, 'serve', { ...expiryEnv, S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: s3.region, S3_PREFIX: prefix });
+    const server = await startTestNode({}, 'serve', { ...expiryEnv, S3_BUCKET: suite.s3.bucket, S3_ENDPOINT: suite.s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: suite.s3.region, S3_PREFIX: prefix });
     try {
       const id = await completedJob(server);
       assert.deepEqual(await keysOf(prefix, id), [`${prefix}/metadata/${id}.1.json`, `${prefix}/original/${id}.jpg`, `${prefix}/processed/${id}.1.jpg`]);
@@ -204,12 +190,12 @@ describe('stored objects expire with their job record (S3, s3rver)', () => {
 
   test('DELETE erases the objects a job without a record left in the bucket (e.g. before the sweep ran)', async () => {
     const prefix = `run-${crypto.randomBytes(4).toString('hex')}`;
-    const server = await startTestNode({}, 'serve', { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: s3.region, S3_PREFIX: prefix });
+    const server = await startTestNode({}, 'serve', { S3_BUCKET: suite.s3.bucket, S3_ENDPOINT: suite.s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: suite.s3.region, S3_PREFIX: prefix });
     try {
       const [orphan, neighbour] = [newJobId(), newJobId()];
       for (const id of [orphan, neighbour]) {
         for (const key of [storageKeys.original(id, 'png'), storageKeys.processed(id, 'png', 2), storageKeys.metadata(id, 2)]) {
-          await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}`, Body: 'left over' }));
+          await suite.client.send(new PutObjectCommand({ Bucket: suite.s3.bucket, Key: `${prefix}/${key}`, Body: 'left over' }));
         }
       }
       assert.equal((await fetch(`${server.url}/v1/jobs/${orphan}`)).status, 404, 'no record');
