@@ -17,6 +17,7 @@ import { ImagePool } from '../src/pool/image-pool.js';
 import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { buildCorpus } from './corpus.js';
 import { benchModelDir } from './model-dir.js';
+import { runThroughPool } from './pool-load.js';
 import { startCpuSplit } from './thread-cpu.js';
 import { round } from './stages.js';
 
@@ -44,17 +45,7 @@ async function child(images: number, set: string) {
   const corpus = await buildCorpus(w, h, set);
   const pool = new ImagePool(poolOptionsFromConfig(config));
   await pool.warmUp();
-  const run = async (count: number) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: pool.capacity * 2 }, async () => {
-        while (next < count) {
-          const outcome = await pool.run(Buffer.from(corpus.images[next++ % corpus.images.length]), options);
-          if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
-        }
-      }),
-    );
-  };
+  const run = (count: number) => runThroughPool(pool, corpus.images, count, options);
   await run(pool.capacity * 2);
   const faults = minorFaults();
   const split = startCpuSplit(process.pid);

@@ -25,6 +25,7 @@ import { poolOptionsFromConfig } from '../src/pool/pool-options.js';
 import { ImagePool } from '../src/pool/image-pool.js';
 import { buildCorpus, type CorpusSet } from './corpus.js';
 import { httpLoad } from './http-load.js';
+import { runThroughPool } from './pool-load.js';
 import { benchModelDir, type BenchModelDir } from './model-dir.js';
 import { modelOnlyTimes } from './model-only.js';
 import { batchedPoolRows } from './batched-pool.js';
@@ -65,15 +66,7 @@ async function naive(corpus: CorpusSet, count: number) {
 async function pooled(pool: ImagePool, corpus: CorpusSet, count: number): Promise<{ set: string; images: number; images_per_second: number; cpu: CpuSplit }> {
   const split = startCpuSplit(process.pid);
   const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: pool.capacity * 2 }, async () => {
-      while (next < count) {
-        const outcome = await pool.run(Buffer.from(corpus.images[next++ % corpus.images.length]), options);
-        if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
-      }
-    }),
-  );
+  await runThroughPool(pool, corpus.images, count, options);
   const seconds = (performance.now() - start) / 1000;
   return { set: corpus.name, images: count, images_per_second: round(count / seconds), cpu: split.finish(count) };
 }

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../src/job.js';
 
 export interface ClipSpec {
   photo: string;
@@ -96,4 +97,17 @@ export function rotate90(file: string): void {
   const values = [0, 0x00010000, 0, 0xffff0000, 0, 0, 0, 0, 0x40000000];
   values.forEach((v, i) => bytes.writeUInt32BE(v, matrix + i * 4));
   fs.writeFileSync(file, bytes);
+}
+
+/** A video job's options for the tests: faces only, gaussian box blur, every frame detected, audio kept. */
+export function faceVideoOptions(container: VideoOptions['container'] = 'mp4'): JobOptions & { video: VideoOptions } {
+  return {
+    blur: 'gaussian',
+    shape: 'box',
+    detect: { faces: true, plates: false, objects: false },
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    blurClasses: [],
+    format: 'same',
+    video: { detectEvery: 1, audio: 'keep', container },
+  };
 }

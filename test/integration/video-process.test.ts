@@ -4,25 +4,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { isPixveilError } from '../../src/errors.js';
-import { DEFAULT_THRESHOLDS, type Job, type JobOptions } from '../../src/job.js';
+import type { Job, JobOptions } from '../../src/job.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import type { FrameTaskResult } from '../../src/pool/task.js';
 import { sweepDeadWorkersTemp, VideoJobs } from '../../src/video/video-jobs.js';
 import { spawnSync } from 'node:child_process';
 import type { FrameRunner } from '../../src/video/process-video.js';
-import { makeClip } from '../../harness/clips.js';
+import { faceVideoOptions, makeClip } from '../../harness/clips.js';
 import { facesDir } from '../../harness/fixtures.js';
 import { testPoolOptions } from '../../harness/pool.js';
 
-const options: JobOptions = {
-  blur: 'gaussian',
-  shape: 'box',
-  detect: { faces: true, plates: false, objects: false },
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  blurClasses: [],
-  format: 'same',
-  video: { detectEvery: 1, audio: 'keep', container: 'mp4' },
-};
+const options: JobOptions = faceVideoOptions('mp4');
 
 /** ffmpeg (or ffprobe) processes whose parent is this test process. */
 function ffmpegChildren(): string[] {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../../src/job.js';
+import type { VideoOptions } from '../../src/job.js';
+import { faceVideoOptions } from '../../harness/clips.js';
 import type { FrameTaskResult } from '../../src/pool/task.js';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { anonymizeVideoFile } from '../../src/video/video-jobs.js';
@@ -15,15 +16,6 @@ const unchanged: FrameRunner = {
   runFrame: async (pixels) => ({ ok: true, pixels, detections: [], timings: {}, models: {} }) satisfies FrameTaskResult,
 };
 
-const options = (container: VideoOptions['container']): JobOptions & { video: VideoOptions } => ({
-  blur: 'gaussian',
-  shape: 'box',
-  detect: { faces: true, plates: false, objects: false },
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  blurClasses: [],
-  format: 'same',
-  video: { detectEvery: 1, audio: 'keep', container },
-});
 
 /**
  * A test-pattern clip with a tone whose frame times follow `setpts` (seconds, from the frame
@@ -61,7 +53,7 @@ function videoTimes(file: string): VideoTimes {
 async function anonymize(input: string, container: VideoOptions['container']): Promise<{ output: string; summary: { frames: number; fps: number; durationSeconds: number } }> {
   const output = `${input}.out.${container}`;
   const done = await anonymizeVideoFile({
-    ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input, output, options: options(container), frames: unchanged,
+    ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input, output, options: faceVideoOptions(container), frames: unchanged,
     limits: { maxSeconds: 600, maxPixels: 1e8 }, timeoutSeconds: 120, signal: new AbortController().signal, onProgress: () => {},
   });
   return { output, summary: done.summary };
