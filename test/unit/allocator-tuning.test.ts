@@ -19,18 +19,19 @@ function withoutMallocSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /**
  * Minor page faults per round in a worker thread (as a pool thread) that allocates, fills and drops
- * 6, 1, 12 and 3 MB buffers, like one image's decode, pyramid, tensor and output.
+ * one buffer a round, each a megabyte larger than the last (8 to 27 MB: a corpus of growing images).
+ * glibc's own rule maps each with mmap, since each is larger than any freed before, so every page is
+ * fresh; tuned, they come from the heap, which grows by the one new megabyte.
  */
 function faultsPerRound(tuned: boolean): number {
   const worker = `
     const { parentPort } = require('node:worker_threads');
     const fs = require('node:fs');
     const faults = () => Number(fs.readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[7]);
-    const sizes = [6 << 20, 1 << 20, 12 << 20, 3 << 20];
-    const round = () => { const held = sizes.map((s) => Buffer.allocUnsafeSlow(s).fill(7)); held.length = 0; globalThis.gc(); };
-    for (let i = 0; i < 3; i++) round();
+    const round = (mb) => { let held = Buffer.allocUnsafeSlow(mb << 20).fill(7); held = undefined; globalThis.gc(); };
+    round(4);
     const before = faults();
-    for (let i = 0; i < 20; i++) round();
+    for (let i = 0; i < 20; i++) round(8 + i);
     parentPort.postMessage((faults() - before) / 20);`;
   const main = `
     const { Worker } = require('node:worker_threads');
