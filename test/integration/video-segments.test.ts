@@ -1,0 +1,210 @@
+// Videos longer than VIDEO_SEGMENT_SECONDS run as segments joined without re-encoding: the joined
+// output must hold every frame once at its own time, keep the audio, and blur a track that crosses
+// a boundary on both sides. The pool is a test double that "detects" the clip's white square by
+// its pixels and paints blurred boxes green, so what the tracker did is visible in the output.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../../src/job.js';
+import type { FrameTaskResult } from '../../src/pool/task.js';
+import type { FrameRunner } from '../../src/video/process-video.js';
+import { anonymizeVideoFile } from '../../src/video/video-jobs.js';
+
+const WIDTH = 160;
+const HEIGHT = 120;
+
+/**
+ * 4 s at 10 fps, a keyframe every `keyframeEvery` frames, with a tone: a white square moving 2 px a frame, missing
+ * (as a detector misses a face) from 0.75 s to 1.25 s, i.e. frames 8 to 12, across the 1 s boundary.
+ */
+function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0.75,1.25))'): string {
+  const out = path.join(dir, 'square.mp4');
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `color=black:s=${WIDTH}x${HEIGHT}:r=10`,
+    '-f', 'lavfi', '-i', 'color=white:s=40x40:r=10',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    // overlay, not drawbox: this ffmpeg evaluates drawbox's position once, overlay's per frame.
+    '-filter_complex', `[0:v][1:v]overlay=x='20+t*20':y=40:enable='${shown}':shortest=1[v]`,
+    '-map', '[v]', '-map', '2:a', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(keyframeEvery), '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+    '-f', 'mp4', out,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return out;
+}
+
+/** The bounding box of pixels matching `hit`, or undefined when none does. */
+function boxWhere(rgb: Uint8Array, hit: (r: number, g: number, b: number) => boolean): { x: number; y: number; width: number; height: number } | undefined {
+  let x0 = WIDTH, y0 = HEIGHT, x1 = -1, y1 = -1;
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const i = (y * WIDTH + x) * 3;
+      if (!hit(rgb[i], rgb[i + 1], rgb[i + 2])) continue;
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+    }
+  }
+  return x1 < 0 ? undefined : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+const white = (r: number, g: number, b: number) => r > 200 && g > 200 && b > 200;
+const green = (r: number, g: number, b: number) => g > 180 && r < 90 && b < 90;
+
+/** Detects the white square (with `score`); blurs by painting each box green. Counts the frames it saw. */
+function squareFrames(seen: { detections: number }, score: number): FrameRunner {
+  return {
+    capacity: 2,
+    runFrame: async (pixels, width, height, _options, blur) => {
+      const rgb = new Uint8Array(pixels);
+      if (blur) {
+        for (const b of blur) {
+          for (let y = Math.max(0, Math.floor(b.y)); y < Math.min(height, Math.ceil(b.y + b.height)); y++) {
+            for (let x = Math.max(0, Math.floor(b.x)); x < Math.min(width, Math.ceil(b.x + b.width)); x++) rgb.set([0, 255, 0], (y * width + x) * 3);
+          }
+        }
+        return { ok: true, pixels, detections: [], timings: {}, models: {} } satisfies FrameTaskResult;
+      }
+      seen.detections++;
+      const box = boxWhere(rgb, white);
+      const detections = box ? [{ kind: 'face' as const, label: 'face', score, ...box }] : [];
+      return { ok: true, pixels, detections, timings: {}, models: {} } as unknown as FrameTaskResult;
+    },
+  };
+}
+
+const options = (video: Partial<VideoOptions> = {}): JobOptions & { video: VideoOptions } => ({
+  blur: 'gaussian',
+  shape: 'box',
+  detect: { faces: true, plates: false, objects: false },
+  thresholds: { ...DEFAULT_THRESHOLDS },
+  blurClasses: [],
+  format: 'same',
+  video: { detectEvery: 1, audio: 'keep', container: 'mp4', ...video },
+});
+
+async function anonymize(input: string, output: string, segmentSeconds: number, tempDir: string, video: Partial<VideoOptions> = {}, score = 0.95) {
+  const seen = { detections: 0 };
+  const done = await anonymizeVideoFile({
+    ffmpeg: 'ffmpeg',
+    ffprobe: 'ffprobe',
+    input,
+    output,
+    options: options(video),
+    frames: squareFrames(seen, score),
+    limits: { maxSeconds: 600, maxPixels: 1e8 },
+    timeoutSeconds: 60,
+    signal: new AbortController().signal,
+    onProgress: () => {},
+    segmentSeconds,
+    tempDir,
+  });
+  return { ...done, detections: seen.detections };
+}
+
+/** Every video frame's pts (as ffprobe prints its time), in presentation order. */
+function frameTimes(file: string): string[] {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().replace(/,$/, '')).filter(Boolean);
+}
+
+function decodedFrames(file: string): Uint8Array[] {
+  const raw = execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 256 * 1024 * 1024 });
+  const size = WIDTH * HEIGHT * 3;
+  return Array.from({ length: raw.length / size }, (_, i) => new Uint8Array(raw.buffer, raw.byteOffset + i * size, size));
+}
+
+function streamTypes(file: string): string[] {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
+  for (const ext of ['mp4', 'mkv'] as const) {
+    test(`${ext}: 1 s segments of a 4 s clip give the unsegmented output's frames, times and audio`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+      const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-temp-'));
+      try {
+        const clip = makeSquareClip(dir);
+        const whole = await anonymize(clip, path.join(dir, `whole.${ext}`), 0, tempDir, { container: ext });
+        const parts = await anonymize(clip, path.join(dir, `parts.${ext}`), 1, tempDir, { container: ext });
+        assert.equal(whole.frames, 40);
+        assert.equal(parts.frames, 40);
+        assert.ok('join' in parts.timings, 'the clip ran as segments');
+        assert.ok(parts.detections > 40, `the overlap was tracked twice (${parts.detections} detection passes)`);
+        assert.deepEqual(frameTimes(path.join(dir, `parts.${ext}`)), frameTimes(path.join(dir, `whole.${ext}`)));
+        assert.deepEqual(streamTypes(path.join(dir, `parts.${ext}`)), ['video', 'audio']);
+        assert.equal(parts.summary.durationSeconds, whole.summary.durationSeconds);
+        // Each frame is the one at its place: the square (white or painted green) sits where the unsegmented output has it.
+        const a = decodedFrames(path.join(dir, `whole.${ext}`));
+        const b = decodedFrames(path.join(dir, `parts.${ext}`));
+        assert.equal(b.length, a.length);
+        const any = (r: number, g: number, bl: number) => white(r, g, bl) || green(r, g, bl);
+        for (let i = 0; i < a.length; i++) {
+          if (i < 8 || i > 12) assert.ok(boxWhere(a[i], any), `frame ${i} shows the square`);
+          assert.deepEqual(boxWhere(b[i], any)?.x, boxWhere(a[i], any)?.x, `frame ${i}`);
+        }
+        assert.deepEqual(fs.readdirSync(tempDir), [], 'no piece or segment is left behind');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(tempDir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('a track found after a boundary is carried back across it as in the whole run (the overlap)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    try {
+      // The square appears at frame 11, after the 1 s boundary; a detection scored 0.5 needs a second
+      // hit (frame 12) before its track is carried back over the frames held before it. Every frame is a
+      // keyframe, so a piece starts where the overlap says, not at an earlier keyframe that would hide a missing overlap.
+      const clip = makeSquareClip(dir, 1, 'gte(t,1.05)');
+      const whole = await anonymize(clip, path.join(dir, 'whole.mp4'), 0, dir, {}, 0.5);
+      const parts = await anonymize(clip, path.join(dir, 'parts.mp4'), 1, dir, {}, 0.5);
+      assert.ok('join' in parts.timings, 'the clip ran as segments');
+      const a = decodedFrames(path.join(dir, 'whole.mp4'));
+      const b = decodedFrames(path.join(dir, 'parts.mp4'));
+      assert.equal(b.length, 40);
+      assert.ok(boxWhere(a[8], green), 'the whole run blurs frame 8, before the square appears (carried back)');
+      for (let i = 0; i < 40; i++) {
+        assert.equal(boxWhere(b[i], white), undefined, `frame ${i}: no unblurred square`);
+        assert.deepEqual(boxWhere(b[i], green), boxWhere(a[i], green), `frame ${i}: blurred as in the whole run`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a track crossing a boundary through missed detections is blurred on both sides of it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    try {
+      const clip = makeSquareClip(dir, 1);
+      const done = await anonymize(clip, path.join(dir, 'parts.mp4'), 1, dir);
+      assert.ok('join' in done.timings, 'the clip ran as segments');
+      const frames = decodedFrames(path.join(dir, 'parts.mp4'));
+      assert.equal(frames.length, 40);
+      // Frames 8 to 12 have no square to detect; the boundary is at frame 10.
+      for (let i = 0; i < 40; i++) {
+        assert.equal(boxWhere(frames[i], white), undefined, `frame ${i}: no unblurred square`);
+        assert.ok(boxWhere(frames[i], green), `frame ${i}: the track's box is blurred`);
+      }
+      const tracked = new Set(done.tracks.flatMap((t) => t.boxes.map((b) => b.frame)));
+      for (let i = 0; i < 40; i++) assert.ok(tracked.has(i), `frame ${i} is in a track`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a video not longer than one segment runs whole', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    try {
+      const clip = makeSquareClip(dir);
+      const done = await anonymize(clip, path.join(dir, 'out.mp4'), 10, dir);
+      assert.equal(done.frames, 40);
+      assert.ok(!('join' in done.timings));
+      assert.equal(done.detections, 40);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
