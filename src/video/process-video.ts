@@ -44,6 +44,11 @@ export interface VideoRun {
 export interface FrameWindow {
   fromTicks: number;
   toTicks: number | null;
+  /**
+   * The whole video's frame pts, sorted: a decoded frame's place in the whole video, so detection
+   * runs on the same frames (every detect_every-th) as when the video runs whole.
+   */
+  videoPts?: readonly number[];
 }
 
 export interface VideoProcessed {
@@ -70,12 +75,27 @@ interface FrameTime {
   written: boolean;
 }
 
-function inWindow(seconds: number | undefined, info: VideoInfo, window: FrameWindow | undefined): boolean {
+function ticksOf(seconds: number | undefined, info: VideoInfo): number | undefined {
+  return seconds === undefined || !Number.isFinite(seconds) ? undefined : Math.round((seconds * info.timeBase.den) / info.timeBase.num);
+}
+
+function inWindow(ticks: number | undefined, window: FrameWindow | undefined): boolean {
   if (!window) return true;
   // A frame with no time cannot be placed in a segment; the segment's count check then fails the job.
-  if (seconds === undefined || !Number.isFinite(seconds)) return false;
-  const ticks = Math.round((seconds * info.timeBase.den) / info.timeBase.num);
+  if (ticks === undefined) return false;
   return ticks >= window.fromTicks && (window.toTicks === null || ticks < window.toTicks);
+}
+
+/** Index of the first of the sorted `pts` at or after `ticks`. */
+function placeOf(pts: readonly number[], ticks: number): number {
+  let lo = 0;
+  let hi = pts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pts[mid] < ticks) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function unwrap(outcome: FrameTaskResult | ImageTaskFailure): FrameTaskResult {
@@ -182,8 +202,10 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
       const frame = index++;
       // The listing writes a frame's time before its pixels, so this does not wait on the decoder.
       const seconds = await times.secondsAt(frame);
-      frameTimes.set(frame, { seconds, written: inWindow(seconds, info, run.window) });
-      if (frame % detectEvery === 0) {
+      const ticks = ticksOf(seconds, info);
+      frameTimes.set(frame, { seconds, written: inWindow(ticks, run.window) });
+      const place = run.window?.videoPts && ticks !== undefined ? placeOf(run.window.videoPts, ticks) : frame;
+      if (place % detectEvery === 0) {
         detecting.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options).then((r) => {
           const done = unwrap(r);
           addTimings(done.timings);

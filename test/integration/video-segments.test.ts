@@ -20,7 +20,9 @@ const HEIGHT = 120;
  * 4 s at 10 fps, a keyframe every `keyframeEvery` frames, with a tone: a white square moving 2 px a frame, missing
  * (as a detector misses a face) from 0.75 s to 1.25 s, i.e. frames 8 to 12, across the 1 s boundary.
  */
-function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0.75,1.25))'): string {
+function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0.75,1.25))', variableRate = false): string {
+  // Variable rate: frames 0.1 s apart plus 0 to 60 ms, as a phone's irregular times.
+  const times = variableRate ? ",settb=1/1000,setpts='(N*0.1+0.03*mod(N\\,3))/TB'" : '';
   const out = path.join(dir, 'square.mp4');
   execFileSync('ffmpeg', [
     '-hide_banner', '-v', 'error', '-y',
@@ -28,8 +30,8 @@ function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0
     '-f', 'lavfi', '-i', 'color=white:s=40x40:r=10',
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     // overlay, not drawbox: this ffmpeg evaluates drawbox's position once, overlay's per frame.
-    '-filter_complex', `[0:v][1:v]overlay=x='20+t*20':y=40:enable='${shown}':shortest=1[v]`,
-    '-map', '[v]', '-map', '2:a', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(keyframeEvery), '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+    '-filter_complex', `[0:v][1:v]overlay=x='20+t*20':y=40:enable='${shown}':shortest=1${times}[v]`,
+    '-map', '[v]', '-map', '2:a', '-t', '4', '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(keyframeEvery), '-pix_fmt', 'yuv420p', '-c:a', 'aac',
     '-f', 'mp4', out,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return out;
@@ -51,8 +53,14 @@ function boxWhere(rgb: Uint8Array, hit: (r: number, g: number, b: number) => boo
 const white = (r: number, g: number, b: number) => r > 200 && g > 200 && b > 200;
 const green = (r: number, g: number, b: number) => g > 180 && r < 90 && b < 90;
 
+/** Detection passes, and the frames they ran on where the square shows which (x = 20 + 2 × frame). */
+interface Seen {
+  detections: number;
+  detectedFrames: Set<number>;
+}
+
 /** Detects the white square (with `score`); blurs by painting each box green. Counts the frames it saw. */
-function squareFrames(seen: { detections: number }, score: number): FrameRunner {
+function squareFrames(seen: Seen, score: number): FrameRunner {
   return {
     capacity: 2,
     runFrame: async (pixels, width, height, _options, blur) => {
@@ -67,6 +75,7 @@ function squareFrames(seen: { detections: number }, score: number): FrameRunner 
       }
       seen.detections++;
       const box = boxWhere(rgb, white);
+      if (box && box.x > 20) seen.detectedFrames.add((box.x - 20) / 2);
       const detections = box ? [{ kind: 'face' as const, label: 'face', score, ...box }] : [];
       return { ok: true, pixels, detections, timings: {}, models: {} } as unknown as FrameTaskResult;
     },
@@ -84,7 +93,7 @@ const options = (video: Partial<VideoOptions> = {}): JobOptions & { video: Video
 });
 
 async function anonymize(input: string, output: string, segmentSeconds: number, tempDir: string, video: Partial<VideoOptions> = {}, score = 0.95) {
-  const seen = { detections: 0 };
+  const seen: Seen = { detections: 0, detectedFrames: new Set() };
   const done = await anonymizeVideoFile({
     ffmpeg: 'ffmpeg',
     ffprobe: 'ffprobe',
@@ -99,7 +108,7 @@ async function anonymize(input: string, output: string, segmentSeconds: number, 
     segmentSeconds,
     tempDir,
   });
-  return { ...done, detections: seen.detections };
+  return { ...done, detections: seen.detections, detectedFrames: seen.detectedFrames };
 }
 
 /** Every video frame's pts (as ffprobe prints its time), in presentation order. */
@@ -120,22 +129,33 @@ function streamTypes(file: string): string[] {
 }
 
 describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
-  for (const ext of ['mp4', 'mkv'] as const) {
-    test(`${ext}: 1 s segments of a 4 s clip give the unsegmented output's frames, times and audio`, async () => {
+  const cases = [
+    { name: 'mp4', video: { container: 'mp4' as const } },
+    { name: 'mkv', video: { container: 'mkv' as const } },
+    // A keyframe every 3 frames: some pieces start on an odd frame, yet detection runs on the whole run's even ones.
+    { name: 'detect_every=2', video: { container: 'mp4' as const, detectEvery: 2 }, keyframeEvery: 3 },
+    { name: 'variable rate', video: { container: 'mp4' as const }, variableRate: true },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: 1 s segments of a 4 s clip give the unsegmented output's frames, times, blur and audio`, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
       const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-temp-'));
+      const ext = c.video.container;
       try {
-        const clip = makeSquareClip(dir);
-        const whole = await anonymize(clip, path.join(dir, `whole.${ext}`), 0, tempDir, { container: ext });
-        const parts = await anonymize(clip, path.join(dir, `parts.${ext}`), 1, tempDir, { container: ext });
+        const clip = makeSquareClip(dir, c.keyframeEvery ?? 5, undefined, c.variableRate);
+        const whole = await anonymize(clip, path.join(dir, `whole.${ext}`), 0, tempDir, c.video);
+        const parts = await anonymize(clip, path.join(dir, `parts.${ext}`), 1, tempDir, c.video);
         assert.equal(whole.frames, 40);
         assert.equal(parts.frames, 40);
         assert.ok('join' in parts.timings, 'the clip ran as segments');
-        assert.ok(parts.detections > 40, `the overlap was tracked twice (${parts.detections} detection passes)`);
-        assert.deepEqual(frameTimes(path.join(dir, `parts.${ext}`)), frameTimes(path.join(dir, `whole.${ext}`)));
+        assert.ok(parts.detections > whole.detections, `the overlap was tracked twice (${parts.detections} detection passes)`);
+        assert.deepEqual([...parts.detectedFrames].sort((x, y) => x - y), [...whole.detectedFrames].sort((x, y) => x - y), 'detection ran on the same frames');
+        const times = frameTimes(path.join(dir, `whole.${ext}`));
+        if (c.variableRate) assert.notEqual(Number(times[2]) - Number(times[1]), Number(times[3]) - Number(times[2]), 'the clip has irregular frame times');
+        assert.deepEqual(frameTimes(path.join(dir, `parts.${ext}`)), times);
         assert.deepEqual(streamTypes(path.join(dir, `parts.${ext}`)), ['video', 'audio']);
         assert.equal(parts.summary.durationSeconds, whole.summary.durationSeconds);
-        // Each frame is the one at its place: the square (white or painted green) sits where the unsegmented output has it.
+        // Each frame is the one at its place, blurred as in the whole run: the square (white or painted green) sits where the unsegmented output has it.
         const a = decodedFrames(path.join(dir, `whole.${ext}`));
         const b = decodedFrames(path.join(dir, `parts.${ext}`));
         assert.equal(b.length, a.length);
@@ -143,6 +163,7 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
         for (let i = 0; i < a.length; i++) {
           if (i < 8 || i > 12) assert.ok(boxWhere(a[i], any), `frame ${i} shows the square`);
           assert.deepEqual(boxWhere(b[i], any)?.x, boxWhere(a[i], any)?.x, `frame ${i}`);
+          assert.deepEqual(boxWhere(b[i], green), boxWhere(a[i], green), `frame ${i}: blurred as in the whole run`);
         }
         assert.deepEqual(fs.readdirSync(tempDir), [], 'no piece or segment is left behind');
       } finally {

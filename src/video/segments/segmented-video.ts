@@ -53,7 +53,7 @@ export async function processSegmented(run: SegmentedRun): Promise<VideoProcesse
       info: segmentInfo,
       options: segmentOptions,
       tracker: run.tracker(),
-      window: plan,
+      window: { ...plan, videoPts: pts },
       onProgress: (n) => run.onProgress?.(framesDone + n),
     });
     await fs.rm(piece, { force: true });
