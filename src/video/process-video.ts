@@ -86,6 +86,17 @@ function inWindow(ticks: number | undefined, window: FrameWindow | undefined): b
   return ticks >= window.fromTicks && (window.toTicks === null || ticks < window.toTicks);
 }
 
+/**
+ * A piece's frame time as the whole video's: a piece cut into MP4 may be off by up to half a
+ * millisecond (its edit list is in ms), so a time is taken as the nearest of the video's within 1 ms.
+ */
+function snapped(ticks: number | undefined, info: VideoInfo, videoPts: readonly number[] | undefined): number | undefined {
+  if (ticks === undefined || !videoPts || videoPts.length === 0) return ticks;
+  const at = placeOf(videoPts, ticks);
+  const nearest = [videoPts[at - 1], videoPts[at]].filter((p) => p !== undefined).sort((a, b) => Math.abs(a - ticks) - Math.abs(b - ticks))[0];
+  return Math.abs(nearest - ticks) * info.timeBase.num <= info.timeBase.den / 1000 ? nearest : undefined;
+}
+
 /** Index of the first of the sorted `pts` at or after `ticks`. */
 function placeOf(pts: readonly number[], ticks: number): number {
   let lo = 0;
@@ -201,8 +212,9 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
       timings.decode += performance.now() - waitStart;
       const frame = index++;
       // The listing writes a frame's time before its pixels, so this does not wait on the decoder.
-      const seconds = await times.secondsAt(frame);
-      const ticks = ticksOf(seconds, info);
+      const decoded = await times.secondsAt(frame);
+      const ticks = snapped(ticksOf(decoded, info), info, run.window?.videoPts);
+      const seconds = run.window?.videoPts ? (ticks === undefined ? undefined : (ticks * info.timeBase.num) / info.timeBase.den) : decoded;
       frameTimes.set(frame, { seconds, written: inWindow(ticks, run.window) });
       const place = run.window?.videoPts && ticks !== undefined ? placeOf(run.window.videoPts, ticks) : frame;
       if (place % detectEvery === 0) {

@@ -123,6 +123,13 @@ function decodedFrames(file: string): Uint8Array[] {
   return Array.from({ length: raw.length / size }, (_, i) => new Uint8Array(raw.buffer, raw.byteOffset + i * size, size));
 }
 
+/** Seconds from the file's start to its video's (the audio keeps its place against the video). */
+function videoOffset(file: string): string {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=start_time:format=start_time', '-of', 'json', file], { encoding: 'utf8' });
+  const probed = JSON.parse(out) as { streams: Array<{ start_time: string }>; format: { start_time: string } };
+  return (Number(probed.streams[0].start_time) - Number(probed.format.start_time)).toFixed(3);
+}
+
 function streamTypes(file: string): string[] {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' });
   return out.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -135,6 +142,8 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
     // A keyframe every 3 frames: some pieces start on an odd frame, yet detection runs on the whole run's even ones.
     { name: 'detect_every=2', video: { container: 'mp4' as const, detectEvery: 2 }, keyframeEvery: 3 },
     { name: 'variable rate', video: { container: 'mp4' as const }, variableRate: true },
+    // MPEG-TS: times in 1/90000 starting at 1.4 s, the video after the audio's start.
+    { name: 'MPEG-TS', video: { container: 'mp4' as const }, mpegts: true },
   ];
   for (const c of cases) {
     test(`${c.name}: 1 s segments of a 4 s clip give the unsegmented output's frames, times, blur and audio`, async () => {
@@ -142,7 +151,11 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
       const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-temp-'));
       const ext = c.video.container;
       try {
-        const clip = makeSquareClip(dir, c.keyframeEvery ?? 5, undefined, c.variableRate);
+        let clip = makeSquareClip(dir, c.keyframeEvery ?? 5, undefined, c.variableRate);
+        if (c.mpegts) {
+          execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-i', clip, '-c', 'copy', '-f', 'mpegts', path.join(dir, 'square.ts')]);
+          clip = path.join(dir, 'square.ts');
+        }
         const whole = await anonymize(clip, path.join(dir, `whole.${ext}`), 0, tempDir, c.video);
         const parts = await anonymize(clip, path.join(dir, `parts.${ext}`), 1, tempDir, c.video);
         assert.equal(whole.frames, 40);
@@ -154,6 +167,7 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
         if (c.variableRate) assert.notEqual(Number(times[2]) - Number(times[1]), Number(times[3]) - Number(times[2]), 'the clip has irregular frame times');
         assert.deepEqual(frameTimes(path.join(dir, `parts.${ext}`)), times);
         assert.deepEqual(streamTypes(path.join(dir, `parts.${ext}`)), ['video', 'audio']);
+        assert.equal(videoOffset(path.join(dir, `parts.${ext}`)), videoOffset(path.join(dir, `whole.${ext}`)));
         assert.equal(parts.summary.durationSeconds, whole.summary.durationSeconds);
         // Each frame is the one at its place, blurred as in the whole run: the square (white or painted green) sits where the unsegmented output has it.
         const a = decodedFrames(path.join(dir, `whole.${ext}`));
