@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { errors, isPixveilError } from '../../src/errors.js';
 import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../../src/job.js';
 import type { FrameTaskResult } from '../../src/pool/task.js';
 import type { FrameRunner } from '../../src/video/process-video.js';
@@ -92,7 +93,7 @@ const options = (video: Partial<VideoOptions> = {}): JobOptions & { video: Video
   video: { detectEvery: 1, audio: 'keep', container: 'mp4', ...video },
 });
 
-async function anonymize(input: string, output: string, segmentSeconds: number, tempDir: string, video: Partial<VideoOptions> = {}, score = 0.95) {
+async function anonymize(input: string, output: string, segmentSeconds: number, tempDir: string, video: Partial<VideoOptions> = {}, score = 0.95, signal = new AbortController().signal, onProgress = (_done: number) => {}) {
   const seen: Seen = { detections: 0, detectedFrames: new Set() };
   const done = await anonymizeVideoFile({
     ffmpeg: 'ffmpeg',
@@ -103,8 +104,8 @@ async function anonymize(input: string, output: string, segmentSeconds: number, 
     frames: squareFrames(seen, score),
     limits: { maxSeconds: 600, maxPixels: 1e8 },
     timeoutSeconds: 60,
-    signal: new AbortController().signal,
-    onProgress: () => {},
+    signal,
+    onProgress,
     segmentSeconds,
     tempDir,
   });
@@ -227,6 +228,27 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
       for (let i = 0; i < 40; i++) assert.ok(tracked.has(i), `frame ${i} is in a track`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('stopped in its second segment (erased, timeout): the reason, and no piece or segment is left', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-temp-'));
+    try {
+      const clip = makeSquareClip(dir);
+      const abort = new AbortController();
+      const progress: number[] = [];
+      const onProgress = (done: number) => {
+        progress.push(done);
+        if (done >= 15) abort.abort(errors.videoTimeout(60));
+      };
+      await assert.rejects(anonymize(clip, path.join(dir, 'parts.mp4'), 1, tempDir, {}, 0.95, abort.signal, onProgress), (err: unknown) => isPixveilError(err) && err.code === 'VIDEO_TIMEOUT');
+      assert.ok(progress.includes(10) && progress.includes(15), `progress counts the whole video's frames: ${progress.join(',')}`);
+      assert.deepEqual(fs.readdirSync(tempDir), []);
+      assert.ok(!fs.existsSync(path.join(dir, 'parts.mp4')), 'no joined output');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(tempDir, { recursive: true, force: true });
     }
   });
 
