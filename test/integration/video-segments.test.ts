@@ -13,6 +13,8 @@ import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../../sr
 import type { FrameTaskResult } from '../../src/pool/task.js';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { anonymizeVideoFile } from '../../src/video/video-jobs.js';
+import { makeClip, rotate90 } from '../../harness/clips.js';
+import { facesDir } from '../../harness/fixtures.js';
 
 const WIDTH = 160;
 const HEIGHT = 120;
@@ -249,6 +251,25 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(tempDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a phone clip (rotated 90°): its pieces keep the rotation, the joined output is upright with the same frame times', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    try {
+      const clip = makeClip({ photo: path.join(facesDir, 'uf_3.jpg'), width: 320, height: 240, crop: { width: 960, height: 720 }, panPerFrame: 2, fps: 10, frames: 35, audio: true, format: 'mp4', ext: 'mp4', extra: ['-g', '5'] }, dir);
+      rotate90(clip);
+      const passThrough: FrameRunner = { capacity: 2, runFrame: async (pixels) => ({ ok: true, pixels, detections: [], timings: {}, models: {} }) };
+      const run = (segmentSeconds: number, output: string) => anonymizeVideoFile({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input: clip, output, options: options(), frames: passThrough, limits: { maxSeconds: 600, maxPixels: 1e8 }, timeoutSeconds: 60, signal: new AbortController().signal, onProgress: () => {}, segmentSeconds, tempDir: dir });
+      await run(0, path.join(dir, 'whole.mp4'));
+      const parts = await run(1, path.join(dir, 'parts.mp4'));
+      assert.ok('join' in parts.timings, 'the clip ran as segments');
+      assert.equal(parts.frames, 35);
+      const size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path.join(dir, 'parts.mp4')], { encoding: 'utf8' }).trim();
+      assert.equal(size, '240,320');
+      assert.deepEqual(frameTimes(path.join(dir, 'parts.mp4')), frameTimes(path.join(dir, 'whole.mp4')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
