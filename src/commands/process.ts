@@ -297,6 +297,8 @@ export async function processDirectory(config: Config, input: string, outDir: st
         frames: pool,
         limits: { maxSeconds: config.maxVideoSeconds, maxPixels: config.maxVideoPixels },
         timeoutSeconds: config.videoTimeoutSeconds,
+        segmentSeconds: config.videoSegmentSeconds,
+        tempDir: config.videoTempDir || undefined,
         signal: new AbortController().signal,
         onProgress: () => {},
       });

@@ -145,6 +145,8 @@ export const defaults = Object.freeze({
   maxVideoSeconds: 600,
   /** 4K UHD (3840x2160); 8K frames are refused. */
   maxVideoPixels: 3840 * 2160,
+  /** Off: segments run one after another on the worker that took the video, so they save no time yet and cost an overlap. */
+  videoSegmentSeconds: 0,
   /** 1 hour per attempt. */
   videoTimeoutSeconds: 3600,
   /** Empty: the socket's peer is the client. */

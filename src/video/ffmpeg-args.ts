@@ -35,10 +35,11 @@ export const FRAME_TIMES_FD = 3;
  * time base (`-enc_time_base -1`; the default, 1/average rate, would round a variable rate's
  * times), flushed per frame and written before the frame's pixels.
  */
-export function decodeArgs(input: string, info: VideoInfo): string[] {
-  const stream = ['-map', `0:${info.videoIndex}`, '-fps_mode', 'passthrough', '-enc_time_base', '-1'];
+export function decodeArgs(input: string, info: VideoInfo, piece = false): string[] {
+  // A segment's piece (src/video/segments/) keeps the original's times (-copyts), so its frames are chosen by their pts.
+  const stream = ['-map', `0:${piece ? 'v:0' : info.videoIndex}`, '-fps_mode', 'passthrough', '-enc_time_base', '-1'];
   return [
-    '-hide_banner', '-nostdin', '-v', 'error', '-i', input,
+    '-hide_banner', '-nostdin', '-v', 'error', ...(piece ? ['-copyts'] : []), '-i', input,
     ...stream, '-c:v', 'wrapped_avframe', '-flush_packets', '1', '-f', 'framecrc', `pipe:${FRAME_TIMES_FD}`,
     ...stream, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
@@ -58,18 +59,33 @@ export interface EncodeChoice {
  * never reach the output, and the container's tags only under metadata=safe (SAFE_TAGS).
  */
 export function encodeArgs(input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'matroska'];
+  // 4:2:0 plays everywhere but needs even sides; an odd-sized video keeps its size in 4:4:4.
+  const even = info.width % 2 === 0 && info.height % 2 === 0;
+  const video = ['-fps_mode:v', 'passthrough', '-enc_time_base:v', `${info.timeBase.num}/${info.timeBase.den}`];
+  video.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', even ? 'yuv420p' : 'yuv444p');
+  return muxArgs(['-f', 'matroska', 'pipe:0'], video, input, output, info, choice);
+}
+
+/**
+ * Joining a segmented video's encoded pieces (src/video/segments/join.ts): the ffconcat list's
+ * video copied as it is (no re-encoding), with the original's audio and tags as encodeArgs has them.
+ */
+export function joinArgs(concatList: string, input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
+  return muxArgs(['-f', 'concat', '-safe', '0', concatList], ['-c:v', 'copy'], input, output, info, choice);
+}
+
+/** The video from `videoInput` (its format and source) with `videoCodec`, the input's audio, tags and container. */
+function muxArgs(videoInput: string[], videoCodec: string[], input: string, output: string, info: VideoInfo, choice: EncodeChoice): string[] {
+  const source = videoInput.at(-1)!;
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...videoInput.slice(0, -1)];
   // The video's first frame keeps its place after the file's start, so the copied audio stays in sync.
   if (info.videoOffsetSeconds > 0.0005) args.push('-itsoffset', info.videoOffsetSeconds.toFixed(6));
-  args.push('-i', 'pipe:0');
+  args.push('-i', source);
   const audio = choice.video.audio === 'keep' ? info.audio : [];
   if (audio.length > 0) args.push('-i', input);
   args.push('-map', '0:v:0');
   audio.forEach((a) => args.push('-map', `1:${a.index}`));
-  // 4:2:0 plays everywhere but needs even sides; an odd-sized video keeps its size in 4:4:4.
-  const even = info.width % 2 === 0 && info.height % 2 === 0;
-  args.push('-fps_mode:v', 'passthrough', '-enc_time_base:v', `${info.timeBase.num}/${info.timeBase.den}`);
-  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', even ? 'yuv420p' : 'yuv444p');
+  args.push(...videoCodec);
   audio.forEach((a, i) => {
     const copy = choice.video.container === 'mkv' || MP4_AUDIO.has(a.codec);
     args.push(`-c:a:${i}`, copy ? 'copy' : 'aac');

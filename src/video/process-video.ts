@@ -33,6 +33,22 @@ export interface VideoRun {
   signal: AbortSignal;
   /** Frames written to the encoder so far, of info.frames. */
   onProgress?: (framesDone: number) => void;
+  /**
+   * A segment's run (src/video/segments/): `input` is its piece, cut with the frames around its
+   * window so the tracker sees across the boundaries; only the frames inside the window are written.
+   */
+  window?: FrameWindow;
+}
+
+/** Frames whose pts, in ticks of the video's time base, lie in [fromTicks, toTicks); toTicks null: to the end. */
+export interface FrameWindow {
+  fromTicks: number;
+  toTicks: number | null;
+  /**
+   * The whole video's frame pts, sorted: a decoded frame's place in the whole video, so detection
+   * runs on the same frames (every detect_every-th) as when the video runs whole.
+   */
+  videoPts?: readonly number[];
 }
 
 export interface VideoProcessed {
@@ -40,6 +56,8 @@ export interface VideoProcessed {
   /** Seconds from the first frame's time to the end of the last, as written (the last lasting 1/average rate). */
   durationSeconds: number;
   tracks: TrackRecord[];
+  /** Decoded index of the first frame written (0 unless a window left out the frames before it); `tracks` count frames in decoded order. */
+  firstWritten: number;
   /** Milliseconds: decode (waiting on ffmpeg for frames), detect, blur, encode (waiting on ffmpeg to take them), summed over frames where they ran in threads. */
   timings: Record<string, number>;
   models: Record<string, string>;
@@ -49,6 +67,46 @@ interface Detected {
   frame: number;
   pixels: ArrayBuffer;
   boxes: FrameBox[] | null;
+}
+
+/** A decoded frame's time in seconds (undefined: none known) and whether it is written or only tracked. */
+interface FrameTime {
+  seconds: number | undefined;
+  written: boolean;
+}
+
+function ticksOf(seconds: number | undefined, info: VideoInfo): number | undefined {
+  return seconds === undefined || !Number.isFinite(seconds) ? undefined : Math.round((seconds * info.timeBase.den) / info.timeBase.num);
+}
+
+function inWindow(ticks: number | undefined, window: FrameWindow | undefined): boolean {
+  if (!window) return true;
+  // A frame with no time cannot be placed in a segment; the segment's count check then fails the job.
+  if (ticks === undefined) return false;
+  return ticks >= window.fromTicks && (window.toTicks === null || ticks < window.toTicks);
+}
+
+/**
+ * A piece's frame time as the whole video's: a piece cut into MP4 may be off by up to half a
+ * millisecond (its edit list is in ms), so a time is taken as the nearest of the video's within 1 ms.
+ */
+function snapped(ticks: number | undefined, info: VideoInfo, videoPts: readonly number[] | undefined): number | undefined {
+  if (ticks === undefined || !videoPts || videoPts.length === 0) return ticks;
+  const at = placeOf(videoPts, ticks);
+  const nearest = [videoPts[at - 1], videoPts[at]].filter((p) => p !== undefined).sort((a, b) => Math.abs(a - ticks) - Math.abs(b - ticks))[0];
+  return Math.abs(nearest - ticks) * info.timeBase.num <= info.timeBase.den / 1000 ? nearest : undefined;
+}
+
+/** Index of the first of the sorted `pts` at or after `ticks`. */
+function placeOf(pts: readonly number[], ticks: number): number {
+  let lo = 0;
+  let hi = pts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pts[mid] < ticks) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function unwrap(outcome: FrameTaskResult | ImageTaskFailure): FrameTaskResult {
@@ -92,7 +150,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
   const inFlight = Math.max(1, run.frames.capacity);
   const detectEvery = options.video.detectEvery;
 
-  const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info), run.signal, 1);
+  const decoder = startProcess(run.ffmpeg, decodeArgs(run.input, info, run.window !== undefined), run.signal, 1);
   const encoder = startProcess(run.ffmpeg, encodeArgs(run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }), run.signal);
   decoder.child.stdin.end();
   const times = new DecodedFrameTimes(decoder.child.stdio[FRAME_TIMES_FD] as Readable);
@@ -105,14 +163,17 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     return p;
   };
   let written = 0;
+  let firstWritten = -1;
   try {
     const detecting: Array<Promise<Detected>> = [];
     const held = new Map<number, ArrayBuffer>();
-    const blurring: Array<Promise<ArrayBuffer>> = [];
+    const frameTimes = new Map<number, FrameTime>();
+    const blurring: Array<{ pixels: Promise<ArrayBuffer>; seconds: number | undefined }> = [];
 
     const writeOne = async () => {
-      const pixels = await blurring.shift()!;
-      const ticks = clock.ticksFor(await times.secondsAt(written));
+      const next = blurring.shift()!;
+      const pixels = await next.pixels;
+      const ticks = clock.ticksFor(next.seconds);
       const start = performance.now();
       encoder.child.stdin.write(matroskaFrameHeader(ticks, frameBytes));
       await write(encoder.child.stdin, new Uint8Array(pixels));
@@ -125,12 +186,17 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
         const pixels = held.get(frame);
         if (!pixels) throw errors.internal(`the tracker settled frame ${frame}, which it was not given`);
         held.delete(frame);
+        const time = frameTimes.get(frame)!;
+        frameTimes.delete(frame);
+        // Outside the window: seen by the tracker only, written by the neighbouring segment.
+        if (!time.written) continue;
+        if (firstWritten < 0) firstWritten = frame;
         const blur: FrameBoxInput[] = boxes.map((b) => ({ kind: b.kind as FrameBoxInput['kind'], label: b.label ?? b.kind, x: b.x, y: b.y, width: b.width, height: b.height }));
-        blurring.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options, blur).then((r) => {
+        blurring.push({ seconds: time.seconds, pixels: quiet(run.frames.runFrame(pixels, info.width, info.height, options, blur).then((r) => {
           const done = unwrap(r);
           addTimings(done.timings);
           return done.pixels;
-        })));
+        })) });
         while (blurring.length >= inFlight) await writeOne();
       }
     };
@@ -145,7 +211,13 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     for await (const pixels of readFrames(decoder.child.stdout, frameBytes)) {
       timings.decode += performance.now() - waitStart;
       const frame = index++;
-      if (frame % detectEvery === 0) {
+      // The listing writes a frame's time before its pixels, so this does not wait on the decoder.
+      const decoded = await times.secondsAt(frame);
+      const ticks = snapped(ticksOf(decoded, info), info, run.window?.videoPts);
+      const seconds = run.window?.videoPts ? (ticks === undefined ? undefined : (ticks * info.timeBase.num) / info.timeBase.den) : decoded;
+      frameTimes.set(frame, { seconds, written: inWindow(ticks, run.window) });
+      const place = run.window?.videoPts && ticks !== undefined ? placeOf(run.window.videoPts, ticks) : frame;
+      if (place % detectEvery === 0) {
         detecting.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options).then((r) => {
           const done = unwrap(r);
           addTimings(done.timings);
@@ -171,7 +243,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     if (run.signal.aborted) throw abortReason(run.signal);
     if (encoded.code !== 0) throw errors.internal(`ffmpeg could not encode the output: ${firstLine(encoded.stderr)}`);
     for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
-    return { frames: written, durationSeconds: clock.durationSeconds(), tracks: run.tracker.tracks(), timings, models };
+    return { frames: written, durationSeconds: clock.durationSeconds(), tracks: run.tracker.tracks(), firstWritten: Math.max(0, firstWritten), timings, models };
   } catch (err) {
     decoder.kill();
     encoder.kill();

@@ -11,9 +11,10 @@ import type { Job, JobOptions, VideoOptions, VideoSummary } from '../job.js';
 import type { VideoJobRunner, VideoOutcome } from '../pool/job-runner.js';
 import { isVideoExt } from '../video-format.js';
 import { checkVideoLimits, type VideoLimits } from './limits.js';
-import { processVideo, type FrameRunner } from './process-video.js';
+import { processVideo, type FrameRunner, type VideoProcessed, type VideoRun } from './process-video.js';
 import { probeVideo, type VideoInfo } from './probe.js';
-import { createTracker, type FrameTracker, type TrackRecord } from './tracker.js';
+import { processSegmented } from './segments/segmented-video.js';
+import { createTracker, trackerOptionsFor, type FrameTracker, type TrackRecord } from './tracker.js';
 
 export interface VideoJobsOptions extends VideoLimits {
   ffmpeg: string;
@@ -25,6 +26,8 @@ export interface VideoJobsOptions extends VideoLimits {
   tempDir?: string;
   /** A tracker per job; tests may hand in another. */
   tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
+  /** VIDEO_SEGMENT_SECONDS: longer videos run as segments (src/video/segments/); 0: never. */
+  segmentSeconds?: number;
 }
 
 export interface VideoFileRun {
@@ -39,6 +42,10 @@ export interface VideoFileRun {
   signal: AbortSignal;
   onProgress: (framesDone: number, framesTotal: number) => void;
   tracker?: (detectEvery: number, frameWidth: number, frameHeight: number) => FrameTracker;
+  /** VIDEO_SEGMENT_SECONDS (0 or absent: the video runs whole). */
+  segmentSeconds?: number;
+  /** Where a segmented run keeps its pieces (default: the OS's temp directory). */
+  tempDir?: string;
 }
 
 export interface VideoFileDone {
@@ -70,17 +77,19 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
     const probeMs = performance.now() - probeStart;
     run.onProgress(0, info.frames);
     const video = run.options.video;
-    const done = await processVideo({
+    const common = {
       ffmpeg: run.ffmpeg,
       input: run.input,
       output: run.output,
       info,
       options: run.options,
       frames: run.frames,
-      tracker: (run.tracker ?? createTracker)(video.detectEvery, info.width, info.height),
       signal: stopped.signal,
-      onProgress: (framesDone) => run.onProgress(framesDone, Math.max(info.frames, framesDone)),
-    });
+      onProgress: (framesDone: number) => run.onProgress(framesDone, Math.max(info.frames, framesDone)),
+    };
+    const newTracker = () => (run.tracker ?? createTracker)(video.detectEvery, info.width, info.height);
+    const segmented = run.segmentSeconds && info.durationSeconds > run.segmentSeconds ? await runSegmented(run, common, newTracker) : undefined;
+    const done = segmented ?? (await processVideo({ ...common, tracker: newTracker() }));
     run.onProgress(done.frames, done.frames);
     const tracks: Record<string, number> = {};
     for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
@@ -96,6 +105,18 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
     return { info, frames: done.frames, tracks: done.tracks, timings: { probe: Math.round(probeMs * 100) / 100, ...done.timings }, models: done.models, summary };
   } finally {
     signal.removeEventListener('abort', stop);
+  }
+}
+
+/** processSegmented in a folder of its own, removed however it ends; undefined when the video makes one segment. */
+async function runSegmented(run: VideoFileRun, common: Omit<VideoRun, 'tracker'>, newTracker: () => FrameTracker): Promise<VideoProcessed | undefined> {
+  const workDir = await fs.mkdtemp(path.join(run.tempDir ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-segments-`));
+  try {
+    // The tracker's look-ahead and its misses: a track seen before a boundary is carried across it as in a whole run.
+    const tracking = trackerOptionsFor(run.options.video.detectEvery, common.info.width, common.info.height);
+    return await processSegmented({ ...common, ffprobe: run.ffprobe, segmentSeconds: run.segmentSeconds!, overlapFrames: tracking.lookahead + tracking.maxMisses, tracker: newTracker, workDir });
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -159,6 +180,8 @@ export class VideoJobs implements VideoJobRunner {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         tracker: this.options.tracker,
+        segmentSeconds: this.options.segmentSeconds,
+        tempDir: dir,
       });
       // The input is no longer needed: only the output stays on disk until the runner stored it.
       await fs.rm(input, { force: true });
