@@ -75,7 +75,7 @@ async function postFileFromChild(url: string, file: string): Promise<{ status: n
 }
 
 /** The folder's entries once the server had time to remove its temporary files (polled; a leak stays listed). */
-async function entriesAfterCleanup(dir: string, withinMs = 5000): Promise<string[]> {
+async function entriesAfterCleanup(dir: string, withinMs = 20_000): Promise<string[]> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const names = fs.readdirSync(dir);
