@@ -100,7 +100,7 @@ export function rotate90(file: string): void {
 }
 
 /** A video job's options for the tests: faces only, gaussian box blur, every frame detected, audio kept. */
-export function faceVideoOptions(container: VideoOptions['container'] = 'mp4'): JobOptions & { video: VideoOptions } {
+export function faceVideoOptions(video: Partial<VideoOptions> = {}): JobOptions & { video: VideoOptions } {
   return {
     blur: 'gaussian',
     shape: 'box',
@@ -108,6 +108,6 @@ export function faceVideoOptions(container: VideoOptions['container'] = 'mp4'): 
     thresholds: { ...DEFAULT_THRESHOLDS },
     blurClasses: [],
     format: 'same',
-    video: { detectEvery: 1, audio: 'keep', container },
+    video: { detectEvery: 1, audio: 'keep', container: 'mp4', ...video },
   };
 }

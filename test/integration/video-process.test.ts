@@ -14,7 +14,7 @@ import { faceVideoOptions, makeClip } from '../../harness/clips.js';
 import { facesDir } from '../../harness/fixtures.js';
 import { testPoolOptions } from '../../harness/pool.js';
 
-const options: JobOptions = faceVideoOptions('mp4');
+const options: JobOptions = faceVideoOptions();
 
 /** ffmpeg (or ffprobe) processes whose parent is this test process. */
 function ffmpegChildren(): string[] {

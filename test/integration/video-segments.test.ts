@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { errors, isPixveilError } from '../../src/errors.js';
-import { DEFAULT_THRESHOLDS, type JobOptions, type VideoOptions } from '../../src/job.js';
+import type { VideoOptions } from '../../src/job.js';
 import type { FrameTaskResult } from '../../src/pool/task.js';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { anonymizeVideoFile } from '../../src/video/video-jobs.js';
-import { makeClip, rotate90 } from '../../harness/clips.js';
+import { faceVideoOptions, makeClip, rotate90 } from '../../harness/clips.js';
 import { facesDir } from '../../harness/fixtures.js';
 
 const WIDTH = 160;
@@ -85,16 +85,6 @@ function squareFrames(seen: Seen, score: number): FrameRunner {
   };
 }
 
-const options = (video: Partial<VideoOptions> = {}): JobOptions & { video: VideoOptions } => ({
-  blur: 'gaussian',
-  shape: 'box',
-  detect: { faces: true, plates: false, objects: false },
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  blurClasses: [],
-  format: 'same',
-  video: { detectEvery: 1, audio: 'keep', container: 'mp4', ...video },
-});
-
 async function anonymize(input: string, output: string, segmentSeconds: number, tempDir: string, video: Partial<VideoOptions> = {}, score = 0.95, signal = new AbortController().signal, onProgress = (_done: number) => {}) {
   const seen: Seen = { detections: 0, detectedFrames: new Set() };
   const done = await anonymizeVideoFile({
@@ -102,7 +92,7 @@ async function anonymize(input: string, output: string, segmentSeconds: number, 
     ffprobe: 'ffprobe',
     input,
     output,
-    options: options(video),
+    options: faceVideoOptions(video),
     frames: squareFrames(seen, score),
     limits: { maxSeconds: 600, maxPixels: 1e8 },
     timeoutSeconds: 60,
@@ -260,7 +250,7 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
       const clip = makeClip({ photo: path.join(facesDir, 'uf_3.jpg'), width: 320, height: 240, crop: { width: 960, height: 720 }, panPerFrame: 2, fps: 10, frames: 35, audio: true, format: 'mp4', ext: 'mp4', extra: ['-g', '5'] }, dir);
       rotate90(clip);
       const passThrough: FrameRunner = { capacity: 2, runFrame: async (pixels) => ({ ok: true, pixels, detections: [], timings: {}, models: {} }) };
-      const run = (segmentSeconds: number, output: string) => anonymizeVideoFile({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input: clip, output, options: options(), frames: passThrough, limits: { maxSeconds: 600, maxPixels: 1e8 }, timeoutSeconds: 60, signal: new AbortController().signal, onProgress: () => {}, segmentSeconds, tempDir: dir });
+      const run = (segmentSeconds: number, output: string) => anonymizeVideoFile({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input: clip, output, options: faceVideoOptions(), frames: passThrough, limits: { maxSeconds: 600, maxPixels: 1e8 }, timeoutSeconds: 60, signal: new AbortController().signal, onProgress: () => {}, segmentSeconds, tempDir: dir });
       await run(0, path.join(dir, 'whole.mp4'));
       const parts = await run(1, path.join(dir, 'parts.mp4'));
       assert.ok('join' in parts.timings, 'the clip ran as segments');

@@ -53,7 +53,7 @@ function videoTimes(file: string): VideoTimes {
 async function anonymize(input: string, container: VideoOptions['container']): Promise<{ output: string; summary: { frames: number; fps: number; durationSeconds: number } }> {
   const output = `${input}.out.${container}`;
   const done = await anonymizeVideoFile({
-    ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input, output, options: faceVideoOptions(container), frames: unchanged,
+    ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', input, output, options: faceVideoOptions({ container }), frames: unchanged,
     limits: { maxSeconds: 600, maxPixels: 1e8 }, timeoutSeconds: 120, signal: new AbortController().signal, onProgress: () => {},
   });
   return { output, summary: done.summary };
