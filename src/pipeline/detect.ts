@@ -10,10 +10,11 @@ import { detectionKinds, type DetectionKindEntry } from '../kinds.js';
 import { CROP_PLANNERS, shrinkOf } from './crop-planners.js';
 import type { PixelRegion } from '../models/input.js';
 import { planTiles } from './tiling.js';
+import type { Timed } from './stage-timer.js';
 
 export type { Detectors } from '../models/load-detectors.js';
 
-export type Timed = <T>(stage: string, work: () => Promise<T> | T) => Promise<T>;
+export type { Timed } from './stage-timer.js';
 
 /** Each requested kind's detections, by slot; a kind not asked for (or without a detector) has none. */
 export type DetectedSets = Record<string, RawDetection[]>;

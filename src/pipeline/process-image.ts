@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { pixelOps } from '../addon/index.js';
 import type { RawDetection } from '../models/postprocess/candidates.js';
 import { errors } from '../errors.js';
@@ -11,6 +10,7 @@ import { detectAll, type Detectors } from './detect.js';
 import { encodeOutput } from './encode.js';
 import { plausible } from './plausibility.js';
 import { releaseLargeImage } from './release-memory.js';
+import { stageTimer } from './stage-timer.js';
 import { enlarge, round1, shouldBlur } from './regions.js';
 
 export type { Detectors } from './detect.js';
@@ -63,15 +63,7 @@ async function anonymize(
   settings: DetectionSettings,
   size: { pixels: number },
 ): Promise<ProcessedImage> {
-  const timings: Record<string, number> = {};
-  const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[stage] = Math.round((performance.now() - start) * 100) / 100;
-    }
-  };
+  const { timings, timed } = stageTimer();
 
   const decoded = await timed('decode', () => decodeImage(input, limits.maxPixels, { maxDimension: limits.maxDimension }));
   const { image } = decoded;

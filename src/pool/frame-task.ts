@@ -1,22 +1,14 @@
 // A pool thread's side of a video frame: detect on it or blur it, in place, and hand the pixels back.
-import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { DetectionSettings } from '../config/detection.js';
 import { isPixveilError } from '../errors.js';
 import { blurFrame, detectOnFrame } from '../pipeline/frame.js';
-import type { Detectors } from '../pipeline/process-image.js';
+import type { Detectors } from '../pipeline/detect.js';
+import { stageTimer } from '../pipeline/stage-timer.js';
 import type { FrameTask, FrameTaskResult, ImageTaskFailure } from './task.js';
 
 export async function runFrameTask(task: FrameTask, detectors: Detectors, settings: DetectionSettings): Promise<FrameTaskResult | ImageTaskFailure> {
-  const timings: Record<string, number> = {};
-  const timed = async <T>(stage: string, work: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[stage] = (timings[stage] ?? 0) + Math.round((performance.now() - start) * 100) / 100;
-    }
-  };
+  const { timings, timed } = stageTimer();
   try {
     const { pixels, width, height } = task.frame;
     if (pixels.byteLength !== width * height * 3) throw new Error(`A ${width}x${height} RGB frame needs ${width * height * 3} bytes, got ${pixels.byteLength}`);
