@@ -16,6 +16,16 @@ export type { Detectors } from '../models/load-detectors.js';
 
 export type { Timed } from './stage-timer.js';
 
+/** The model name of each kind this request asked for and this thread has a detector for, by slot (the job record's `models`). */
+export function modelsInUse(detectors: Detectors, options: JobOptions): Record<string, string> {
+  const models: Record<string, string> = {};
+  for (const kind of detectionKinds()) {
+    const detector = detectors[kind.slot];
+    if (detector && options.detect[kind.slot]) models[kind.slot] = detector.manifest.name;
+  }
+  return models;
+}
+
 /** Each requested kind's detections, by slot; a kind not asked for (or without a detector) has none. */
 export type DetectedSets = Record<string, RawDetection[]>;
 

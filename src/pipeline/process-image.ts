@@ -6,7 +6,7 @@ import type { Box, Detection, DetectionKind, JobOptions } from '../job.js';
 import { detectionKinds, type DetectionKindEntry } from '../kinds.js';
 import { decodeImage } from './decode.js';
 import type { DetectionSettings } from '../config/detection.js';
-import { detectAll, type Detectors } from './detect.js';
+import { detectAll, modelsInUse, type Detectors } from './detect.js';
 import { encodeOutput } from './encode.js';
 import { plausible } from './plausibility.js';
 import { releaseLargeImage } from './release-memory.js';
@@ -74,11 +74,10 @@ async function anonymize(
   if (image.width > maxSide || image.height > maxSide) throw errors.outputTooLarge(image.width, image.height, format === 'jpg' ? 'JPEG' : format.toUpperCase(), maxSide);
   const found = await detectAll(image, options, detectors, settings, timed);
   const detections: Detection[] = [];
-  const models: Record<string, string> = {};
+  const models = modelsInUse(detectors, options);
   for (const kind of detectionKinds()) {
     const detector = detectors[kind.slot];
     if (!detector || !options.detect[kind.slot]) continue;
-    models[kind.slot] = detector.manifest.name;
     for (const raw of found[kind.slot] ?? []) {
       if (!plausible(raw, kind.name, image.width, image.height, settings.plausibility)) continue;
       detections.push(toDetection(raw, kind, detector.manifest.classes));

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import type { DetectionSettings } from '../config/detection.js';
 import { isPixveilError } from '../errors.js';
 import { blurFrame, detectOnFrame } from '../pipeline/frame.js';
-import type { Detectors } from '../pipeline/detect.js';
+import { modelsInUse, type Detectors } from '../pipeline/detect.js';
 import { stageTimer } from '../pipeline/stage-timer.js';
 import type { FrameTask, FrameTaskResult, ImageTaskFailure } from './task.js';
 
@@ -18,12 +18,7 @@ export async function runFrameTask(task: FrameTask, detectors: Detectors, settin
       const boxes = task.boxes;
       await timed('blur', () => blurFrame(frame, boxes, task.options, settings));
     }
-    const models: Record<string, string> = {};
-    for (const slot of ['faces', 'plates', 'objects'] as const) {
-      const detector = detectors[slot];
-      if (detector && task.options.detect[slot]) models[slot] = detector.manifest.name;
-    }
-    const reply: FrameTaskResult = { ok: true, pixels, detections, timings, models };
+    const reply: FrameTaskResult = { ok: true, pixels, detections, timings, models: modelsInUse(detectors, task.options) };
     return Piscina.move({ [Piscina.transferableSymbol]: [pixels], [Piscina.valueSymbol]: reply } as never) as unknown as FrameTaskResult;
   } catch (err) {
     if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
