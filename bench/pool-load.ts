@@ -1,5 +1,5 @@
 // Keeps a pool busy with a corpus: twice its task slots in flight, images taken in turn, so no thread
-// waits for work. bench/run.ts and bench/allocator.ts measure through it.
+// waits for work. bench/run.ts and bench/settings-ab.ts measure through it.
 import type { JobOptions } from '../src/job.js';
 import type { ImagePool } from '../src/pool/image-pool.js';
 

@@ -198,7 +198,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   };
   // Worker nodes listen too, for probes and /metrics; they take no uploads.
   const server: HttpServer = await startHttpServer(ctx);
-  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, pool_threads: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available, ...(allocator ? { allocator: allocator.detail } : {}) });
+  log.info('pixveil listening', { url: `http://${config.host}:${server.port}`, role, queue: queue.kind, storage: store.description, pool_threads: pool?.threads ?? 0, pixel_ops: pixelOps.implementation, jpeg_blocks: jpegBlocks.support.available, ...(allocator ? { allocator: allocator.detail } : {}), ...(pool ? { thread_heap: pool.heap.detail } : {}) });
   if (config.auth === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     log.warn('listening beyond localhost with AUTH=off: anyone who can reach this port can upload and read images');
   }

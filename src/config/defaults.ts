@@ -35,6 +35,8 @@ export const defaults = Object.freeze({
   poolThreads: Math.max(1, os.availableParallelism()),
   tasksPerThread: 2,
   allocatorTuning: true,
+  /** A pool thread's V8 heap starts full collections past this much old space (src/pool/thread-heap.ts); 0: V8's default. */
+  poolThreadHeapMb: 64,
   ortIntraOpThreads: 1,
   /** Every model session's providers, in order; the CUDA image and the gpu overlay set cuda,cpu. */
   executionProviders: Object.freeze(['cpu']) as readonly ExecutionProvider[],

@@ -5,11 +5,14 @@ import type { JobOptions } from '../job.js';
 import type { InferenceStats } from '../models/inference-host.js';
 import { batchingOn, inferencePortIn, InferenceThread } from './batch-inference.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
+import { tuneThreadHeaps, type ThreadHeapTuning } from './thread-heap.js';
 import type { FrameBoxInput, FrameTask, FrameTaskResult, ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 export interface ImagePoolOptions extends ThreadSetup {
   threads: number;
   concurrencyPerThread: number;
+  /** POOL_THREAD_HEAP_MB (thread-heap.ts); absent or 0: V8's defaults. */
+  threadHeapMb?: number;
 }
 
 /** Under tsx the sources are .ts; compiled, the thread entry is the .js beside this file. */
@@ -32,9 +35,13 @@ export class ImagePool {
    * 'error' event without a listener would end the whole service; the tasks themselves are failed by piscina.
    */
   readonly strayErrors: Error[] = [];
+  /** What POOL_THREAD_HEAP_MB set, for the start-up log. */
+  readonly heap: ThreadHeapTuning;
 
   constructor(options: ImagePoolOptions) {
-    const { threads, concurrencyPerThread, ...setup } = options;
+    const { threads, concurrencyPerThread, threadHeapMb, ...setup } = options;
+    // Before the first thread (isolate) exists.
+    this.heap = tuneThreadHeaps(threadHeapMb ?? 0);
     this.threads = threads;
     this.capacity = threads * concurrencyPerThread;
     this.piscina = new Piscina({

@@ -16,6 +16,7 @@ export function poolOptionsFromConfig(config: Config): ImagePoolOptions {
   return {
     threads: config.poolThreads,
     concurrencyPerThread: config.tasksPerThread,
+    threadHeapMb: config.poolThreadHeapMb,
     modelDir: config.modelDir,
     extraManifestDir: config.modelManifestDir || undefined,
     models: modelNames(config),

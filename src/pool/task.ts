@@ -53,6 +53,8 @@ export interface ThreadReport {
   ok: true;
   threadId: number;
   sessions: number;
+  /** Full garbage collections of the thread's heap since it started. */
+  majorCollections: number;
 }
 
 /**

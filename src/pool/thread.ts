@@ -1,6 +1,7 @@
 // Entry point of each pool thread: builds its own onnxruntime sessions once, then runs
 // the pipeline for each task it is handed.
 import fs from 'node:fs';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
@@ -34,6 +35,12 @@ function nameThisThread(name: string): void {
 }
 nameThisThread(`pool-${threadId}`);
 
+/** Full (mark-compact) collections of this thread's heap so far: what POOL_THREAD_HEAP_MB is for (thread-heap.ts). */
+let majorCollections = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (((entry as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorCollections++;
+}).observe({ entryTypes: ['gc'] });
+
 /** Sessions this thread created; a test proves it stays one per model however many tasks run. */
 let sessionsCreated = 0;
 const session = { intraOpThreads: setup.intraOpThreads, executionProviders: setup.executionProviders };
@@ -48,7 +55,7 @@ detectorsReady.catch(() => {});
 
 export default async function runImageTask(task: ImageTask | FrameTask | { warmup: true }): Promise<ImageTaskResult | FrameTaskResult | ImageTaskFailure | ThreadReport> {
   const detectors = await detectorsReady;
-  if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated };
+  if ('warmup' in task) return { ok: true, threadId, sessions: sessionsCreated, majorCollections };
   if ('frame' in task) return runFrameTask(task, detectors, setup.detection);
   try {
     const result = await processImage(Buffer.from(task.image), task.options, detectors, { maxPixels: setup.maxPixels, maxDimension: setup.maxDimension }, setup.detection);

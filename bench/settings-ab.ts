@@ -1,7 +1,9 @@
-// ALLOCATOR_TUNING on and off (src/addon/allocator.ts), alternated: the pool in a fresh process per
-// run (glibc's thresholds are process-wide and cannot be unset), the same corpus and settings as
-// `npm run bench`. Prints CPU, minor page faults and memory per image for each run.
-//   node -r ./bin/preload-threadpool.cjs dist/bench/allocator.js [--rounds=3] [--images=60] [--set=1080p|4K]
+// One setting at two or more values, alternated: the pool in a fresh process per run (process-wide
+// settings such as ALLOCATOR_TUNING's glibc thresholds and POOL_THREAD_HEAP_MB's V8 flag cannot be
+// unset), the same corpus and settings as `npm run bench`. Prints CPU, minor page faults, the pool
+// threads' full garbage collections and memory per image for each run.
+//   node -r ./bin/preload-threadpool.cjs dist/bench/settings-ab.js [--setting=ALLOCATOR_TUNING] [--values=false,true]
+//     [--rounds=3] [--images=60] [--set=1080p|4K]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +49,12 @@ async function child(images: number, set: string) {
   await pool.warmUp();
   const run = (count: number) => runThroughPool(pool, corpus.images, count, options);
   await run(pool.capacity * 2);
+  // Each thread's count once (warm-up tasks can land twice on one thread).
+  const collections = async () => {
+    const byThread = new Map((await pool.warmUp()).map((r) => [r.threadId, r.majorCollections]));
+    return [...byThread.values()].reduce((sum, n) => sum + n, 0);
+  };
+  const collectionsBefore = await collections();
   const faults = minorFaults();
   const split = startCpuSplit(process.pid);
   const start = performance.now();
@@ -54,11 +62,13 @@ async function child(images: number, set: string) {
   const seconds = (performance.now() - start) / 1000;
   const cpu = split.finish(images);
   const row = {
-    allocator_tuning: loaded.allocatorTuning,
-    applied: tuning.applied,
+    [setting]: process.env[setting],
+    allocator: tuning.applied,
+    thread_heap: pool.heap.applied,
     images_per_second: round(images / seconds),
     cpu_ms_per_image: cpu.process_cpu_ms_per_image,
     minor_faults_per_image: Math.round((minorFaults() - faults) / images),
+    full_gcs_per_image: round((await collections() - collectionsBefore) / images),
     rss_mb: statusMb('VmRSS'),
     peak_rss_mb: statusMb('VmHWM'),
   };
@@ -67,12 +77,12 @@ async function child(images: number, set: string) {
 }
 
 function parent(rounds: number, images: number, set: string) {
-  console.log(`ALLOCATOR_TUNING off and on, alternated, ${rounds} rounds of ${images} ${set} images through the pool (${os.availableParallelism()} cores, ${os.cpus()[0]?.model})`);
+  console.log(`${setting} at ${values.join(', ')}, alternated, ${rounds} rounds of ${images} ${set} images through the pool (${os.availableParallelism()} cores, ${os.cpus()[0]?.model})`);
   const rows = [];
   for (let r = 0; r < rounds; r++) {
-    for (const tuning of ['false', 'true']) {
-      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', `--images=${images}`, `--set=${set}`], {
-        env: { ...process.env, ALLOCATOR_TUNING: tuning },
+    for (const value of values) {
+      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', `--setting=${setting}`, `--images=${images}`, `--set=${set}`], {
+        env: { ...process.env, [setting]: value },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -82,6 +92,8 @@ function parent(rounds: number, images: number, set: string) {
   console.table(rows);
 }
 
+const setting = arg('setting', 'ALLOCATOR_TUNING');
+const values = arg('values', 'false,true').split(',');
 const images = Number(arg('images', '60'));
 const set = arg('set', '1080p');
 if (!SIZES[set]) throw new Error(`--set must be one of ${Object.keys(SIZES).join(', ')}`);
