@@ -6,6 +6,7 @@
 // `--profiles=default,ultraface-tiled` picks profiles; `--quick` runs fewer images. Prints tables and
 // writes bench/results/latest.json. Models come from MODEL_DIR (default ../shared/models with the plate
 // model's derived files, bench/model-dir.ts), the plate file chosen as the service chooses it.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,7 +187,22 @@ async function main() {
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/**
+ * The single-thread reference runs on this process's main thread, whose heap exists before any
+ * setting is read: rerun with the heap a pool thread gets (POOL_THREAD_HEAP_MB), so the limit is not
+ * lowered by full collections the pool no longer runs. Returns whether this process is the rerun's parent.
+ */
+function rerunWithPoolThreadHeap(): boolean {
+  const heapMb = loadConfig(process.env).poolThreadHeapMb;
+  if (heapMb <= 0 || process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) return false;
+  const child = spawnSync(process.execPath, [`--initial-old-space-size=${heapMb}`, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exitCode = child.status ?? 1;
+  return true;
+}
+
+if (!rerunWithPoolThreadHeap()) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -21,6 +21,14 @@ function threadEntryFile(): string {
   return fs.existsSync(js) ? js : fileURLToPath(new URL('./thread.ts', import.meta.url));
 }
 
+/**
+ * The process's node flags for its threads (a loader such as tsx's must reach them), less V8's heap
+ * sizes: a thread refuses those (ERR_WORKER_INVALID_EXEC_ARGV), and its heap is POOL_THREAD_HEAP_MB's.
+ */
+export function threadExecArgv(execArgv: readonly string[]): string[] {
+  return execArgv.filter((a) => !/^--(initial-old-space-size|initial-heap-size|max-old-space-size|max-semi-space-size|min-semi-space-size)(=|$)/.test(a));
+}
+
 /** A fixed pool of threads, each with its own model sessions, fed image bytes by transfer. */
 export class ImagePool {
   private readonly piscina: Piscina;
@@ -51,7 +59,7 @@ export class ImagePool {
       concurrentTasksPerWorker: concurrencyPerThread,
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
-      execArgv: process.execArgv,
+      execArgv: threadExecArgv(process.execArgv),
     });
     this.piscina.on('error', (err: Error) => {
       if (this.strayErrors.length < 16) this.strayErrors.push(err);

@@ -49,3 +49,18 @@ test('0 leaves V8 its defaults; a size is named in the start-up line', () => {
   assert.deepEqual(tuneThreadHeaps(0), { applied: false, detail: 'POOL_THREAD_HEAP_MB=0: V8 defaults' });
   assert.deepEqual(tuneThreadHeaps(64), { applied: true, detail: 'full collections from 64 MB of old space per thread' });
 });
+
+test('a process started with V8 heap flags (as the bench reruns itself) still starts its pool threads', () => {
+  const script = `
+    const { ImagePool } = await import(${module('src/pool/image-pool.js')});
+    const { testPoolOptions } = await import(${module('harness/pool.js')});
+    const pool = new ImagePool(testPoolOptions({ threads: 1, concurrencyPerThread: 1, threadHeapMb: 64, models: { objects: 'yolox-nano' } }));
+    try {
+      const [report] = await pool.warmUp();
+      console.log(report.ok);
+    } finally {
+      await pool.close();
+    }`;
+  const out = execFileSync(process.execPath, ['--initial-old-space-size=64', '--max-semi-space-size=16', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out.trim().split('\n').pop(), 'true');
+});
