@@ -162,8 +162,9 @@ export async function startNode(config: Config, role: Role, log: Logger = create
   const tenantThroughput = new TenantThroughput();
   queue.onFinished((job) => {
     const finishedAt = job.finishedAt ?? Date.now();
-    throughput.record(finishedAt, finishedAt - job.createdAt, job.status === 'completed');
-    tenantThroughput.record(job.tenant, finishedAt, finishedAt - job.createdAt, job.status === 'completed');
+    const kind = job.kind === 'video' ? 'video' : 'image';
+    throughput.record(finishedAt, finishedAt - job.createdAt, job.status === 'completed', kind);
+    tenantThroughput.record(job.tenant, finishedAt, finishedAt - job.createdAt, job.status === 'completed', kind);
   });
 
   const admission = new Admission(queue, config, metrics, log, pool?.threads ?? 0);

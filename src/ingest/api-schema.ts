@@ -180,7 +180,7 @@ export const StatsSchema = Type.Object(
     pool: PoolSchema,
     tenant: Type.Optional(Type.String()),
   },
-  { $id: 'Stats', additionalProperties: true, examples: [{ uptime_seconds: 3600, jobs_finished: 121, jobs_failed: 1, images_per_second: 2.4, latency_ms: { p50: 410, p95: 800, p99: 1200 }, queue: { backend: 'memory', completed: 120, failed: 1, max_queue_size: 1000 }, pool: null }] },
+  { $id: 'Stats', additionalProperties: true, examples: [{ uptime_seconds: 3600, jobs_finished: 121, jobs_failed: 1, images_per_second: 2.4, latency_ms: { p50: 410, p95: 800, p99: 1200 }, videos: { completed_in_window: 1, latency_ms: { p50: 38000, p95: 38000, p99: 38000 } }, queue: { backend: 'memory', completed: 120, failed: 1, max_queue_size: 1000 }, pool: null }] },
 );
 
 export const HealthSchema = Type.Object(

@@ -1,4 +1,4 @@
-import { ThroughputWindow } from './throughput.js';
+import { ThroughputWindow, type FinishedKind } from './throughput.js';
 
 // Tenants beyond this are forgotten oldest first, so a churn of tenants cannot grow memory.
 const MAX_TENANTS = 10_000;
@@ -13,7 +13,7 @@ export class TenantThroughput {
    */
   constructor(private readonly startedAt = Date.now()) {}
 
-  record(tenant: string | undefined, finishedAt: number, latencyMs: number, ok: boolean): void {
+  record(tenant: string | undefined, finishedAt: number, latencyMs: number, ok: boolean, kind: FinishedKind = 'image'): void {
     if (tenant === undefined) return;
     let window = this.windows.get(tenant);
     if (!window) {
@@ -21,7 +21,7 @@ export class TenantThroughput {
       window = new ThroughputWindow(undefined, undefined, this.startedAt);
       this.windows.set(tenant, window);
     }
-    window.record(finishedAt, latencyMs, ok);
+    window.record(finishedAt, latencyMs, ok, kind);
   }
 
   /** The tenant's window; a fresh, empty one for a tenant with no finished job yet. */

@@ -35,3 +35,23 @@ test("a tenant's images/s counts from when the node started, not from the tenant
   assert.equal(young.of('acme').snapshot(nodeStart + 10_000).images_per_second, 0.4);
   assert.equal(young.of('nobody').snapshot(nodeStart + 10_000).images_per_second, 0);
 });
+
+test('videos are counted apart: their latency never enters the image percentiles or images/s', () => {
+  const start = 2_000_000;
+  const window = new ThroughputWindow(60_000, 1000, start);
+  for (let i = 0; i < 10; i++) window.record(start + 1000 * i, 200, true);
+  window.record(start + 20_000, 45_000, true, 'video');
+  window.record(start + 21_000, 90_000, true, 'video');
+  window.record(start + 22_000, 1_000, false, 'video');
+  const now = window.snapshot(start + 30_000);
+  assert.equal(now.completed_in_window, 10);
+  assert.equal(now.images_per_second, Math.round((10 / 30) * 100) / 100);
+  assert.deepEqual(now.latency_ms, { p50: 200, p95: 200, p99: 200 });
+  assert.deepEqual(now.videos, { completed_in_window: 2, latency_ms: { p50: 45_000, p95: 90_000, p99: 90_000 } });
+  assert.equal(window.total, 13, 'every finished job, both kinds');
+  assert.equal(window.failed, 1);
+  const tenants = new TenantThroughput(start);
+  tenants.record('acme', start + 5_000, 60_000, true, 'video');
+  assert.equal(tenants.of('acme').snapshot(start + 10_000).images_per_second, 0);
+  assert.equal(tenants.of('acme').snapshot(start + 10_000).videos.completed_in_window, 1);
+});
