@@ -11,6 +11,7 @@ import type { ModelManifest } from '../models/manifest.js';
 import { InferenceClient } from '../models/remote-session.js';
 import type { InferenceThreadMessage } from './inference-thread.js';
 import type { BatchSettings, ThreadSetup } from './task.js';
+import { threadExecArgv } from './thread-heap.js';
 
 export const batchingOn = (setup: Pick<ThreadSetup, 'batch'>): boolean => (setup.batch?.images ?? 1) > 1;
 
@@ -42,7 +43,7 @@ export class InferenceThread {
   private readonly statsWaiting = new Map<number, (stats: InferenceStats) => void>();
 
   constructor(setup: ThreadSetup) {
-    this.worker = new Worker(entryFile(), { workerData: setup, execArgv: process.execArgv });
+    this.worker = new Worker(entryFile(), { workerData: setup, execArgv: threadExecArgv(process.execArgv) });
     this.worker.on('message', (m: { stats: number; value: InferenceStats }) => {
       this.statsWaiting.get(m.stats)?.(m.value);
       this.statsWaiting.delete(m.stats);

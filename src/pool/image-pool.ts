@@ -5,7 +5,7 @@ import type { JobOptions } from '../job.js';
 import type { InferenceStats } from '../models/inference-host.js';
 import { batchingOn, inferencePortIn, InferenceThread } from './batch-inference.js';
 import { ownedArrayBuffer } from './owned-array-buffer.js';
-import { tuneThreadHeaps, type ThreadHeapTuning } from './thread-heap.js';
+import { threadExecArgv, tuneThreadHeaps, type ThreadHeapTuning } from './thread-heap.js';
 import type { FrameBoxInput, FrameTask, FrameTaskResult, ImageTask, ImageTaskFailure, ImageTaskResult, ThreadReport, ThreadSetup } from './task.js';
 
 export interface ImagePoolOptions extends ThreadSetup {
@@ -19,14 +19,6 @@ export interface ImagePoolOptions extends ThreadSetup {
 function threadEntryFile(): string {
   const js = fileURLToPath(new URL('./thread.js', import.meta.url));
   return fs.existsSync(js) ? js : fileURLToPath(new URL('./thread.ts', import.meta.url));
-}
-
-/**
- * The process's node flags for its threads (a loader such as tsx's must reach them), less V8's heap
- * sizes: a thread refuses those (ERR_WORKER_INVALID_EXEC_ARGV), and its heap is POOL_THREAD_HEAP_MB's.
- */
-export function threadExecArgv(execArgv: readonly string[]): string[] {
-  return execArgv.filter((a) => !/^--(initial-old-space-size|initial-heap-size|max-old-space-size|max-semi-space-size|min-semi-space-size)(=|$)/.test(a));
 }
 
 /** A fixed pool of threads, each with its own model sessions, fed image bytes by transfer. */

@@ -21,3 +21,11 @@ export function tuneThreadHeaps(threadHeapMb: number): ThreadHeapTuning {
   v8.setFlagsFromString(`--initial-old-space-size=${threadHeapMb}`);
   return { applied: true, detail: `full collections from ${threadHeapMb} MB of old space per thread` };
 }
+
+/**
+ * The process's node flags for its threads (a loader such as tsx's must reach them), less V8's heap
+ * sizes: a thread refuses those (ERR_WORKER_INVALID_EXEC_ARGV), and its heap is POOL_THREAD_HEAP_MB's.
+ */
+export function threadExecArgv(execArgv: readonly string[]): string[] {
+  return execArgv.filter((a) => !/^--(initial-old-space-size|initial-heap-size|max-old-space-size|max-semi-space-size|min-semi-space-size)(=|$)/.test(a));
+}

@@ -2,6 +2,8 @@
 // ran a full garbage collection about once per image; with the setting, a handful over a whole run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -9,6 +11,18 @@ import { tuneThreadHeaps } from '../../src/pool/thread-heap.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const module = (rel: string) => JSON.stringify(path.join(here, '..', '..', rel));
+
+/** Runs an ES module script in a fresh node with `flags`; its last line of output. A file, not -e: threads inherit execArgv, and -e's script with it. */
+function runScript(flags: string[], script: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-heap-'));
+  try {
+    const file = path.join(dir, 'child.mjs');
+    fs.writeFileSync(file, script);
+    return execFileSync(process.execPath, [...flags, file], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Full collections in one pool thread while it anonymizes `images` real photos, in a fresh process
@@ -34,7 +48,7 @@ function majorCollections(threadHeapMb: number, images: number): number {
     } finally {
       await pool.close();
     }`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim().split('\n').pop());
+  return Number(runScript([], script));
 }
 
 test('with POOL_THREAD_HEAP_MB a pool thread runs far fewer full garbage collections per image than with V8 defaults', async () => {
@@ -50,17 +64,16 @@ test('0 leaves V8 its defaults; a size is named in the start-up line', () => {
   assert.deepEqual(tuneThreadHeaps(64), { applied: true, detail: 'full collections from 64 MB of old space per thread' });
 });
 
-test('a process started with V8 heap flags (as the bench reruns itself) still starts its pool threads', () => {
+test('a process started with V8 heap flags (as the bench reruns itself) still starts its pool threads and its inference thread', () => {
   const script = `
     const { ImagePool } = await import(${module('src/pool/image-pool.js')});
     const { testPoolOptions } = await import(${module('harness/pool.js')});
-    const pool = new ImagePool(testPoolOptions({ threads: 1, concurrencyPerThread: 1, threadHeapMb: 64, models: { objects: 'yolox-nano' } }));
+    const pool = new ImagePool(testPoolOptions({ threads: 1, concurrencyPerThread: 2, threadHeapMb: 64, batch: { images: 2, waitMs: 5 }, models: { objects: 'yolox-nano' } }));
     try {
       const [report] = await pool.warmUp();
       console.log(report.ok);
     } finally {
       await pool.close();
     }`;
-  const out = execFileSync(process.execPath, ['--initial-old-space-size=64', '--max-semi-space-size=16', '--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.equal(out.trim().split('\n').pop(), 'true');
+  assert.equal(runScript(['--initial-old-space-size=64', '--max-semi-space-size=16'], script), 'true');
 });
