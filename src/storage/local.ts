@@ -23,6 +23,15 @@ export class LocalObjectStore implements ObjectStore {
     this.description = `local:${root}`;
   }
 
+  private readonly madeDirs = new Set<string>();
+
+  private async makeDir(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    // Keys may name folders of their own: the set is a cache, not a registry.
+    if (this.madeDirs.size >= 1000) this.madeDirs.clear();
+    this.madeDirs.add(dir);
+  }
+
   private pathOf(key: string): string {
     const full = path.resolve(this.root, key);
     if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`Key escapes the data directory: ${key}`);
@@ -40,10 +49,16 @@ export class LocalObjectStore implements ObjectStore {
 
   private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const full = this.pathOf(key);
+    const dir = path.dirname(full);
     const tmp = `${full}.${crypto.randomBytes(6).toString('hex')}.tmp`;
     try {
-      await fs.mkdir(path.dirname(full), { recursive: true });
-      await write(tmp);
+      // Folders made once, not before every write (three writes an image); one removed since is made again.
+      if (!this.madeDirs.has(dir)) await this.makeDir(dir);
+      await write(tmp).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await this.makeDir(dir);
+        await write(tmp);
+      });
       await fs.rename(tmp, full);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => {});

@@ -34,3 +34,22 @@ test('putFile stores a copy of the file (the caller keeps its own), readable thr
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a folder removed after the store first wrote to it (an operator clearing processed/) is made again on the next write', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pixveil-local-refolder-'));
+  try {
+    const store: ObjectStore = new LocalObjectStore(path.join(dir, 'data'));
+    await store.put('processed/a.1.jpg', Buffer.from('first'), 'image/jpeg');
+    await fs.rm(path.join(dir, 'data', 'processed'), { recursive: true });
+    await store.put('processed/b.1.jpg', Buffer.from('second'), 'image/jpeg');
+    assert.equal((await store.get('processed/b.1.jpg')).toString(), 'second');
+    await fs.rm(path.join(dir, 'data', 'processed'), { recursive: true });
+    const file = path.join(dir, 'out.mp4');
+    await fs.writeFile(file, 'video');
+    await store.putFile('processed/c.1.mp4', file, 'video/mp4');
+    assert.equal((await store.get('processed/c.1.mp4')).toString(), 'video');
+    assert.deepEqual(await fs.readdir(path.join(dir, 'data', 'processed')), ['c.1.mp4']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
