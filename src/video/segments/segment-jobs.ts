@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
-import { errors, isPixveilError } from '../../errors.js';
+import { errors, isPixveilError, PixveilError } from '../../errors.js';
 import type { Job } from '../../job.js';
 import type { JobQueue } from '../../queue/queue.js';
 import { deleteJobObjects } from '../../storage/expiry.js';
@@ -60,7 +60,11 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
       const segment: SegmentOfVideo = { parentId: parent.id, index: plan.index, fromTicks: plan.fromTicks, toTicks: plan.toTicks, firstFrame: plan.firstFrame, frames: plan.frames, info: settings.info, framesKey };
       const now = Date.now();
       // No callback (the parent's webhook reports the video) and no idempotency key; the tenant for the record.
-      await queue.enqueue({ id, kind: 'video', status: 'queued', tenant: parent.tenant, createdAt: now, updatedAt: now, attempts: 0, options: settings.options, input: { key, filename: `segment-${plan.index}.mp4`, bytes, format: 'mp4' }, segment });
+      await queue.enqueue({ id, kind: 'video', status: 'queued', tenant: parent.tenant, createdAt: now, updatedAt: now, attempts: 0, options: settings.options, input: { key, filename: `segment-${plan.index}.mp4`, bytes, format: 'mp4' }, segment }).catch((err) => {
+        // A full queue refuses an upload for good (429), but the video was accepted: its attempt is tried again later.
+        if (isPixveilError(err) && err.code === 'QUEUE_FULL') throw new PixveilError('QUEUE_FULL', `${err.message} (the video's segment jobs could not be queued)`, { retryable: true });
+        throw err;
+      });
     }
     link.onWaiting();
     const waitStart = performance.now();
