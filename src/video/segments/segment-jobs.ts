@@ -128,8 +128,10 @@ async function fetchOutputs(run: SegmentedRun, store: ObjectStore, children: Job
     await pipeline(stream, fs.createWriteStream(file));
     files.push(file);
     const metadata = JSON.parse((await store.get(result.metadataKey)).toString('utf8')) as SegmentMetadata;
+    // A worker that does not know segment jobs (a rolling upgrade) runs the piece as a whole video: never join that.
+    if (!metadata.segment || result.video?.frames !== child.segment?.frames) throw errors.segmentFailed(index, 'NOT_A_SEGMENT', `job ${child.id} was run as a whole video (${result.video?.frames} frames), by a worker that does not know segment jobs`);
     tracks.push(...(metadata.tracks ?? []));
-    if (metadata.segment) records.push({ job_id: child.id, ...metadata.segment });
+    records.push({ job_id: child.id, ...metadata.segment });
     // The stages the children ran (decode, detect, blur, encode...), summed as the in-process run sums them.
     for (const [stage, ms] of Object.entries(result.timings)) {
       if (stage === 'queue_wait' || stage === 'store' || stage === 'fetch_original') continue;
