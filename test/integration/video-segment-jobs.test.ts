@@ -13,13 +13,16 @@ import { JobRunner, type ImageRunner, type VideoJobRunner } from '../../src/pool
 import { MemoryJobQueue } from '../../src/queue/memory.js';
 import type { JobQueue } from '../../src/queue/queue.js';
 import { JOB_OBJECT_FOLDERS } from '../../src/storage/keys.js';
+import { loadConfig } from '../../src/config/config.js';
 import { LocalObjectStore } from '../../src/storage/local.js';
+import { S3ObjectStore } from '../../src/storage/s3.js';
 import type { ObjectStore } from '../../src/storage/storage.js';
 import type { FrameRunner } from '../../src/video/process-video.js';
 import { segmentJobId } from '../../src/video/segments/segment-job.js';
 import { anonymizeVideoFile, VideoJobs } from '../../src/video/video-jobs.js';
 import { faceVideoOptions } from '../../harness/clips.js';
 import { connectQueue, randomQueueOptions, sleep, startRedisServer, type RedisServer } from '../../harness/redis-server.js';
+import { startS3Server } from '../../harness/s3-server.js';
 import { boxWhere, decodedFrames, frameTimes, green, makeSquareClip, squareFrames, streamTypes, type Seen } from '../../harness/square-clip.js';
 
 /** The 4 s square clip in 1 s segments: 4 segment jobs. */
@@ -231,11 +234,25 @@ describe('segments as queued jobs over Redis (several workers)', () => {
     return { capacity: 1, runFrame: async (...args) => (await sleep(args[4] ? 0 : ms), square.runFrame(...args)) };
   }
 
-  test('two workers each run segment jobs of one video; the joined output is the whole run\'s', { timeout: 180_000 }, async () => {
+  const stores: Array<{ name: string; open: () => Promise<ObjectStore & { close?: () => Promise<void> }> }> = [
+    { name: 'local store', open: async () => new LocalObjectStore(path.join(dir, 'store-1')) },
+    {
+      // Pieces, segment outputs and the frame list go through S3 (multipart for the pieces over 5 MiB: none here, one PutObject each).
+      name: 'S3 store',
+      open: async () => {
+        const s3 = await startS3Server();
+        const config = loadConfig({ S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, AWS_REGION: s3.region, S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'segjobs' });
+        const store = await S3ObjectStore.fromConfig(config, { credentials: s3.credentials, maxAttempts: 2 });
+        const closeStore = store.close.bind(store);
+        return Object.assign(store, { close: async () => { await closeStore(); await s3.stop(); } });
+      },
+    },
+  ];
+  for (const kind of stores) test(`two workers each run segment jobs of one video (${kind.name}); the joined output is the whole run's`, { timeout: 180_000 }, async () => {
     const options = randomQueueOptions(server.url, { stalledMs: 5000 });
     const api = await connectQueue(server.url, options);
     const queues = [await connectQueue(server.url, options), await connectQueue(server.url, options)];
-    const store = new LocalObjectStore(path.join(dir, 'store-1'));
+    const store = await kind.open();
     await store.check();
     const workers = queues.map((q) => startWorker(q, store, slowSquare(30)));
     try {
@@ -252,6 +269,7 @@ describe('segments as queued jobs over Redis (several workers)', () => {
     } finally {
       await stopAll(workers);
       for (const q of [api, ...queues]) await q.close();
+      await store.close?.();
     }
   });
 
