@@ -44,8 +44,9 @@ export interface VideoJobHooks {
   onProgress: (framesDone: number, framesTotal: number) => void;
   signal: AbortSignal;
   /**
-   * The job now only waits on other jobs (a segmented video on its segment jobs): it stops counting
-   * against the jobs this worker feeds and holds, so the worker claims more (those jobs among them).
+   * The job now only waits on other jobs (a segmented video on its segment jobs), then finishes
+   * without the pool (a join): it stops counting against the jobs this worker feeds and holds, so
+   * the worker claims more, those jobs among them. Called once; later calls change nothing.
    */
   onWaiting?: () => void;
 }

@@ -12,7 +12,7 @@ import type { VideoJobHooks, VideoJobRunner, VideoOutcome } from '../pool/job-ru
 import type { ObjectStore } from '../storage/storage.js';
 import { isVideoExt } from '../video-format.js';
 import { checkVideoLimits, type VideoLimits } from './limits.js';
-import { processVideo, type FrameRunner, type VideoProcessed, type VideoRun } from './process-video.js';
+import { processVideo, type FrameRunner, type VideoRun } from './process-video.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { runSegment, processSegmented, type SegmentedProcessed } from './segments/segmented-video.js';
 import type { SegmentJobsLink } from './segments/segment-jobs.js';
