@@ -13,7 +13,7 @@ export const HEIGHT = 120;
  * 4 s at 10 fps, a keyframe every `keyframeEvery` frames, with a tone: a white square moving 2 px a frame, missing
  * (as a detector misses a face) from 0.75 s to 1.25 s, i.e. frames 8 to 12, across the 1 s boundary.
  */
-export function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0.75,1.25))', variableRate = false): string {
+export function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(between(t,0.75,1.25))', variableRate = false, seconds = 4): string {
   // Variable rate: frames 0.1 s apart plus 0 to 60 ms, as a phone's irregular times.
   const times = variableRate ? ",settb=1/1000,setpts='(N*0.1+0.03*mod(N\\,3))/TB'" : '';
   const out = path.join(dir, 'square.mp4');
@@ -24,7 +24,7 @@ export function makeSquareClip(dir: string, keyframeEvery = 5, shown = 'not(betw
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     // overlay, not drawbox: this ffmpeg evaluates drawbox's position once, overlay's per frame.
     '-filter_complex', `[0:v][1:v]overlay=x='20+t*20':y=40:enable='${shown}':shortest=1${times}[v]`,
-    '-map', '[v]', '-map', '2:a', '-t', '4', '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(keyframeEvery), '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+    '-map', '[v]', '-map', '2:a', '-t', String(seconds), '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(keyframeEvery), '-pix_fmt', 'yuv420p', '-c:a', 'aac',
     '-f', 'mp4', out,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return out;

@@ -170,6 +170,27 @@ describe('VIDEO_SEGMENT_SECONDS: a long video runs as segments', () => {
     }
   });
 
+  test('a piece cut from a keyframe far before its overlap: the frames before the overlap are decoded only, never detected', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
+    try {
+      // 8 s, one keyframe: every piece starts at the first frame, however late its window.
+      const clip = makeSquareClip(dir, 1000, undefined, false, 8);
+      const whole = await anonymize(clip, path.join(dir, 'whole.mp4'), 0, dir);
+      const parts = await anonymize(clip, path.join(dir, 'parts.mp4'), 1, dir);
+      assert.equal(whole.detections, 80);
+      assert.equal(parts.frames, 80);
+      // Each of the 7 boundaries adds the overlap (16 frames at detect_every 1) and a frame of margin on both sides;
+      // detecting every frame back to the keyframe would make 472.
+      assert.ok(parts.detections <= 80 + 7 * 2 * 17, `${parts.detections} detection passes`);
+      assert.deepEqual(frameTimes(path.join(dir, 'parts.mp4')), frameTimes(path.join(dir, 'whole.mp4')));
+      const a = decodedFrames(path.join(dir, 'whole.mp4'));
+      const b = decodedFrames(path.join(dir, 'parts.mp4'));
+      for (let i = 0; i < 80; i++) assert.deepEqual(boxWhere(b[i], green), boxWhere(a[i], green), `frame ${i}: blurred as in the whole run`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a video not longer than one segment runs whole', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixveil-segments-test-'));
     try {

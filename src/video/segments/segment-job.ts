@@ -12,6 +12,7 @@ export interface SegmentOfVideo {
   /** Its window and its place in the whole video (the plan less the cut, which the parent did). */
   fromTicks: number;
   toTicks: number | null;
+  trackFromTicks: number;
   firstFrame: number;
   frames: number;
   /** The whole video's probe as a segment runs with it (no audio, no offset): time base, rate, size, rotation. */

@@ -57,7 +57,7 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
       const bytes = (await fs.promises.stat(piece)).size;
       await fs.promises.rm(piece, { force: true });
       timings.cut += performance.now() - cutStart;
-      const segment: SegmentOfVideo = { parentId: parent.id, index: plan.index, fromTicks: plan.fromTicks, toTicks: plan.toTicks, firstFrame: plan.firstFrame, frames: plan.frames, info: settings.info, framesKey };
+      const segment: SegmentOfVideo = { parentId: parent.id, index: plan.index, fromTicks: plan.fromTicks, toTicks: plan.toTicks, trackFromTicks: plan.trackFromTicks, firstFrame: plan.firstFrame, frames: plan.frames, info: settings.info, framesKey };
       const now = Date.now();
       // No callback (the parent's webhook reports the video) and no idempotency key; the tenant for the record.
       await queue.enqueue({ id, kind: 'video', status: 'queued', tenant: parent.tenant, createdAt: now, updatedAt: now, attempts: 0, options: settings.options, input: { key, filename: `segment-${plan.index}.mp4`, bytes, format: 'mp4' }, segment }).catch((err) => {

@@ -44,7 +44,7 @@ export interface SegmentOutputs {
 export type SegmentedProcessed = VideoProcessed & { segments?: SegmentOutputs['records'] };
 
 /** The window a segment writes and its place in the whole video. */
-export type SegmentWindow = Pick<SegmentPlan, 'index' | 'fromTicks' | 'toTicks' | 'firstFrame' | 'frames'>;
+export type SegmentWindow = Pick<SegmentPlan, 'index' | 'fromTicks' | 'toTicks' | 'trackFromTicks' | 'firstFrame' | 'frames'>;
 
 /** Segments are video only, in MP4: the joined output takes the original's audio, tags and offset. */
 export function segmentSettings(info: VideoInfo, options: JobOptions & { video: VideoOptions }) {
@@ -59,7 +59,7 @@ export function segmentSettings(info: VideoInfo, options: JobOptions & { video: 
  * `run.options` are segmentSettings'. Its tracks come back in the whole video's frame numbers.
  */
 export async function runSegment(run: Omit<VideoRun, 'window'>, segment: SegmentWindow, videoPts: readonly number[]): Promise<VideoProcessed> {
-  const done = await processVideo({ ...run, window: { fromTicks: segment.fromTicks, toTicks: segment.toTicks, videoPts } });
+  const done = await processVideo({ ...run, window: { fromTicks: segment.fromTicks, toTicks: segment.toTicks, trackFromTicks: segment.trackFromTicks, videoPts } });
   if (done.frames !== segment.frames) throw errors.internal(`segment ${segment.index} wrote ${done.frames} of its ${segment.frames} frames`);
   return { ...done, tracks: tracksInVideo(done, segment) };
 }
