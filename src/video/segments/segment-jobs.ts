@@ -115,7 +115,7 @@ async function waitForChildren(run: SegmentedRun, link: SegmentJobsLink, ids: st
 }
 
 /** Each child's encoded segment into the work folder, and its tracks and timings from its metadata record. */
-async function fetchOutputs(run: SegmentedRun, store: ObjectStore, children: Job[]): Promise<Omit<SegmentOutputs, 'timings'> & { timings: Record<string, number> }> {
+async function fetchOutputs(run: SegmentedRun, store: ObjectStore, children: Job[]): Promise<SegmentOutputs> {
   const files: string[] = [];
   const tracks: TrackRecord[] = [];
   const timings: Record<string, number> = {};
