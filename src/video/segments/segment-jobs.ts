@@ -80,7 +80,9 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
     // Stopped by a shutdown (not erased, not timed out): the children stay for the parent's next
     // attempt, which finds them by id. However else it ends, they go with their objects.
     const shutdown = !finished && run.signal.aborted && !isPixveilError(run.signal.reason);
-    if (!shutdown) await eraseSegmentJobs(queue, store, parent.id, ids.length);
+    // Queue or store unreachable: what is left expires with its records (JOB_TTL_SECONDS) and the storage
+    // sweep; the video's own outcome (or error) is what counts.
+    if (!shutdown) await eraseSegmentJobs(queue, store, parent.id, ids.length).catch(() => undefined);
   }
 }
 
