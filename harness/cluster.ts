@@ -283,7 +283,7 @@ export function checkOutputs(dataDir: string, ids: string[]): { problems: string
       if (n !== 1) problems.push(`${dir}: ${n} objects for job ${id}`);
     }
   }
-  const unexpected = fs.readdirSync(dataDir).filter((d) => !['original', 'processed', 'metadata'].includes(d));
+  const unexpected = fs.readdirSync(dataDir).filter((d) => !['original', 'processed', 'metadata', 'segments'].includes(d));
   if (unexpected.length > 0) problems.push(`unexpected entries in DATA_DIR: ${unexpected.join(', ')}`);
   return { problems, tempFiles, stray };
 }

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'VIDEO_TOO_LARGE'
   | 'TOO_MANY_STREAMS'
   | 'VIDEO_TIMEOUT'
+  | 'SEGMENT_FAILED'
   | 'VIDEO_UNAVAILABLE'
   | 'QUEUE_FULL'
   | 'OVERLOADED'
@@ -197,6 +198,9 @@ export const errors = {
     new PixveilError('TOO_MANY_STREAMS', `The file has ${count} streams; at most ${limit} are accepted`, { retryable: false }),
   videoTimeout: (seconds: number) =>
     new PixveilError('VIDEO_TIMEOUT', `Processing the video took longer than ${seconds} s (VIDEO_TIMEOUT_SECONDS); ffmpeg was stopped`, { retryable: false }),
+  /** A long video's segment job failed for good (after its own retries): the video fails with it. */
+  segmentFailed: (index: number, code: string, message: string) =>
+    new PixveilError('SEGMENT_FAILED', `Segment ${index} of the video failed (${code}): ${message}`, { retryable: false }),
   internal: (message: string) => new PixveilError('INTERNAL', message, { retryable: true }),
   /** The pipeline threw something that is not ours (a library's error): the job is tried again. */
   processingFailed: (message: string) => new PixveilError('PROCESSING_ERROR', message, { retryable: true }),

@@ -4,6 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import type { ImageExt } from './image-format.js';
 import { detectionKinds, modelSettingKey } from './kinds.js';
 import type { VideoExt } from './video-format.js';
+import type { SegmentOfVideo } from './video/segments/segment-job.js';
 import { METADATA_POLICY_NAMES, type BlurShapeSchema, type JOB_KINDS, type VideoOptionsSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -106,6 +107,8 @@ export interface Job {
   idempotencyKey?: string;
   /** Video jobs while processing (queue.reportProgress). */
   progress?: JobProgress;
+  /** A segment job: one piece of a long video, enqueued by the worker running the video (its parent). */
+  segment?: SegmentOfVideo;
 }
 
 /** 128 random bits, URL-safe: job ids are not guessable. */

@@ -128,7 +128,7 @@ export async function startNode(config: Config, role: Role, log: Logger = create
       onJobFinished: (job) => recordJobMetrics(metrics, job),
       videos: videoProblem
         ? undefined
-        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, segmentSeconds: config.videoSegmentSeconds, frames: pool, tempDir: config.videoTempDir || undefined, ...videoLimits }),
+        : new VideoJobs({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath, timeoutSeconds: config.videoTimeoutSeconds, segmentSeconds: config.videoSegmentSeconds, segmentJobs: { queue, store }, frames: pool, tempDir: config.videoTempDir || undefined, ...videoLimits }),
     });
     runner.start();
     // Nodes that run jobs also send their webhooks; any such node may send any job's (leases, not ownership).

@@ -128,7 +128,7 @@ export const ConfigSchema = Type.Object({
   videoTempDir: text('VIDEO_TEMP_DIR', 'Where video uploads are written as they arrive and workers keep a job\'s input and output (empty: the OS temp directory); needs room for a few MAX_VIDEO_BYTES per upload or job in flight'),
   maxVideoSeconds: Type.Number({ env: 'MAX_VIDEO_SECONDS', minimum: 0.001, description: 'Longer videos (declared or counted duration) fail with VIDEO_TOO_LONG at upload' }),
   maxVideoPixels: Type.Integer({ env: 'MAX_VIDEO_PIXELS', minimum: 1, description: 'Videos with larger frames (width x height) fail with VIDEO_TOO_LARGE at upload' }),
-  videoSegmentSeconds: Type.Number({ env: 'VIDEO_SEGMENT_SECONDS', minimum: 0, description: 'Longer videos run as segments of this many seconds, joined without re-encoding (0: every video runs whole)' }),
+  videoSegmentSeconds: Type.Number({ env: 'VIDEO_SEGMENT_SECONDS', minimum: 0, description: 'Longer videos run as segment jobs of this many seconds that any worker takes, joined without re-encoding (0: every video runs whole on one worker)' }),
   videoTimeoutSeconds: Type.Integer({ env: 'VIDEO_TIMEOUT_SECONDS', minimum: 1, description: 'One attempt of a video job is stopped (ffmpeg killed) after this long: VIDEO_TIMEOUT' }),
   storageSweepSeconds: Type.Integer({ env: 'STORAGE_SWEEP_SECONDS', minimum: 1, maximum: 86_400, description: "Pause between sweeps that delete the stored objects of jobs whose record expired (older than JOB_TTL_SECONDS)" }),
 });

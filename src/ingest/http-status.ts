@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   VIDEO_TOO_LARGE: 422,
   TOO_MANY_STREAMS: 422,
   VIDEO_TIMEOUT: 422,
+  SEGMENT_FAILED: 500,
   QUEUE_FULL: 429,
   OVERLOADED: 429,
   RATE_LIMITED: 429,

@@ -11,6 +11,8 @@ export function jobView(job: Job) {
     status: job.status,
     // Video jobs: frames written of the input's, while it runs (and as it ended).
     progress: job.progress ? { frames_done: job.progress.framesDone, frames_total: job.progress.framesTotal } : null,
+    // Segment jobs are internal: their parent video is named so a reader can tell them apart.
+    segment_of: job.segment ? { job_id: job.segment.parentId, index: job.segment.index } : null,
     created_at: iso(job.createdAt),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),

@@ -27,6 +27,8 @@ export interface VideoOutcome {
   summary: NonNullable<JobResult['video']>;
   /** Stored in the metadata record: kind, first and last frame, a box per frame. */
   tracks: unknown[];
+  /** More fields for the metadata record (a segmented video's segments, a segment job's place). */
+  record?: Record<string, unknown>;
 }
 
 /**
@@ -35,7 +37,18 @@ export interface VideoOutcome {
  */
 export interface VideoJobRunner {
   /** `fetchOriginal` streams the stored upload into the file named (the runner's storage retries included). */
-  run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: { onProgress: (framesDone: number, framesTotal: number) => void; signal: AbortSignal }): Promise<VideoOutcome>;
+  run(job: Job, fetchOriginal: (file: string) => Promise<void>, hooks: VideoJobHooks): Promise<VideoOutcome>;
+}
+
+export interface VideoJobHooks {
+  onProgress: (framesDone: number, framesTotal: number) => void;
+  signal: AbortSignal;
+  /**
+   * The job now only waits on other jobs (a segmented video on its segment jobs), then finishes
+   * without the pool (a join): it stops counting against the jobs this worker feeds and holds, so
+   * the worker claims more, those jobs among them. Called once; later calls change nothing.
+   */
+  onWaiting?: () => void;
 }
 
 /** What the runner needs of the pool (an ImagePool; a fake one in unit tests). */
@@ -81,6 +94,8 @@ export class JobRunner {
   private abandoned = false;
   /** Video jobs running here: aborted (their ffmpeg killed) when the shutdown grace runs out. */
   private readonly videoAborts = new Set<AbortController>();
+  /** Jobs in hand that only wait on other jobs (VideoJobHooks.onWaiting): not counted against maxInHand. */
+  private waitingOnJobs = 0;
 
   constructor(
     private readonly queue: JobQueue,
@@ -108,7 +123,7 @@ export class JobRunner {
     const feedTarget = this.pool.capacity + this.pool.threads;
     const maxInHand = 2 * this.pool.capacity + this.pool.threads;
     while (this.running) {
-      const free = Math.min(feedTarget - this.feeding, maxInHand - this.inFlight.size);
+      const free = Math.min(feedTarget - this.feeding, maxInHand - (this.inFlight.size - this.waitingOnJobs));
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
@@ -159,7 +174,7 @@ export class JobRunner {
       // A video is fetched straight into the file ffmpeg reads (runVideo), never held in memory whole.
       const original = job.kind === 'video' ? undefined : await this.storing(() => this.store.get(job.input.key));
       const fetchMs = performance.now() - storeStart;
-      const outcome = original === undefined ? await this.runVideo(job, log) : await this.runImage(job, original);
+      const outcome = original === undefined ? await this.runVideo(job, log, leftPool) : await this.runImage(job, original);
       leftPool();
       if (outcome.ok && 'file' in outcome) videoOutput = outcome;
       if (!outcome.ok) {
@@ -188,7 +203,7 @@ export class JobRunner {
         models: outcome.models,
         ...('file' in outcome ? { video: outcome.summary } : {}),
       };
-      const record = { ...metadataRecord(job, result), ...('file' in outcome ? { video: outcome.summary, tracks: outcome.tracks } : {}) };
+      const record = { ...metadataRecord(job, result), ...('file' in outcome ? { video: outcome.summary, tracks: outcome.tracks, ...outcome.record } : {}) };
       written.push(metadataKey);
       const metadata = Buffer.from(JSON.stringify(record, null, 2));
       await this.storing(() => this.store.put(metadataKey, metadata, 'application/json'));
@@ -242,7 +257,7 @@ export class JobRunner {
    * A video job, with its progress recorded (at most twice a second) for GET /v1/jobs/:id. When
    * the record is gone (DELETE while it runs) the job is stopped at once rather than at the end.
    */
-  private async runVideo(job: Job, log: Logger): Promise<VideoOutcome | { ok: false; code: string; message: string; retryable: boolean }> {
+  private async runVideo(job: Job, log: Logger, leftPool: () => void): Promise<VideoOutcome | { ok: false; code: string; message: string; retryable: boolean }> {
     if (!this.options.videos) return { ok: false, code: 'VIDEO_UNAVAILABLE', message: 'This worker cannot run video jobs (no ffmpeg); another worker may', retryable: true };
     const abort = new AbortController();
     this.videoAborts.add(abort);
@@ -260,6 +275,15 @@ export class JobRunner {
         if (present === false) abort.abort(errors.jobNotFound(job.id));
       });
     };
+    let waiting = false;
+    // Without this a worker whose slots all held waiting videos would never claim their segments (a 1-slot worker deadlocks).
+    const onWaiting = () => {
+      if (waiting) return;
+      waiting = true;
+      this.waitingOnJobs++;
+      leftPool();
+      this.wakeClaimLoop();
+    };
     try {
       // Retried through STORAGE_ERROR like any fetch; a retry starts the file again.
       const fetchTo = (file: string) =>
@@ -267,13 +291,14 @@ export class JobRunner {
           const { stream } = await this.store.getStream(job.input.key);
           await pipeline(stream, fs.createWriteStream(file));
         });
-      return await this.options.videos.run(job, fetchTo, { onProgress, signal: abort.signal });
+      return await this.options.videos.run(job, fetchTo, { onProgress, signal: abort.signal, onWaiting });
     } catch (err) {
       // Erased while it ran: the recording step below answers JOB_NOT_FOUND and deletes what was stored.
       if (isPixveilError(err) && err.code === 'JOB_NOT_FOUND') throw err;
       if (isPixveilError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
       throw err;
     } finally {
+      if (waiting) this.waitingOnJobs--;
       this.videoAborts.delete(abort);
       await reporting;
     }

@@ -25,10 +25,12 @@ export const storageKeys = {
   original: (jobId: string, ext: ImageExt | VideoExt) => `original/${checkedId(jobId)}.${checkedExt(ext)}`,
   processed: (jobId: string, ext: ImageExt | VideoExt, attempt: number) => `processed/${checkedId(jobId)}.${checkedAttempt(attempt)}.${checkedExt(ext)}`,
   metadata: (jobId: string, attempt: number) => `metadata/${checkedId(jobId)}.${checkedAttempt(attempt)}.json`,
+  /** A segmented video's frame list (every packet's pts), read by its segment jobs on any node. */
+  segmentFrames: (jobId: string) => `segments/${checkedId(jobId)}.frames.json`,
 };
 
 /** The folders of job objects; every key under them starts with `<folder><job id>.`. */
-export const JOB_OBJECT_FOLDERS = ['original/', 'processed/', 'metadata/'] as const;
+export const JOB_OBJECT_FOLDERS = ['original/', 'processed/', 'metadata/', 'segments/'] as const;
 
 /** Listing prefixes that match every object of one job (all extensions and attempts) and no other job's. */
 export function jobObjectPrefixes(jobId: string): string[] {

@@ -45,6 +45,11 @@ export interface FrameWindow {
   fromTicks: number;
   toTicks: number | null;
   /**
+   * Frames before this pts are only decoded (a piece starts at the keyframe before its overlap, which
+   * may be seconds earlier): neither detected nor tracked. Absent: every frame of the piece is tracked.
+   */
+  trackFromTicks?: number;
+  /**
    * The whole video's frame pts, sorted: a decoded frame's place in the whole video, so detection
    * runs on the same frames (every detect_every-th) as when the video runs whole.
    */
@@ -207,13 +212,19 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
     };
 
     let index = 0;
+    // Frames given to the tracker: numbered from 0 at the first one tracked.
+    let tracked = 0;
     let waitStart = performance.now();
     for await (const pixels of readFrames(decoder.child.stdout, frameBytes)) {
       timings.decode += performance.now() - waitStart;
-      const frame = index++;
       // The listing writes a frame's time before its pixels, so this does not wait on the decoder.
-      const decoded = await times.secondsAt(frame);
+      const decoded = await times.secondsAt(index++);
       const ticks = snapped(ticksOf(decoded, info), info, run.window?.videoPts);
+      if (ticks !== undefined && run.window?.trackFromTicks !== undefined && ticks < run.window.trackFromTicks) {
+        waitStart = performance.now();
+        continue;
+      }
+      const frame = tracked++;
       const seconds = run.window?.videoPts ? (ticks === undefined ? undefined : (ticks * info.timeBase.num) / info.timeBase.den) : decoded;
       frameTimes.set(frame, { seconds, written: inWindow(ticks, run.window) });
       const place = run.window?.videoPts && ticks !== undefined ? placeOf(run.window.videoPts, ticks) : frame;

@@ -5,6 +5,7 @@ import { IMAGE_EXTS } from '../../image-format.js';
 import { VIDEO_EXTS } from '../../video-format.js';
 import { storageKeys } from '../../storage/keys.js';
 import { deleteJobObjects } from '../../storage/expiry.js';
+import { eraseSegmentJobs } from '../../video/segments/segment-jobs.js';
 import { tenantOf, type Call } from '../access.js';
 import type { IngestContext } from '../context.js';
 import type { RequestInfo } from '../http.js';
@@ -94,6 +95,8 @@ export async function deleteJob(ctx: IngestContext, call: Call): Promise<void> {
   await Promise.all([...new Set(keys)].map((key) => ctx.store.delete(key)));
   if (!(await ctx.queue.erase(job.id))) throw errors.jobNotFound(job.id);
   await Promise.all(outputs.map((key) => ctx.store.delete(key)));
+  // A long video's segment jobs go with it (the worker running it erases them too once it sees the erasure).
+  if (job.kind === 'video' && !job.segment) await eraseSegmentJobs(ctx.queue, ctx.store, job.id);
   // The upload's Idempotency-Key would otherwise name a job that no longer exists (409 until it lapsed):
   // once erased, the key is free and a new upload with it makes a new job.
   if (job.idempotencyKey) await ctx.queue.releaseIdempotencyKey(job.idempotencyKey, job.id);

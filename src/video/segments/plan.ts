@@ -1,12 +1,15 @@
 // Where a long video is cut: nominal boundaries every VIDEO_SEGMENT_SECONDS of presentation time
 // from its first frame. Each segment writes the frames whose pts lie in its window, exactly once;
 // its piece of the input reaches `overlapSeconds` further on both sides (from the keyframe at or
-// before), so the tracker sees the frames across each boundary.
+// before), so the tracker sees the frames across each boundary; frames of the piece before the
+// overlap (back to its keyframe) are decoded only, never detected or tracked.
 import type { FrameWindow } from '../process-video.js';
 import type { VideoInfo } from '../probe.js';
 
 export interface SegmentPlan extends FrameWindow {
   index: number;
+  /** Pts of the frame the overlap before its window starts at: the first its tracker sees. */
+  trackFromTicks: number;
   /** Index of its first frame in the whole video, and how many it writes. */
   firstFrame: number;
   frames: number;
@@ -35,6 +38,8 @@ export function planSegments(pts: readonly number[], info: VideoInfo, segmentSec
   }
   // Margin of one frame on each side, for rounding of ffmpeg's seek against the frames' times.
   const margin = overlapSeconds + 1 / info.fps;
+  // The tracker starts this many frames before the window, wherever the piece's keyframe is.
+  const overlapFrames = Math.round(overlapSeconds * info.fps);
   return groups.map((g, index) => {
     const next = groups[index + 1];
     const cutFromSeconds = Math.max(0, seconds(pts[g.start] - first) + info.videoOffsetSeconds - margin);
@@ -43,6 +48,7 @@ export function planSegments(pts: readonly number[], info: VideoInfo, segmentSec
       index,
       fromTicks: boundary(g.n),
       toTicks: next ? boundary(next.n) : null,
+      trackFromTicks: pts[Math.max(0, g.start - overlapFrames)],
       firstFrame: g.start,
       frames: g.end - g.start,
       firstPts: pts[g.start],

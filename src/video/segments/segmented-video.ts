@@ -1,17 +1,22 @@
 // A video longer than VIDEO_SEGMENT_SECONDS run as segments: planned from its packets' times,
 // each segment's piece cut without decoding, run through processVideo with its window (a fresh
 // tracker that also sees the overlap on both sides, so a track crossing a boundary is blurred on
-// both), and the encoded segments joined without re-encoding, with the original's audio.
+// both), and the encoded segments joined without re-encoding, with the original's audio. The
+// segments run here one after another, or as queued jobs of their own (segment-jobs.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../../errors.js';
+import type { JobOptions, VideoOptions } from '../../job.js';
 import { processVideo, type VideoProcessed, type VideoRun } from '../process-video.js';
+import type { VideoInfo } from '../probe.js';
 import type { FrameTracker, TrackRecord } from '../tracker.js';
 import { listFramePts } from './frame-list.js';
 import { joinSegments } from './join.js';
 import { cutPiece } from './piece.js';
 import { planSegments, type SegmentPlan } from './plan.js';
+import type { SegmentRecord } from './segment-job.js';
+import { runSegmentJobs, type SegmentJobsLink } from './segment-jobs.js';
 
 export interface SegmentedRun extends Omit<VideoRun, 'window' | 'tracker'> {
   ffprobe: string;
@@ -22,55 +27,96 @@ export interface SegmentedRun extends Omit<VideoRun, 'window' | 'tracker'> {
   tracker: () => FrameTracker;
   /** An empty folder for the pieces and encoded segments; the caller removes it. */
   workDir: string;
+  /** Present: the segments run as queued jobs any worker takes; absent: here, one after another. */
+  jobs?: SegmentJobsLink;
+}
+
+/** The segments' outputs, in order, ready to be joined. */
+export interface SegmentOutputs {
+  files: string[];
+  tracks: TrackRecord[];
+  timings: Record<string, number>;
+  models: Record<string, string>;
+  /** Queued segments only: which job ran each, where. */
+  records?: Array<SegmentRecord & { job_id: string }>;
+}
+
+export type SegmentedProcessed = VideoProcessed & { segments?: SegmentOutputs['records'] };
+
+/** The window a segment writes and its place in the whole video. */
+export type SegmentWindow = Pick<SegmentPlan, 'index' | 'fromTicks' | 'toTicks' | 'trackFromTicks' | 'firstFrame' | 'frames'>;
+
+/** Segments are video only, in MP4: the joined output takes the original's audio, tags and offset. */
+export function segmentSettings(info: VideoInfo, options: JobOptions & { video: VideoOptions }) {
+  return {
+    info: { ...info, videoOffsetSeconds: 0, audio: [] },
+    options: { ...options, metadata: 'strip' as const, video: { ...options.video, audio: 'drop' as const, container: 'mp4' as const } },
+  };
+}
+
+/**
+ * One segment: its piece (`run.input`) through processVideo with its window. `run.info` and
+ * `run.options` are segmentSettings'. Its tracks come back in the whole video's frame numbers.
+ */
+export async function runSegment(run: Omit<VideoRun, 'window'>, segment: SegmentWindow, videoPts: readonly number[]): Promise<VideoProcessed> {
+  const done = await processVideo({ ...run, window: { fromTicks: segment.fromTicks, toTicks: segment.toTicks, trackFromTicks: segment.trackFromTicks, videoPts } });
+  if (done.frames !== segment.frames) throw errors.internal(`segment ${segment.index} wrote ${done.frames} of its ${segment.frames} frames`);
+  return { ...done, tracks: tracksInVideo(done, segment) };
 }
 
 /** The segmented run's result as processVideo's, or undefined when the video makes one segment (run it whole). */
-export async function processSegmented(run: SegmentedRun): Promise<VideoProcessed | undefined> {
+export async function processSegmented(run: SegmentedRun): Promise<SegmentedProcessed | undefined> {
   const { info, options } = run;
   const started = performance.now();
   const pts = await listFramePts(run.ffprobe, run.input, info, run.signal);
   if (!pts || pts.length === 0) return undefined;
   const plans = planSegments(pts, info, run.segmentSeconds, run.overlapFrames / info.fps);
   if (plans.length < 2) return undefined;
-  const timings: Record<string, number> = { plan: performance.now() - started, cut: 0 };
+  const timings: Record<string, number> = { plan: performance.now() - started };
+  const outputs = run.jobs ? await runSegmentJobs(run, run.jobs, plans, pts) : await runHere(run, plans, pts);
+  for (const [stage, ms] of Object.entries(outputs.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
+  const joinStart = performance.now();
+  await joinSegments(run.ffmpeg, outputs.files, plans, path.join(run.workDir, 'segments.ffconcat'), run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }, run.signal);
+  timings.join = performance.now() - joinStart;
+  if (run.signal.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : errors.internal('the video job was stopped');
+  for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
+  const { num, den } = info.timeBase;
+  // A track crossing a boundary is listed once per segment; ids count through the whole video.
+  const tracks = outputs.tracks.map((t, i) => ({ ...t, id: i + 1 }));
+  const frames = plans.reduce((n, p) => n + p.frames, 0);
+  return { frames, durationSeconds: ((pts.at(-1)! - pts[0]) * num) / den + 1 / info.fps, tracks, firstWritten: 0, timings, models: outputs.models, ...(outputs.records ? { segments: outputs.records } : {}) };
+}
+
+/** Every segment on this worker, one after another (`pixveil process`, and workers without a queue link). */
+async function runHere(run: SegmentedRun, plans: SegmentPlan[], pts: readonly number[]): Promise<SegmentOutputs> {
+  const settings = segmentSettings(run.info, run.options);
+  const timings: Record<string, number> = { cut: 0 };
   const models: Record<string, string> = {};
   const tracks: TrackRecord[] = [];
-  // Segments are video only, in MP4 (the joined output takes the original's audio, tags and offset).
-  const segmentInfo = { ...info, videoOffsetSeconds: 0, audio: [] };
-  const segmentOptions = { ...options, metadata: 'strip' as const, video: { ...options.video, audio: 'drop' as const, container: 'mp4' as const } };
   const files: string[] = [];
   let framesDone = 0;
   for (const plan of plans) {
     const piece = path.join(run.workDir, `piece-${plan.index}.mp4`);
     const encoded = path.join(run.workDir, `segment-${plan.index}.mp4`);
     const cutStart = performance.now();
-    await cutPiece(run.ffmpeg, run.input, piece, info, plan, run.signal);
+    await cutPiece(run.ffmpeg, run.input, piece, run.info, plan, run.signal);
     timings.cut += performance.now() - cutStart;
-    const done = await processVideo({
+    const done = await runSegment({
       ...run,
+      ...settings,
       input: piece,
       output: encoded,
-      info: segmentInfo,
-      options: segmentOptions,
       tracker: run.tracker(),
-      window: { ...plan, videoPts: pts },
       onProgress: (n) => run.onProgress?.(framesDone + n),
-    });
+    }, plan, pts);
     await fs.rm(piece, { force: true });
-    if (done.frames !== plan.frames) throw errors.internal(`segment ${plan.index} wrote ${done.frames} of its ${plan.frames} frames`);
-    tracks.push(...tracksInVideo(done, plan, tracks.length));
+    tracks.push(...done.tracks);
     for (const [stage, ms] of Object.entries(done.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
     Object.assign(models, done.models);
     files.push(encoded);
     framesDone += plan.frames;
   }
-  const joinStart = performance.now();
-  await joinSegments(run.ffmpeg, files, plans, path.join(run.workDir, 'segments.ffconcat'), run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }, run.signal);
-  timings.join = performance.now() - joinStart;
-  if (run.signal.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : errors.internal('the video job was stopped');
-  for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
-  const { num, den } = info.timeBase;
-  return { frames: framesDone, durationSeconds: ((pts.at(-1)! - pts[0]) * num) / den + 1 / info.fps, tracks, firstWritten: 0, timings, models };
+  return { files, tracks, timings, models };
 }
 
 /**
@@ -78,14 +124,14 @@ export async function processSegmented(run: SegmentedRun): Promise<VideoProcesse
  * also saw the overlap, which the neighbouring segment writes). A track crossing a boundary is
  * listed once per segment it appears in.
  */
-function tracksInVideo(done: VideoProcessed, plan: SegmentPlan, idsBefore: number): TrackRecord[] {
+function tracksInVideo(done: VideoProcessed, plan: SegmentWindow): TrackRecord[] {
   const out: TrackRecord[] = [];
   for (const track of done.tracks) {
     const boxes = track.boxes
       .map((b) => ({ ...b, frame: plan.firstFrame + b.frame - done.firstWritten }))
       .filter((b) => b.frame >= plan.firstFrame && b.frame < plan.firstFrame + plan.frames);
     if (boxes.length === 0) continue;
-    out.push({ ...track, id: idsBefore + out.length + 1, first_frame: boxes[0].frame, last_frame: boxes.at(-1)!.frame, boxes });
+    out.push({ ...track, id: out.length + 1, first_frame: boxes[0].frame, last_frame: boxes.at(-1)!.frame, boxes });
   }
   return out;
 }
