@@ -3,8 +3,7 @@ import crypto from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { ImageExt } from './image-format.js';
 import { detectionKinds, modelSettingKey } from './kinds.js';
-import type { VideoExt } from './video-format.js';
-import type { SegmentOfVideo } from './video/segments/segment-job.js';
+import type { VideoExt, VideoInfo } from './video-format.js';
 import { METADATA_POLICY_NAMES, type BlurShapeSchema, type JOB_KINDS, type VideoOptionsSchema, type BlurStyleSchema, type BoxSchema, type DetectionSchema, type JobOptionsSchema, type MetadataPolicySchema } from './schema/job.js';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -84,6 +83,23 @@ export interface WebhookState {
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   lastError?: string;
+}
+
+/** A segment job's place in its video (src/video/segments/segment-job.ts queues them). */
+export interface SegmentOfVideo {
+  /** The video's job, which joins the segments. */
+  parentId: string;
+  index: number;
+  /** Its window and its place in the whole video (the plan less the cut, which the parent did). */
+  fromTicks: number;
+  toTicks: number | null;
+  trackFromTicks: number;
+  firstFrame: number;
+  frames: number;
+  /** The whole video's probe as a segment runs with it (no audio, no offset): time base, rate, size, rotation. */
+  info: VideoInfo;
+  /** Where the whole video's frame list is stored (storageKeys.segmentFrames), read by every segment. */
+  framesKey: string;
 }
 
 export interface Job {

@@ -2,11 +2,9 @@
 // a `framecrc` listing (one line per frame, in the order the raw frames come out, each with its
 // pts in the stream's own time base). Frame n's time pairs with frame n's pixels by position.
 import type { Readable } from 'node:stream';
+import type { TimeBase } from '../video-format.js';
 
-export interface TimeBase {
-  num: number;
-  den: number;
-}
+export type { TimeBase };
 
 /** `#tb 0: 1/10240`: the time base the listing's pts are in. */
 const TIME_BASE_LINE = /^#tb 0: (\d+)\/(\d+)/;

@@ -3,41 +3,10 @@
 // by the worker that runs the job.
 import { errors, isPixveilError } from '../errors.js';
 import { firstLine, runToEnd } from './ffmpeg.js';
-import type { TimeBase } from './frame-times.js';
+import type { AudioStreamInfo, TimeBase, VideoInfo } from '../video-format.js';
 
-export interface AudioStreamInfo {
-  /** Stream index in the input file (for -map). */
-  index: number;
-  codec: string;
-}
-
-export interface VideoInfo {
-  /** Container as ffprobe names it (mov,mp4,m4a,3gp,3g2,mj2 / matroska,webm / mpegts). */
-  container: string;
-  /** Index of the video stream that is anonymized (the first that is not cover art). */
-  videoIndex: number;
-  codec: string;
-  /** Frame size as displayed, i.e. after the rotation ffmpeg applies when decoding. */
-  width: number;
-  height: number;
-  /** Degrees of the display rotation the file declares (phone clips), 0 when none. */
-  rotation: number;
-  /** Average frames per second (a variable-rate video's frames keep their own times; this is what ffmpeg reports). */
-  fps: number;
-  /** The video stream's time base (seconds per pts tick): the output's video is written in it. */
-  timeBase: TimeBase;
-  /** Video frames counted by reading every packet (not the container's claim). */
-  frames: number;
-  /** Seconds: the longest of the container's and the video stream's declared durations. */
-  durationSeconds: number;
-  /** Start of the video stream after the file's start (s): kept in the output so audio stays in sync. */
-  videoOffsetSeconds: number;
-  audio: AudioStreamInfo[];
-  /** Every stream: video, audio, subtitles, data (GPS tracks), attachments. */
-  streamCount: number;
-  /** The container's global tags (metadata=safe keeps some). */
-  tags: Record<string, string>;
-}
+// What a probe finds is described with the video formats (the job record carries it for segment jobs).
+export type { AudioStreamInfo, VideoInfo };
 
 interface ProbeStream {
   index: number;

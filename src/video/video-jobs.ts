@@ -15,7 +15,7 @@ import { checkVideoLimits, type VideoLimits } from './limits.js';
 import { processVideo, type FrameRunner, type VideoRun } from './process-video.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { runSegment, processSegmented, type SegmentedProcessed } from './segments/segmented-video.js';
-import type { SegmentJobsLink } from './segments/segment-jobs.js';
+import type { SegmentJobsLink } from './segments/segment-run.js';
 import type { SegmentRecord } from './segments/segment-job.js';
 import { createTracker, trackerOptionsFor, type FrameTracker, type TrackRecord } from './tracker.js';
 

@@ -3,23 +3,8 @@
 // own original key); it writes the frames of its window, encoded on their own, as its result.
 import { errors } from '../../errors.js';
 import { isJobId } from '../../job.js';
-import type { VideoInfo } from '../probe.js';
 
-export interface SegmentOfVideo {
-  /** The video's job, which joins the segments. */
-  parentId: string;
-  index: number;
-  /** Its window and its place in the whole video (the plan less the cut, which the parent did). */
-  fromTicks: number;
-  toTicks: number | null;
-  trackFromTicks: number;
-  firstFrame: number;
-  frames: number;
-  /** The whole video's probe as a segment runs with it (no audio, no offset): time base, rate, size, rotation. */
-  info: VideoInfo;
-  /** Where the whole video's frame list is stored (storageKeys.segmentFrames), read by every segment. */
-  framesKey: string;
-}
+export type { SegmentOfVideo } from '../../job.js';
 
 /** Deterministic, so a parent run again after its worker died finds the children it already queued. */
 export function segmentJobId(parentId: string, index: number): string {

@@ -16,18 +16,8 @@ import type { TrackRecord } from '../tracker.js';
 import { cutPiece } from './piece.js';
 import type { SegmentPlan } from './plan.js';
 import { segmentJobId, type SegmentOfVideo, type SegmentRecord } from './segment-job.js';
-import { segmentSettings, type SegmentedRun, type SegmentOutputs } from './segmented-video.js';
+import { segmentSettings, type SegmentedRun, type SegmentJobsLink, type SegmentOutputs } from './segment-run.js';
 
-export interface SegmentJobsLink {
-  queue: Pick<JobQueue, 'enqueue' | 'get' | 'erase'>;
-  store: ObjectStore;
-  /** The video's job: its id names the children; its tenant carries over to them. */
-  parent: Job;
-  /** Called once the children are queued: from then on the parent holds no pool slot (pool/job-runner.ts), so its own worker can run them. */
-  onWaiting: () => void;
-  /** How often the children's records are read while waiting (progress, failures). */
-  pollMs: number;
-}
 
 /** What a segment job stores beside its output (job-runner's metadata record). */
 interface SegmentMetadata {

@@ -7,52 +7,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../../errors.js';
-import type { JobOptions, VideoOptions } from '../../job.js';
 import { processVideo, type VideoProcessed, type VideoRun } from '../process-video.js';
-import type { VideoInfo } from '../probe.js';
-import type { FrameTracker, TrackRecord } from '../tracker.js';
+import type { TrackRecord } from '../tracker.js';
 import { listFramePts } from './frame-list.js';
 import { joinSegments } from './join.js';
 import { cutPiece } from './piece.js';
 import { planSegments, type SegmentPlan } from './plan.js';
-import type { SegmentRecord } from './segment-job.js';
-import { runSegmentJobs, type SegmentJobsLink } from './segment-jobs.js';
+import { runSegmentJobs } from './segment-jobs.js';
+import { segmentSettings, type SegmentedRun, type SegmentOutputs, type SegmentWindow } from './segment-run.js';
 
-export interface SegmentedRun extends Omit<VideoRun, 'window' | 'tracker'> {
-  ffprobe: string;
-  segmentSeconds: number;
-  /** Frames each piece reaches past its window on both sides: at least the tracker's look-ahead. */
-  overlapFrames: number;
-  /** A fresh tracker for each segment. */
-  tracker: () => FrameTracker;
-  /** An empty folder for the pieces and encoded segments; the caller removes it. */
-  workDir: string;
-  /** Present: the segments run as queued jobs any worker takes; absent: here, one after another. */
-  jobs?: SegmentJobsLink;
-}
-
-/** The segments' outputs, in order, ready to be joined. */
-export interface SegmentOutputs {
-  files: string[];
-  tracks: TrackRecord[];
-  timings: Record<string, number>;
-  models: Record<string, string>;
-  /** Queued segments only: which job ran each, where. */
-  records?: Array<SegmentRecord & { job_id: string }>;
-}
+export type { SegmentedRun, SegmentOutputs, SegmentWindow } from './segment-run.js';
+export { segmentSettings } from './segment-run.js';
 
 export type SegmentedProcessed = VideoProcessed & { segments?: SegmentOutputs['records'] };
-
-/** The window a segment writes and its place in the whole video. */
-export type SegmentWindow = Pick<SegmentPlan, 'index' | 'fromTicks' | 'toTicks' | 'trackFromTicks' | 'firstFrame' | 'frames'>;
-
-/** Segments are video only, in MP4: the joined output takes the original's audio, tags and offset. */
-export function segmentSettings(info: VideoInfo, options: JobOptions & { video: VideoOptions }) {
-  return {
-    info: { ...info, videoOffsetSeconds: 0, audio: [] },
-    options: { ...options, metadata: 'strip' as const, video: { ...options.video, audio: 'drop' as const, container: 'mp4' as const } },
-  };
-}
 
 /**
  * One segment: its piece (`run.input`) through processVideo with its window. `run.info` and
