@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { errors, isPixveilError, PixveilError } from '../../errors.js';
-import type { Job } from '../../job.js';
+import { isFinished, type Job } from '../../job.js';
 import type { JobQueue } from '../../queue/queue.js';
 import { deleteJobObjects } from '../../storage/expiry.js';
 import { storageKeys } from '../../storage/keys.js';
@@ -72,7 +72,7 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
     const shutdown = !finished && run.signal.aborted && !isPixveilError(run.signal.reason);
     // Queue or store unreachable: what is left expires with its records (JOB_TTL_SECONDS) and the storage
     // sweep; the video's own outcome (or error) is what counts.
-    if (!shutdown) await eraseSegmentJobs(queue, store, parent.id, ids.length).catch(() => undefined);
+    if (!shutdown && !(await supersededAttempt(queue, parent))) await eraseSegmentJobs(queue, store, parent.id, ids.length).catch(() => undefined);
   }
 }
 
@@ -150,6 +150,15 @@ export async function eraseSegmentJobs(queue: Pick<JobQueue, 'erase'>, store: Ob
   }
   await store.delete(storageKeys.segmentFrames(parentId));
   return erased;
+}
+
+/**
+ * Whether a later attempt of the video runs now: this one stalled, was reclaimed, and ends late. The
+ * children are that attempt's too (it found them by id), so they are left for it to join and erase.
+ */
+async function supersededAttempt(queue: Pick<JobQueue, 'get'>, parent: Job): Promise<boolean> {
+  const current = await queue.get(parent.id).catch(() => undefined);
+  return current !== undefined && current.attempts > parent.attempts && !isFinished(current);
 }
 
 function stopped(signal: AbortSignal): Error {
