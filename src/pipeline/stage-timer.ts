@@ -16,3 +16,8 @@ export function stageTimer(): { timings: Record<string, number>; timed: Timed } 
   };
   return { timings, timed };
 }
+
+/** Adds `from`'s stage times to `into`'s (a video sums its frames' and its segments' stages). */
+export function addTimings(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [stage, ms] of Object.entries(from)) into[stage] = (into[stage] ?? 0) + ms;
+}

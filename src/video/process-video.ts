@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { errors, PixveilError } from '../errors.js';
 import type { JobOptions } from '../job.js';
+import { addTimings } from '../pipeline/stage-timer.js';
 import type { FrameBoxInput, FrameTaskResult, ImageTaskFailure } from '../pool/task.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import { decodeArgs, encodeArgs, FRAME_TIMES_FD } from './ffmpeg-args.js';
@@ -148,9 +149,6 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
   const frameBytes = info.width * info.height * 3;
   const timings: Record<string, number> = { decode: 0, encode: 0 };
   const models: Record<string, string> = {};
-  const addTimings = (t: Record<string, number>) => {
-    for (const [stage, ms] of Object.entries(t)) timings[stage] = (timings[stage] ?? 0) + ms;
-  };
   // One frame per pool slot in detection and as many in blur: the threads stay busy, memory stays bounded.
   const inFlight = Math.max(1, run.frames.capacity);
   const detectEvery = options.video.detectEvery;
@@ -199,7 +197,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
         const blur: FrameBoxInput[] = boxes.map((b) => ({ kind: b.kind as FrameBoxInput['kind'], label: b.label ?? b.kind, x: b.x, y: b.y, width: b.width, height: b.height }));
         blurring.push({ seconds: time.seconds, pixels: quiet(run.frames.runFrame(pixels, info.width, info.height, options, blur).then((r) => {
           const done = unwrap(r);
-          addTimings(done.timings);
+          addTimings(timings, done.timings);
           return done.pixels;
         })) });
         while (blurring.length >= inFlight) await writeOne();
@@ -231,7 +229,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
       if (place % detectEvery === 0) {
         detecting.push(quiet(run.frames.runFrame(pixels, info.width, info.height, options).then((r) => {
           const done = unwrap(r);
-          addTimings(done.timings);
+          addTimings(timings, done.timings);
           Object.assign(models, done.models);
           return { frame, pixels: done.pixels, boxes: done.detections.map((d) => ({ kind: d.kind, label: d.label, score: d.score, x: d.x, y: d.y, width: d.width, height: d.height })) };
         })));
@@ -270,6 +268,7 @@ export async function processVideo(run: VideoRun): Promise<VideoProcessed> {
   }
 }
 
-function abortReason(signal: AbortSignal): Error {
+/** What a stopped video job throws: the signal's PixveilError (timeout, erasure), else a plain stop (shutdown). */
+export function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof PixveilError ? signal.reason : errors.internal('the video job was stopped');
 }

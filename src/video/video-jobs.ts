@@ -97,15 +97,13 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
     const segmented = run.segmentSeconds && info.durationSeconds > run.segmentSeconds ? await runSegmented(run, common, newTracker) : undefined;
     const done = segmented ?? (await processVideo({ ...common, tracker: newTracker() }));
     run.onProgress(done.frames, done.frames);
-    const tracks: Record<string, number> = {};
-    for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
     const summary: VideoSummary = {
       frames: done.frames,
       // From the frames' own times (as written): the average rate over them, and the span they cover.
       fps: Math.round((done.durationSeconds > 0 ? done.frames / done.durationSeconds : info.fps) * 1000) / 1000,
       durationSeconds: Math.round(done.durationSeconds * 1000) / 1000,
       audioStreams: video.audio === 'keep' ? info.audio.length : 0,
-      tracks,
+      tracks: tracksByKind(done.tracks),
       detectEvery: video.detectEvery,
     };
     const segments = (done as SegmentedProcessed).segments;
@@ -113,6 +111,13 @@ export async function anonymizeVideoFile(run: VideoFileRun): Promise<VideoFileDo
   } finally {
     stopped.dispose();
   }
+}
+
+/** The summary's track count per kind. */
+function tracksByKind(tracks: readonly TrackRecord[]): Record<string, number> {
+  const byKind: Record<string, number> = {};
+  for (const t of tracks) byKind[t.kind] = (byKind[t.kind] ?? 0) + 1;
+  return byKind;
 }
 
 /**
@@ -259,8 +264,6 @@ export class VideoJobs implements VideoJobRunner {
         onProgress: (n) => hooks.onProgress(n, segment.frames),
       }, segment, pts);
       hooks.onProgress(done.frames, segment.frames);
-      const tracks: Record<string, number> = {};
-      for (const t of done.tracks) tracks[t.kind] = (tracks[t.kind] ?? 0) + 1;
       const record: SegmentRecord = { parent_id: segment.parentId, index: segment.index, first_frame: segment.firstFrame, frames: segment.frames, node: `${os.hostname()}-${process.pid}` };
       return {
         ok: true,
@@ -269,7 +272,7 @@ export class VideoJobs implements VideoJobRunner {
         height: info.height,
         timings: done.timings,
         models: done.models,
-        summary: { frames: done.frames, fps: info.fps, durationSeconds: Math.round(done.durationSeconds * 1000) / 1000, audioStreams: 0, tracks, detectEvery: video.detectEvery },
+        summary: { frames: done.frames, fps: info.fps, durationSeconds: Math.round(done.durationSeconds * 1000) / 1000, audioStreams: 0, tracks: tracksByKind(done.tracks), detectEvery: video.detectEvery },
         tracks: done.tracks,
         record: { segment: record },
       };

@@ -1,7 +1,8 @@
 // Every frame's presentation time, read from the container's packets without decoding (one
 // ffprobe pass, a few dozen bytes a frame): what a segmented video is planned from.
-import { errors, isPixveilError } from '../../errors.js';
+import { errors } from '../../errors.js';
 import { firstLine, runToEnd } from '../ffmpeg.js';
+import { abortReason } from '../process-video.js';
 import type { VideoInfo } from '../probe.js';
 
 /**
@@ -11,7 +12,7 @@ import type { VideoInfo } from '../probe.js';
  */
 export async function listFramePts(ffprobe: string, file: string, info: VideoInfo, signal?: AbortSignal): Promise<number[] | undefined> {
   const out = await runToEnd(ffprobe, ['-v', 'error', '-select_streams', String(info.videoIndex), '-show_entries', 'packet=pts', '-of', 'csv=p=0', file], signal);
-  if (signal?.aborted) throw isPixveilError(signal.reason) ? signal.reason : errors.internal('the video job was stopped');
+  if (signal?.aborted) throw abortReason(signal);
   if (out.code !== 0) throw errors.undecodableVideo(firstLine(out.stderr));
   const pts: number[] = [];
   for (const line of out.stdout.split('\n')) {

@@ -8,10 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { errors, isPixveilError, PixveilError } from '../../errors.js';
 import { isFinished, type Job } from '../../job.js';
+import { addTimings } from '../../pipeline/stage-timer.js';
 import type { JobQueue } from '../../queue/queue.js';
 import { deleteJobObjects } from '../../storage/expiry.js';
 import { storageKeys } from '../../storage/keys.js';
 import type { ObjectStore } from '../../storage/storage.js';
+import { abortReason } from '../process-video.js';
 import type { TrackRecord } from '../tracker.js';
 import { cutPiece } from './piece.js';
 import type { SegmentPlan } from './plan.js';
@@ -41,7 +43,7 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
       const piece = path.join(run.workDir, `piece-${plan.index}.mp4`);
       const cutStart = performance.now();
       await cutPiece(run.ffmpeg, run.input, piece, run.info, plan, run.signal);
-      if (run.signal.aborted) throw stopped(run.signal);
+      if (run.signal.aborted) throw abortReason(run.signal);
       const key = storageKeys.original(id, 'mp4');
       await store.putFile(key, piece, 'video/mp4');
       const bytes = (await fs.promises.stat(piece)).size;
@@ -63,7 +65,7 @@ export async function runSegmentJobs(run: SegmentedRun, link: SegmentJobsLink, p
     const fetchStart = performance.now();
     const outputs = await fetchOutputs(run, store, children);
     timings.fetch_segments = performance.now() - fetchStart;
-    for (const [stage, ms] of Object.entries(outputs.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
+    addTimings(timings, outputs.timings);
     finished = true;
     return { ...outputs, timings };
   } finally {
@@ -81,7 +83,7 @@ async function waitForChildren(run: SegmentedRun, link: SegmentJobsLink, ids: st
   const done = new Map<string, Job>();
   let lastReported = -1;
   for (;;) {
-    if (run.signal.aborted) throw stopped(run.signal);
+    if (run.signal.aborted) throw abortReason(run.signal);
     let framesDone = 0;
     for (const [i, id] of ids.entries()) {
       const finished = done.get(id);
@@ -159,10 +161,6 @@ export async function eraseSegmentJobs(queue: Pick<JobQueue, 'erase'>, store: Ob
 async function supersededAttempt(queue: Pick<JobQueue, 'get'>, parent: Job): Promise<boolean> {
   const current = await queue.get(parent.id).catch(() => undefined);
   return current !== undefined && current.attempts > parent.attempts && !isFinished(current);
-}
-
-function stopped(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : errors.internal('the video job was stopped');
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

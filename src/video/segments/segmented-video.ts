@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../../errors.js';
-import { processVideo, type VideoProcessed, type VideoRun } from '../process-video.js';
+import { addTimings } from '../../pipeline/stage-timer.js';
+import { abortReason, processVideo, type VideoProcessed, type VideoRun } from '../process-video.js';
 import type { TrackRecord } from '../tracker.js';
 import { listFramePts } from './frame-list.js';
 import { joinSegments } from './join.js';
@@ -15,9 +16,6 @@ import { cutPiece } from './piece.js';
 import { planSegments, type SegmentPlan } from './plan.js';
 import { runSegmentJobs } from './segment-jobs.js';
 import { segmentSettings, type SegmentedRun, type SegmentOutputs, type SegmentWindow } from './segment-run.js';
-
-export type { SegmentedRun, SegmentOutputs, SegmentWindow } from './segment-run.js';
-export { segmentSettings } from './segment-run.js';
 
 export type SegmentedProcessed = VideoProcessed & { segments?: SegmentOutputs['records'] };
 
@@ -41,11 +39,11 @@ export async function processSegmented(run: SegmentedRun): Promise<SegmentedProc
   if (plans.length < 2) return undefined;
   const timings: Record<string, number> = { plan: performance.now() - started };
   const outputs = run.jobs ? await runSegmentJobs(run, run.jobs, plans, pts) : await runHere(run, plans, pts);
-  for (const [stage, ms] of Object.entries(outputs.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
+  addTimings(timings, outputs.timings);
   const joinStart = performance.now();
   await joinSegments(run.ffmpeg, outputs.files, plans, path.join(run.workDir, 'segments.ffconcat'), run.input, run.output, info, { video: options.video, metadata: options.metadata ?? 'strip' }, run.signal);
   timings.join = performance.now() - joinStart;
-  if (run.signal.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : errors.internal('the video job was stopped');
+  if (run.signal.aborted) throw abortReason(run.signal);
   for (const stage of Object.keys(timings)) timings[stage] = Math.round(timings[stage] * 100) / 100;
   const { num, den } = info.timeBase;
   // A track crossing a boundary is listed once per segment; ids count through the whole video.
@@ -78,7 +76,7 @@ async function runHere(run: SegmentedRun, plans: SegmentPlan[], pts: readonly nu
     }, plan, pts);
     await fs.rm(piece, { force: true });
     tracks.push(...done.tracks);
-    for (const [stage, ms] of Object.entries(done.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
+    addTimings(timings, done.timings);
     Object.assign(models, done.models);
     files.push(encoded);
     framesDone += plan.frames;
