@@ -60,15 +60,57 @@ void FillPadding(const RegionTensorJob& job) {
   }
 }
 
+// Columns per block of BlendColumnsVbmi: sixteen 16-bit results per channel fill one AVX2 register.
+// A block reads 128 row bytes (two registers) and picks its bytes from them; the byte picks of one
+// neighbour, 16 per channel, fill 64 bytes.
+constexpr int kBlockColumns = 16;
+constexpr int kBlockReadBytes = 128;
+constexpr int kBlockBytes = 64;
+
 // Where each content column samples a level row, as byte offsets into the row, with the second
 // neighbour's weight: separate arrays, for the gathers of BlendColumnsAvx2.
 struct ColumnTaps {
   std::vector<int32_t> first, second, weight;
   // Columns whose 4-byte reads at `second` stay inside the row: the vector loop's; the rest are scalar.
   int wide = 0;
+  // BlendColumnsVbmi's blocks of kBlockColumns columns from column 0: each reads the 128 row bytes
+  // from blockBase[k], and blockFirst/blockSecond (64 bytes a block) say which byte each output takes,
+  // channel by channel (16 red, 16 green, 16 blue). Blocks stop at the first one whose taps span more
+  // than 128 bytes (a shrink of over 2.6× at 3 channels, 2× at 4; the pyramid leaves at most 2×) or
+  // whose read would pass the row's end.
+  std::vector<int32_t> blockBase;
+  std::vector<uint8_t> blockFirst, blockSecond;
+  std::vector<uint16_t> weightFirst, weightSecond;
 };
 
-ColumnTaps ColumnTapsFor(const std::vector<Tap>& taps, int channels, size_t stride) {
+// Builds the blocks while every tap of the next kBlockColumns columns lies within 128 bytes of the block's first.
+void BlocksFor(ColumnTaps& out, int channels, size_t stride) {
+  const int count = static_cast<int>(out.first.size());
+  for (int x = 0; x + kBlockColumns <= count; x += kBlockColumns) {
+    const int32_t base = out.first[x];
+    if (static_cast<size_t>(base) + kBlockReadBytes > stride) break;
+    bool fits = true;
+    for (int j = 0; j < kBlockColumns && fits; j++) fits = out.second[x + j] - base + channels - 1 < kBlockReadBytes && out.first[x + j] >= base;
+    if (!fits) break;
+    out.blockBase.push_back(base);
+    for (const auto* taps : {&out.first, &out.second}) {
+      auto& bytes = taps == &out.first ? out.blockFirst : out.blockSecond;
+      for (int c = 0; c < 3; c++) {
+        for (int j = 0; j < kBlockColumns; j++) bytes.push_back(static_cast<uint8_t>((*taps)[x + j] - base + c));
+      }
+      for (int j = 3 * kBlockColumns; j < kBlockBytes; j++) bytes.push_back(0);
+    }
+  }
+  const int covered = static_cast<int>(out.blockBase.size()) * kBlockColumns;
+  out.weightFirst.resize(covered);
+  out.weightSecond.resize(covered);
+  for (int x = 0; x < covered; x++) {
+    out.weightSecond[x] = static_cast<uint16_t>(out.weight[x]);
+    out.weightFirst[x] = static_cast<uint16_t>(kWeightOne - out.weight[x]);
+  }
+}
+
+ColumnTaps ColumnTapsFor(const std::vector<Tap>& taps, int channels, size_t stride, bool blocks) {
   ColumnTaps out;
   const int count = static_cast<int>(taps.size());
   out.first.resize(count);
@@ -81,6 +123,7 @@ ColumnTaps ColumnTapsFor(const std::vector<Tap>& taps, int channels, size_t stri
     // Taps only move right, so once one column's read would pass the row's end every later one would.
     if (static_cast<size_t>(std::max(out.first[x], out.second[x])) + 4 <= stride && out.wide == x) out.wide = x + 1;
   }
+  if (blocks) BlocksFor(out, channels, stride);
   return out;
 }
 
@@ -101,10 +144,10 @@ void BlendColumns(const uint8_t* row, const ColumnTaps& columns, uint16_t* plane
 #if PIXVEIL_X86
 // Eight columns at a time: each pixel read as one 4-byte word by a gather (its channels and the
 // byte after), the channels split out by shifts. Same integers as BlendColumns.
-__attribute__((target("avx2"))) int BlendColumnsAvx2(const uint8_t* row, const ColumnTaps& columns, uint16_t* planes, int count) {
+__attribute__((target("avx2"))) int BlendColumnsAvx2(const uint8_t* row, const ColumnTaps& columns, uint16_t* planes, int count, int from) {
   const __m256i low = _mm256_set1_epi32(0xFF);
   const __m256i one = _mm256_set1_epi32(kWeightOne);
-  int x = 0;
+  int x = from;
   for (; x + 8 <= columns.wide; x += 8) {
     const __m256i a = _mm256_i32gather_epi32(reinterpret_cast<const int*>(row), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns.first.data() + x)), 1);
     const __m256i b = _mm256_i32gather_epi32(reinterpret_cast<const int*>(row), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns.second.data() + x)), 1);
@@ -123,15 +166,93 @@ __attribute__((target("avx2"))) int BlendColumnsAvx2(const uint8_t* row, const C
 }
 #endif
 
+#if PIXVEIL_X86
+// Sixteen columns at a time without gathers: a 128-byte load of the row, and a two-register byte
+// permute (AVX-512 VBMI) per neighbour that puts each column's channel bytes in planar order. Every product
+// (at most 255 × 2^8) and their sum fit 16 bits, so the same integers as BlendColumns. The gathers
+// of BlendColumnsAvx2 had been most of the input pass of a large model input (YuNet's 1600×928).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx2"))) int BlendColumnsVbmi(const uint8_t* row, const ColumnTaps& columns, uint16_t* planes, int count) {
+  const int blocks = static_cast<int>(columns.blockBase.size());
+  for (int k = 0; k < blocks; k++) {
+    const int x = k * kBlockColumns;
+    const __m512i low = _mm512_loadu_si512(row + columns.blockBase[k]);
+    const __m512i high = _mm512_loadu_si512(row + columns.blockBase[k] + 64);
+    const __m512i a = _mm512_permutex2var_epi8(low, _mm512_loadu_si512(columns.blockFirst.data() + k * kBlockBytes), high);
+    const __m512i b = _mm512_permutex2var_epi8(low, _mm512_loadu_si512(columns.blockSecond.data() + k * kBlockBytes), high);
+    const __m256i wa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns.weightFirst.data() + x));
+    const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(columns.weightSecond.data() + x));
+    const __m256i a16[3] = {_mm256_cvtepu8_epi16(_mm512_castsi512_si128(a)), _mm256_cvtepu8_epi16(_mm512_extracti32x4_epi32(a, 1)), _mm256_cvtepu8_epi16(_mm512_extracti32x4_epi32(a, 2))};
+    const __m256i b16[3] = {_mm256_cvtepu8_epi16(_mm512_castsi512_si128(b)), _mm256_cvtepu8_epi16(_mm512_extracti32x4_epi32(b, 1)), _mm256_cvtepu8_epi16(_mm512_extracti32x4_epi32(b, 2))};
+    for (int c = 0; c < 3; c++) {
+      const __m256i v = _mm256_add_epi16(_mm256_mullo_epi16(a16[c], wa), _mm256_mullo_epi16(b16[c], wb));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(planes + c * count + x), v);
+    }
+  }
+  return blocks * kBlockColumns;
+}
+#pragma GCC diagnostic pop
+
+bool HasVbmi() {
+  static const bool vbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+  return vbmi;
+}
+#else
+bool HasVbmi() { return false; }
+#endif
+
 // One level row blended horizontally at every content column: three planes (source channel
 // order) of 16-bit values, value × 2^8. Kept for the next output row when it reads the same row.
 void BlendRow(const uint8_t* row, const ColumnTaps& columns, uint16_t* planes, int count) {
   int done = 0;
 #if PIXVEIL_X86
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) done = BlendColumnsAvx2(row, columns, planes, count);
+  if (!columns.blockBase.empty()) done = BlendColumnsVbmi(row, columns, planes, count);
+  if (avx2) done = BlendColumnsAvx2(row, columns, planes, count, done);
 #endif
   BlendColumns(row, columns, planes, count, done, count);
+}
+
+#if PIXVEIL_X86
+// One channel row of a planar (NCHW) tensor: the vertical blend, the float conversion and the
+// normalisation, sixteen columns at a time, written with streaming stores. Returns the columns done;
+// the caller finishes the rest. Same integers and the same float multiply-then-subtract as the loop
+// it stands in for (fp-contract is off), so the same floats.
+// GCC 12's own AVX-512 headers trip -Wmaybe-uninitialized (their _mm512_undefined_* placeholders).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) int StreamRowAvx512(const uint16_t* t, const uint16_t* b, int wa, int wb, float scale, float bias, float* o, int count) {
+  int x = 0;
+  // Streaming stores want 64-byte aligned addresses: scalar columns up to the first one.
+  for (; x < count && (reinterpret_cast<uintptr_t>(o + x) & 63) != 0; x++) o[x] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
+  const __m512i va = _mm512_set1_epi32(wa), vb = _mm512_set1_epi32(wb);
+  const __m512 vscale = _mm512_set1_ps(scale), vbias = _mm512_set1_ps(bias);
+  for (; x + 16 <= count; x += 16) {
+    const __m512i top = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + x)));
+    const __m512i bottom = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + x)));
+    // At most 255 × 2^16: exact in a float.
+    const __m512 sum = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_mullo_epi32(top, va), _mm512_mullo_epi32(bottom, vb)));
+    _mm512_stream_ps(o + x, _mm512_sub_ps(_mm512_mul_ps(sum, vscale), vbias));
+  }
+  return x;
+}
+#pragma GCC diagnostic pop
+#endif
+
+// Streaming stores pay off only for a tensor far larger than the caches (YuNet's 1600×928 input is
+// 17.8 MB): ordinary stores first read every cache line they fill, and the line is evicted before
+// onnxruntime reads it anyway. A small tensor (416×416, 2 MB) is better left in the cache for the model.
+constexpr size_t kStreamTensorBytes = 8u << 20;
+
+bool StreamRows(const RegionTensorJob& job) {
+#if PIXVEIL_X86
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 && !job.nhwc && static_cast<size_t>(job.tensorWidth) * job.tensorHeight * 3 * sizeof(float) >= kStreamTensorBytes;
+#else
+  (void)job;
+  return false;
+#endif
 }
 
 }  // namespace
@@ -145,9 +266,10 @@ void RegionToTensorCpu(const RegionTensorJob& job) {
   FillPadding(job);
   const int count = job.contentWidth;
   const size_t stride = static_cast<size_t>(job.width) * job.channels;
-  const ColumnTaps columns = ColumnTapsFor(TapsFor(count, job.regionX, job.scaleX, job.levelScale, job.width), job.channels, stride);
+  const ColumnTaps columns = ColumnTapsFor(TapsFor(count, job.regionX, job.scaleX, job.levelScale, job.width), job.channels, stride, HasVbmi());
   const std::vector<Tap> rows = TapsFor(job.contentHeight, job.regionY, job.scaleY, job.levelScale, job.height);
   const size_t plane = static_cast<size_t>(job.tensorWidth) * job.tensorHeight;
+  [[maybe_unused]] const bool stream = StreamRows(job);
   // Two blended rows, tagged with the level row they hold, so a row shared by consecutive
   // output rows is blended once.
   std::vector<uint16_t> cache(static_cast<size_t>(6) * count);
@@ -178,10 +300,18 @@ void RegionToTensorCpu(const RegionTensorJob& job) {
         for (int x = 0; x < count; x++) o[x * 3] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
       } else {
         float* o = job.out + c * plane + pixel;
-        for (int x = 0; x < count; x++) o[x] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
+        int x = 0;
+#if PIXVEIL_X86
+        if (stream) x = StreamRowAvx512(t, b, wa, wb, scale, bias, o, count);
+#endif
+        for (; x < count; x++) o[x] = static_cast<float>(t[x] * wa + b[x] * wb) * scale - bias;
       }
     }
   }
+#if PIXVEIL_X86
+  // Streaming stores are weakly ordered: make them visible before the tensor is handed on.
+  if (stream) _mm_sfence();
+#endif
 }
 
 Napi::Value RegionToTensor(const Napi::CallbackInfo& info) {

@@ -37,6 +37,10 @@ const specs: Spec[] = [
   { width: 128, height: 128, channelOrder: 'bgr', resize: 'letterbox', align: 'center', padValue: 0, mean: [0, 0, 0], std: [1, 1, 1], layout: 'nhwc' },
   // Exactly 2× for the whole frame: level 1 read 1:1.
   { width: 512, height: 384, channelOrder: 'rgb', resize: 'stretch', align: 'top-left', padValue: 0, mean: [0, 0, 0], std: [1, 1, 1] },
+  // Planar tensors over 8 MB, which the addon writes with streaming stores on AVX-512 CPUs: YuNet's
+  // 1600×928, and one whose rows start at every alignment (1604 floats a row) with a centred letterbox.
+  { width: 1600, height: 928, channelOrder: 'bgr', resize: 'letterbox', align: 'top-left', padValue: 0, mean: [0, 0, 0], std: [1, 1, 1] },
+  { width: 1604, height: 930, channelOrder: 'rgb', resize: 'letterbox', align: 'center', padValue: 114, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] },
 ];
 
 /** uf_3 is 1024×768: the whole frame, a face, fractional edges, the corners, 1 px, thin, tiny. */
