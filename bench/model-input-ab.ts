@@ -1,10 +1,10 @@
-// The face stage's input pass and its model, with two builds of the addon alternated in one process:
-// YuNet's 1600×928 input written from a real 1080p photo by each build's regionToTensor, then
-// YuNet run on it in one session. The input pass is timed apart and together with the model run
-// that reads it, because how a tensor is written (streaming stores or not) moves where its bytes
-// are when the model reads them. CPU ms of this thread (onnxruntime with one intra-op thread),
-// medians over alternated blocks.
-//   node -r ./bin/preload-threadpool.cjs dist/bench/face-input-ab.js --old=<addon .node> [--new=build/Release/pixveil_native.node] [--rounds=8]
+// Model inputs with two builds of the addon alternated in one process, from a real 1080p photo:
+// the pyramid's levels 1-2 (what the 416×416 plate and object inputs read), and YuNet's 1600×928
+// input written by each build's regionToTensor, then YuNet run on it in one session. The input
+// pass is timed apart and together with the model run that reads it, because how a tensor is
+// written (streaming stores or not) moves where its bytes are when the model reads them. CPU ms of
+// this thread (onnxruntime with one intra-op thread), medians over alternated blocks.
+//   node -r ./bin/preload-threadpool.cjs dist/bench/model-input-ab.js --old=<addon .node> [--new=build/Release/pixveil_native.node] [--rounds=8]
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -20,7 +20,7 @@ import { round } from './stages.js';
 const arg = (name: string, fallback?: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const oldFile = arg('old');
 if (!oldFile) {
-  console.error('bench/face-input-ab: --old=<path to the other build\'s pixveil_native.node> is required');
+  console.error('bench/model-input-ab: --old=<path to the other build\'s pixveil_native.node> is required');
   process.exit(2);
 }
 const builds = [
@@ -29,7 +29,7 @@ const builds = [
 ].map(({ name, file }) => {
   const loaded = loadNativeAddon(file);
   if (!loaded.ok) {
-    console.error(`bench/face-input-ab: ${name}: ${loaded.reason}`);
+    console.error(`bench/model-input-ab: ${name}: ${loaded.reason}`);
     process.exit(2);
   }
   return { name, file, ops: createNativeOps(loaded.addon) };
@@ -57,11 +57,14 @@ const cpuMs = () => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const times = new Map(builds.map((b) => [b.name, { input: [] as number[], model: [] as number[], stage: [] as number[] }]));
+const times = new Map(builds.map((b) => [b.name, { pyramid: [] as number[], input: [] as number[], model: [] as number[], stage: [] as number[] }]));
 for (let r = 0; r < rounds + 1; r++) {
   for (const build of builds) {
     const t = times.get(build.name)!;
     for (let k = 0; k < 4; k++) {
+      const levelsStart = cpuMs();
+      new ImagePyramid(image, maxLevel, build.ops.halveImage).level(2);
+      const levelsMs = cpuMs() - levelsStart;
       const pyramid = new ImagePyramid(image, maxLevel, build.ops.halveImage);
       const start = cpuMs();
       build.ops.regionToTensor(pyramid.level(plan.level), plan, tensor, 0);
@@ -70,6 +73,7 @@ for (let r = 0; r < rounds + 1; r++) {
       const end = cpuMs();
       // The first round and the first run of each block warm up (the other build's run just before).
       if (r === 0 || k === 0) continue;
+      t.pyramid.push(levelsMs);
       t.input.push(written - start);
       t.model.push(end - written);
       t.stage.push(end - start);
@@ -77,8 +81,8 @@ for (let r = 0; r < rounds + 1; r++) {
   }
 }
 await session.release();
-console.log(`YuNet 1600×928 from a 1080p photo, ${rounds} alternated rounds (CPU ms, medians):`);
+console.log(`Pyramid levels 1-2 and YuNet 1600×928 from a 1080p photo, ${rounds} alternated rounds (CPU ms, medians):`);
 console.table(builds.map((b) => {
   const t = times.get(b.name)!;
-  return { build: b.name, addon: path.relative(process.cwd(), b.file), input_ms: round(median(t.input)), model_after_input_ms: round(median(t.model)), input_and_model_ms: round(median(t.stage)) };
+  return { build: b.name, addon: path.relative(process.cwd(), b.file), pyramid_levels_1_2_ms: round(median(t.pyramid)), input_ms: round(median(t.input)), model_after_input_ms: round(median(t.model)), input_and_model_ms: round(median(t.stage)) };
 }));
