@@ -15,6 +15,7 @@ import type { RawImage, TensorSpec } from '../src/addon/types.js';
 import { loadManifests } from '../src/models/manifest.js';
 import { modelPath } from '../src/models/files.js';
 import { facesDir, modelDir } from '../harness/photos.js';
+import { cpuMs, median } from './model-only.js';
 import { round } from './stages.js';
 
 const arg = (name: string, fallback?: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -50,12 +51,6 @@ const session = await ort.InferenceSession.create(modelPath(modelDir, manifest),
 // One tensor, reused as the detectors reuse theirs (TensorStash).
 const tensor = new Float32Array(3 * spec.width * spec.height);
 const feeds = { [manifest.input.name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]) };
-
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const times = new Map(builds.map((b) => [b.name, { pyramid: [] as number[], input: [] as number[], model: [] as number[], stage: [] as number[] }]));
 for (let r = 0; r < rounds + 1; r++) {

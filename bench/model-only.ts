@@ -31,12 +31,13 @@ export function pipelineInputSize(detector: Detector, width: number, height: num
   return { width: input.width, height: input.height };
 }
 
-function cpuMs(): number {
+/** CPU ms this process has used so far (user + system): the timer of the model-input benches. */
+export function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

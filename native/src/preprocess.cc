@@ -5,12 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PIXVEIL_X86 1
-#else
-#define PIXVEIL_X86 0
-#endif
+#include "cpu_features.h"
 
 namespace pixveil {
 namespace {
@@ -89,17 +84,18 @@ void BlocksFor(ColumnTaps& out, int channels, size_t stride) {
   for (int x = 0; x + kBlockColumns <= count; x += kBlockColumns) {
     const int32_t base = out.first[x];
     if (static_cast<size_t>(base) + kBlockReadBytes > stride) break;
-    bool fits = true;
-    for (int j = 0; j < kBlockColumns && fits; j++) fits = out.second[x + j] - base + channels - 1 < kBlockReadBytes && out.first[x + j] >= base;
-    if (!fits) break;
+    // Taps only move right and `second` is never left of `first`: the block's last `second` is its farthest read.
+    if (out.second[x + kBlockColumns - 1] - base + channels - 1 >= kBlockReadBytes) break;
     out.blockBase.push_back(base);
-    for (const auto* taps : {&out.first, &out.second}) {
-      auto& bytes = taps == &out.first ? out.blockFirst : out.blockSecond;
+    // Per channel, the byte of the row read from `base` that each of the block's columns takes.
+    const auto picks = [&](const std::vector<int32_t>& taps, std::vector<uint8_t>& bytes) {
       for (int c = 0; c < 3; c++) {
-        for (int j = 0; j < kBlockColumns; j++) bytes.push_back(static_cast<uint8_t>((*taps)[x + j] - base + c));
+        for (int j = 0; j < kBlockColumns; j++) bytes.push_back(static_cast<uint8_t>(taps[x + j] - base + c));
       }
-      for (int j = 3 * kBlockColumns; j < kBlockBytes; j++) bytes.push_back(0);
-    }
+      bytes.resize(bytes.size() + kBlockBytes - 3 * kBlockColumns, 0);
+    };
+    picks(out.first, out.blockFirst);
+    picks(out.second, out.blockSecond);
   }
   const int covered = static_cast<int>(out.blockBase.size()) * kBlockColumns;
   out.weightFirst.resize(covered);
@@ -193,13 +189,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx2"))) int BlendColumnsVbmi
   return blocks * kBlockColumns;
 }
 #pragma GCC diagnostic pop
-
-bool HasVbmi() {
-  static const bool vbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
-  return vbmi;
-}
-#else
-bool HasVbmi() { return false; }
 #endif
 
 // One level row blended horizontally at every content column: three planes (source channel
@@ -207,9 +196,8 @@ bool HasVbmi() { return false; }
 void BlendRow(const uint8_t* row, const ColumnTaps& columns, uint16_t* planes, int count) {
   int done = 0;
 #if PIXVEIL_X86
-  static const bool avx2 = __builtin_cpu_supports("avx2");
   if (!columns.blockBase.empty()) done = BlendColumnsVbmi(row, columns, planes, count);
-  if (avx2) done = BlendColumnsAvx2(row, columns, planes, count, done);
+  if (CpuHasAvx2()) done = BlendColumnsAvx2(row, columns, planes, count, done);
 #endif
   BlendColumns(row, columns, planes, count, done, count);
 }
@@ -246,13 +234,7 @@ __attribute__((target("avx512f"))) int StreamRowAvx512(const uint16_t* t, const 
 constexpr size_t kStreamTensorBytes = 8u << 20;
 
 bool StreamRows(const RegionTensorJob& job) {
-#if PIXVEIL_X86
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && !job.nhwc && static_cast<size_t>(job.tensorWidth) * job.tensorHeight * 3 * sizeof(float) >= kStreamTensorBytes;
-#else
-  (void)job;
-  return false;
-#endif
+  return CpuHasAvx512F() && !job.nhwc && static_cast<size_t>(job.tensorWidth) * job.tensorHeight * 3 * sizeof(float) >= kStreamTensorBytes;
 }
 
 }  // namespace
@@ -266,7 +248,7 @@ void RegionToTensorCpu(const RegionTensorJob& job) {
   FillPadding(job);
   const int count = job.contentWidth;
   const size_t stride = static_cast<size_t>(job.width) * job.channels;
-  const ColumnTaps columns = ColumnTapsFor(TapsFor(count, job.regionX, job.scaleX, job.levelScale, job.width), job.channels, stride, HasVbmi());
+  const ColumnTaps columns = ColumnTapsFor(TapsFor(count, job.regionX, job.scaleX, job.levelScale, job.width), job.channels, stride, CpuHasAvx512Vbmi());
   const std::vector<Tap> rows = TapsFor(job.contentHeight, job.regionY, job.scaleY, job.levelScale, job.height);
   const size_t plane = static_cast<size_t>(job.tensorWidth) * job.tensorHeight;
   [[maybe_unused]] const bool stream = StreamRows(job);

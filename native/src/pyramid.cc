@@ -2,12 +2,7 @@
 
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PIXVEIL_X86 1
-#else
-#define PIXVEIL_X86 0
-#endif
+#include "cpu_features.h"
 
 namespace pixveil {
 namespace {
@@ -44,11 +39,6 @@ __attribute__((target("avx512f,avx512bw"))) int AverageRgbPairsAvx512(const uint
   return x;
 }
 #pragma GCC diagnostic pop
-
-bool HasAvx512Bw() {
-  static const bool bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return bw;
-}
 #endif
 
 // Two steps so the compiler can vectorise the first: the two rows summed byte by byte, then
@@ -68,7 +58,7 @@ void Halve(const HalveJob& job) {
     uint8_t* out = job.out + static_cast<size_t>(y) * w * 3;
     int x = 0;
 #if PIXVEIL_X86
-    if (Channels == 3 && HasAvx512Bw()) {
+    if (Channels == 3 && CpuHasAvx512Bw()) {
       x = AverageRgbPairsAvx512(p, used, out, w);
       p += static_cast<size_t>(x) * 2 * Channels;
       out += static_cast<size_t>(x) * 3;
